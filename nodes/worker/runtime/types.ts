@@ -1,0 +1,102 @@
+/**
+ * The container runtime interface a kubelet drives (after Nomad's task-driver contract):
+ * start / wait / stop(grace, signal) / destroy / recover / inspect / logs.
+ * Runtimes: `process` (host processes, the default), later `docker` and `simulated`.
+ */
+
+/** Everything a runtime needs to start one container; the kubelet has already resolved env and `$(VAR)`s. */
+export interface ContainerConfig {
+  /** Stable id of this container instance, chosen by the kubelet: `<podUid>/<container>/<restartCount>`. */
+  id: string;
+  podUid: string;
+  podName: string;
+  namespace: string;
+  /** Container name within the pod. */
+  name: string;
+  image: string;
+  /** argv: `command` followed by `args`, already expanded. */
+  argv: string[];
+  env: Record<string, string>;
+  workingDir?: string;
+  /** The pod's IP (a 127.x address); the container binds it. */
+  podIP: string;
+  restartCount: number;
+  /** Limits where the runtime can enforce them. */
+  limits?: { cpuMillis?: number; memoryBytes?: number };
+}
+
+export interface ContainerHandle {
+  id: string;
+  /** Host pid, when the runtime has one. */
+  pid?: number;
+  /** RFC 3339. */
+  startedAt: string;
+}
+
+/** How a container ended, in Kubernetes' terms (ContainerStateTerminated). */
+export interface ExitStatus {
+  exitCode: number;
+  /** Signal number when it was killed by one (Kubernetes reports 128+n as the exit code then). */
+  signal?: number;
+  /** `Completed` (exit 0), `Error`, `OOMKilled`, `StartError`, `ContainerCannotRun`. */
+  reason: string;
+  message?: string;
+  startedAt?: string;
+  finishedAt: string;
+}
+
+export interface ContainerInfo {
+  id: string;
+  podUid: string;
+  name: string;
+  restartCount: number;
+  running: boolean;
+  pid?: number;
+  startedAt?: string;
+  exit?: ExitStatus;
+}
+
+export interface LogOptions {
+  /** The instance before the current one (after a restart). */
+  previous?: boolean;
+  tailLines?: number;
+}
+
+export interface ContainerRuntime {
+  readonly name: string;
+  /** Shown as nodeInfo.containerRuntimeVersion, e.g. `process://20.20.2`. */
+  version(): Promise<string>;
+  /** Starts a container; rejects with RuntimeError (code StartError / ContainerCannotRun) when it cannot. */
+  start(config: ContainerConfig): Promise<ContainerHandle>;
+  /** Resolves when the container exits (immediately if it already has). */
+  wait(id: string): Promise<ExitStatus>;
+  /** Sends `signal`, then SIGKILL after `graceMs`; resolves with the exit status. */
+  stop(id: string, graceMs: number, signal?: NodeJS.Signals): Promise<ExitStatus>;
+  /** Forgets a stopped container and frees what it held (not its logs: those go with removePod). */
+  destroy(id: string): Promise<void>;
+  /** Removes everything left of a pod (logs, state) once the pod is deleted. */
+  removePod(podUid: string): Promise<void>;
+  /**
+   * After a kubelet restart: what the previous incarnation left behind. The process runtime
+   * cannot re-parent host processes, so it kills survivors and reports them as exited.
+   */
+  recover(): Promise<ContainerInfo[]>;
+  inspect(id: string): Promise<ContainerInfo | undefined>;
+  /** Log text of a pod's container (current instance, or `previous`). */
+  logs(podUid: string, container: string, opts?: LogOptions): Promise<string>;
+  /** Streams new log text of the current instance until `signal` aborts or the container exits. */
+  followLogs(podUid: string, container: string, onText: (text: string) => void, signal: AbortSignal): Promise<void>;
+  /** Stops everything (kubelet shutdown). */
+  close(): Promise<void>;
+}
+
+export class RuntimeError extends Error {
+  override readonly name = 'RuntimeError';
+  constructor(
+    readonly code: 'StartError' | 'ContainerCannotRun' | 'NotFound' | 'ErrImagePull' | 'ImagePullBackOff' | 'RuntimeUnavailable',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * Typed request/reply client of the API server, used by the CLI, the kubelets and the
+ * controllers alike. Errors come back as ApiError with the server's reason and causes.
+ */
+import { createInbox, type NatsConnection, type Subscription } from 'nats';
+import { decode, encode } from './codec.js';
+import { ApiError, Reason } from './errors.js';
+import { KINDS, type Kind } from './kinds.js';
+import type { BindRequest, DeleteRequest, ListRequest, LogChunk, LogsReply, LogsRequest, Reply } from './messages.js';
+import type { KubeObject, ObjectList, WatchEvent } from './objects.js';
+import { matchesFilters } from './selectors.js';
+import { subjects, type ApiVerb } from './subjects.js';
+
+export interface ClientOptions {
+  /** Per-request timeout in ms (default 5000). */
+  timeoutMs?: number;
+}
+
+export class ApiClient {
+  readonly nc: NatsConnection;
+  private readonly timeoutMs: number;
+
+  constructor(nc: NatsConnection, opts: ClientOptions = {}) {
+    this.nc = nc;
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+  }
+
+  async call<T>(verb: ApiVerb, kind: Kind, body: unknown): Promise<T> {
+    return this.requestTyped<T>(subjects.api(verb, KINDS[kind].plural), body);
+  }
+
+  /** Sends one request and unwraps the typed reply. */
+  async requestTyped<T>(subject: string, body: unknown, timeoutMs = this.timeoutMs): Promise<T> {
+    let msg;
+    try {
+      msg = await this.nc.request(subject, encode(body), { timeout: timeoutMs });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === '503') throw new ApiError(Reason.ServiceUnavailable, `no server answers on ${subject}: is the control plane running?`, { cause: e });
+      if (code === 'TIMEOUT') throw new ApiError(Reason.Timeout, `request on ${subject} timed out after ${timeoutMs} ms`, { cause: e });
+      throw new ApiError(Reason.ServiceUnavailable, `request on ${subject} failed: ${(e as Error).message}`, { cause: e });
+    }
+    let reply: Reply<T>;
+    try {
+      reply = decode<Reply<T>>(msg.data);
+    } catch (e) {
+      throw new ApiError(Reason.InternalError, `undecodable reply on ${subject}`, { cause: e });
+    }
+    if (!reply || typeof reply !== 'object') throw new ApiError(Reason.InternalError, `malformed reply on ${subject}`);
+    if (!reply.ok) throw ApiError.fromWire(reply.error);
+    return reply.value;
+  }
+
+  create<T extends KubeObject>(obj: T): Promise<T> {
+    return this.call('create', requireKind(obj), { object: obj });
+  }
+  apply<T extends KubeObject>(obj: T): Promise<T> {
+    return this.call('apply', requireKind(obj), { object: obj });
+  }
+  get<T extends KubeObject = KubeObject>(kind: Kind, name: string, namespace?: string): Promise<T> {
+    return this.call('get', kind, { name, namespace });
+  }
+  /** Like get, but undefined when the object does not exist. */
+  async find<T extends KubeObject = KubeObject>(kind: Kind, name: string, namespace?: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(kind, name, namespace);
+    } catch (e) {
+      if (e instanceof ApiError && e.reason === Reason.NotFound) return undefined;
+      throw e;
+    }
+  }
+  list<T extends KubeObject = KubeObject>(kind: Kind, opts: ListRequest = {}): Promise<ObjectList<T>> {
+    return this.call('list', kind, opts);
+  }
+  update<T extends KubeObject>(obj: T): Promise<T> {
+    return this.call('update', requireKind(obj), { object: obj });
+  }
+  updateStatus<T extends KubeObject>(obj: T): Promise<T> {
+    return this.call('updateStatus', requireKind(obj), { object: obj });
+  }
+  delete<T extends KubeObject = KubeObject>(kind: Kind, name: string, opts: Omit<DeleteRequest, 'name'> = {}): Promise<T> {
+    return this.call('delete', kind, { ...opts, name });
+  }
+  bind(req: BindRequest): Promise<KubeObject> {
+    return this.call('bind', 'Pod', req);
+  }
+
+  /**
+   * Reads the object, applies `mutate`, writes it back with compare-and-set; on Conflict it
+   * re-reads and tries again. `mutate` returning false means "nothing to change".
+   */
+  async modify<T extends KubeObject>(
+    kind: Kind,
+    name: string,
+    namespace: string | undefined,
+    mutate: (obj: T) => boolean | void,
+    opts: { status?: boolean; attempts?: number } = {},
+  ): Promise<T | undefined> {
+    const attempts = opts.attempts ?? 8;
+    for (let i = 0; ; i++) {
+      const current = await this.find<T>(kind, name, namespace);
+      if (!current) return undefined;
+      if (mutate(current) === false) return current;
+      try {
+        return await (opts.status ? this.updateStatus(current) : this.update(current));
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === Reason.Conflict) || i + 1 >= attempts) throw e;
+      }
+    }
+  }
+
+  /**
+   * Watches a kind: subscribes first, then lists, so nothing falls between the two; events
+   * older than what the list returned are dropped (resourceVersion is the store revision).
+   * `onEvent` first receives an ADDED event per listed object.
+   */
+  async watch<T extends KubeObject = KubeObject>(
+    kind: Kind,
+    opts: ListRequest & { subject?: string },
+    onEvent: (ev: WatchEvent<T>) => void,
+  ): Promise<Watch> {
+    const subject = opts.subject ?? subjects.watchAll(KINDS[kind].plural, opts.namespace);
+    const seen = new Map<string, number>();
+    const key = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+    const deliver = (ev: WatchEvent<T>) => {
+      const rv = Number(ev.object.metadata?.resourceVersion ?? 0);
+      const k = key(ev.object);
+      if ((seen.get(k) ?? 0) >= rv) return; // already delivered (list/event race or duplicate)
+      seen.set(k, rv);
+      onEvent(ev);
+    };
+    const buffered: WatchEvent<T>[] = [];
+    let listed = false;
+    const sub = this.nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (err) return;
+        let ev: WatchEvent<T>;
+        try {
+          ev = decode<WatchEvent<T>>(msg.data);
+        } catch {
+          return; // garbage on a watch subject is ignored, never fatal
+        }
+        if (!ev || typeof ev !== 'object' || !ev.object?.metadata) return;
+        if (!matchesFilters(ev.object, opts)) return;
+        if (listed) deliver(ev);
+        else buffered.push(ev);
+      },
+    });
+    await this.nc.flush();
+    const list = await this.list<T>(kind, opts);
+    for (const item of list.items) deliver({ type: 'ADDED', object: item });
+    listed = true;
+    for (const ev of buffered.splice(0)) deliver(ev);
+    return new Watch(sub, list.metadata.resourceVersion);
+  }
+
+  /** Container logs from the kubelet of the pod's node. */
+  async logs(nodeName: string, req: LogsRequest): Promise<LogsReply> {
+    return this.requestTyped<LogsReply>(subjects.nodeLogs(nodeName), req);
+  }
+
+  /** Follows container logs; resolves when the stream ends or `signal` aborts. */
+  async followLogs(nodeName: string, req: LogsRequest, onText: (text: string) => void, signal?: AbortSignal): Promise<void> {
+    const inbox = createInbox();
+    const sub = this.nc.subscribe(inbox);
+    const done = new Promise<void>((resolve) => {
+      signal?.addEventListener('abort', () => {
+        sub.unsubscribe();
+        resolve();
+      });
+      (async () => {
+        for await (const m of sub) {
+          let chunk: LogChunk;
+          try {
+            chunk = decode<LogChunk>(m.data);
+          } catch {
+            continue;
+          }
+          if (chunk.text) onText(chunk.text);
+          m.respond(encode({ ok: true }));
+          if (chunk.end) break;
+        }
+        sub.unsubscribe();
+        resolve();
+      })().catch(() => resolve());
+    });
+    await this.nc.flush();
+    await this.requestTyped<LogsReply>(subjects.nodeLogs(nodeName), { ...req, follow: true, inbox });
+    await done;
+  }
+}
+
+export class Watch {
+  constructor(
+    private readonly sub: Subscription,
+    readonly listResourceVersion: string,
+  ) {}
+  stop(): void {
+    this.sub.unsubscribe();
+  }
+}
+
+function requireKind(obj: KubeObject): Kind {
+  const kind = obj?.kind;
+  if (typeof kind !== 'string' || !(kind in KINDS)) {
+    throw new ApiError(Reason.BadRequest, kind ? `no matches for kind "${String(kind)}"` : 'Object \'Kind\' is missing');
+  }
+  return kind as Kind;
+}
+

@@ -1,0 +1,61 @@
+/**
+ * Every NATS subject kubeact uses is built here and nowhere else.
+ *
+ * Layout (tokens in <> are variables):
+ *   kubeact.api.<verb>.<plural>                 API server request/reply endpoints
+ *   kubeact.watch.<plural>.<namespace>.<name>   watch events published by the API server
+ *   kubeact.node.<node>.pods                    watch events of pods bound to one node
+ *   kubeact.node.<node>.logs                    container logs served by that node's kubelet
+ * Node-scoped subjects carry the node name as a token, so a NATS account can later be
+ * limited to its own node's subjects.
+ */
+import type { Plural } from './kinds.js';
+
+export const ROOT = 'kubeact';
+
+export const API_VERBS = ['create', 'apply', 'get', 'list', 'update', 'updateStatus', 'delete', 'bind'] as const;
+export type ApiVerb = (typeof API_VERBS)[number];
+
+/** Token used for cluster-scoped objects in place of a namespace. */
+export const CLUSTER_SCOPE = '_';
+
+/** Name of the NATS micro-service of the API server (answers `$SRV.PING.kubeact-apiserver`). */
+export const API_SERVICE_NAME = 'kubeact-apiserver';
+
+/** NATS tokens may not contain `.`, `*`, `>` or whitespace; names may contain dots. */
+function token(value: string): string {
+  return value.replace(/[.*>\s]/g, '_');
+}
+
+export const subjects = {
+  /** Request subject of one API verb on one kind. */
+  api(verb: ApiVerb, plural: Plural): string {
+    return `${ROOT}.api.${verb}.${plural}`;
+  },
+  /** Subscription for every endpoint of one verb (used by the service to register it). */
+  apiVerbAll(verb: ApiVerb): string {
+    return `${ROOT}.api.${verb}.*`;
+  },
+  /** Parses `kubeact.api.<verb>.<plural>`; undefined when the subject is not an API subject. */
+  parseApi(subject: string): { verb: string; plural: string } | undefined {
+    const parts = subject.split('.');
+    if (parts.length !== 4 || parts[0] !== ROOT || parts[1] !== 'api') return undefined;
+    return { verb: parts[2], plural: parts[3] };
+  },
+  /** Watch event of one object. */
+  watch(plural: Plural, namespace: string | undefined, name: string): string {
+    return `${ROOT}.watch.${plural}.${token(namespace ?? CLUSTER_SCOPE)}.${token(name)}`;
+  },
+  /** Subscription for watch events of a kind, optionally within a namespace. */
+  watchAll(plural: Plural, namespace?: string): string {
+    return `${ROOT}.watch.${plural}.${namespace ? token(namespace) : '*'}.*`;
+  },
+  /** Watch events of pods bound to one node. */
+  nodePods(nodeName: string): string {
+    return `${ROOT}.node.${token(nodeName)}.pods`;
+  },
+  /** Log requests served by one node's kubelet. */
+  nodeLogs(nodeName: string): string {
+    return `${ROOT}.node.${token(nodeName)}.logs`;
+  },
+} as const;
