@@ -6,7 +6,7 @@ import { createInbox, type NatsConnection, type Subscription } from 'nats';
 import { decode, encode } from './codec.js';
 import { ApiError, Reason } from './errors.js';
 import { KINDS, type Kind } from './kinds.js';
-import type { BindRequest, DeleteRequest, ListRequest, LogChunk, LogsReply, LogsRequest, Reply } from './messages.js';
+import type { ApplyResult, BindRequest, DeleteRequest, ListRequest, LogChunk, LogsReply, LogsRequest, Reply } from './messages.js';
 import type { KubeObject, ObjectList, WatchEvent } from './objects.js';
 import { matchesFilters } from './selectors.js';
 import { subjects, type ApiVerb } from './subjects.js';
@@ -54,7 +54,7 @@ export class ApiClient {
   create<T extends KubeObject>(obj: T): Promise<T> {
     return this.call('create', requireKind(obj), { object: obj });
   }
-  apply<T extends KubeObject>(obj: T): Promise<T> {
+  apply<T extends KubeObject>(obj: T): Promise<ApplyResult<T>> {
     return this.call('apply', requireKind(obj), { object: obj });
   }
   get<T extends KubeObject = KubeObject>(kind: Kind, name: string, namespace?: string): Promise<T> {

@@ -9,6 +9,11 @@ export interface CreateRequest {
 export interface ApplyRequest {
   object: KubeObject;
 }
+export interface ApplyResult<T extends KubeObject = KubeObject> {
+  object: T;
+  /** What kubectl prints after the name: `created`, `configured` or `unchanged`. */
+  outcome: 'created' | 'configured' | 'unchanged';
+}
 export interface GetRequest {
   namespace?: string;
   name: string;

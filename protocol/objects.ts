@@ -10,11 +10,15 @@ import { KINDS, isKind, type Kind } from './kinds.js';
 export type { ObjectMeta, OwnerReference, Pod, Node, Namespace, Event, Lease, PodCondition, ContainerStatus, NodeCondition };
 export type { Container, PodSpec, PodStatus, NodeSpec, NodeStatus, ContainerState, EnvVar, ObjectReference } from 'kubernetes-types/core/v1.js';
 
+/** kubernetes-types marks server-set fields readonly; the server (and tests) set them. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+export type Meta = Mutable<ObjectMeta>;
+
 /** Any stored object: the common envelope every kind shares. */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: ObjectMeta;
+  metadata?: Meta;
   spec?: any;
   status?: any;
   [field: string]: unknown;

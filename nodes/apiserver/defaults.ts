@@ -1,0 +1,77 @@
+/** Defaulting on create, as kube-apiserver does, so stored objects read the same as in Kubernetes. */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { KINDS, type Kind } from '../../protocol/kinds.js';
+import { DEFAULT_NAMESPACE, nowTimestamp, type KubeObject } from '../../protocol/objects.js';
+
+/** `generateName` + 5 random characters from Kubernetes' alphabet (no vowels, no confusable digits). */
+export function generateName(prefix: string): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  const bytes = randomBytes(5);
+  let suffix = '';
+  for (const b of bytes) suffix += alphabet[b % alphabet.length];
+  return `${prefix}${suffix}`;
+}
+
+/** Fills in what the user may leave out (namespace, apiVersion); runs before validation. */
+export function defaultMetadata(kind: Kind, obj: KubeObject, requestNamespace?: string): void {
+  obj.metadata ??= {};
+  const meta = obj.metadata;
+  obj.apiVersion ??= KINDS[kind].apiVersion;
+  if (KINDS[kind].namespaced) meta.namespace ??= requestNamespace ?? DEFAULT_NAMESPACE;
+  else delete meta.namespace;
+  if (!meta.name && meta.generateName && typeof meta.generateName === 'string') meta.name = generateName(meta.generateName);
+}
+
+/** System fields set once, at creation. */
+export function stampCreation(obj: KubeObject, now = Date.now()): void {
+  const meta = obj.metadata!;
+  meta.uid = randomUUID();
+  meta.creationTimestamp = nowTimestamp(now);
+  meta.generation = 1;
+  delete meta.resourceVersion;
+  delete meta.deletionTimestamp;
+  delete meta.deletionGracePeriodSeconds;
+}
+
+/** Spec and status defaults per kind (only where Kubernetes has them and kubeact uses them). */
+export function defaultSpec(kind: Kind, obj: KubeObject): void {
+  if (kind === 'Pod') defaultPod(obj);
+  if (kind === 'Namespace') obj.status = { phase: obj.status?.phase ?? 'Active' };
+}
+
+function defaultPod(obj: KubeObject): void {
+  const spec = obj.spec;
+  if (!spec || typeof spec !== 'object') return;
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.enableServiceLinks ??= true;
+  for (const c of [...(Array.isArray(spec.containers) ? spec.containers : []), ...(Array.isArray(spec.initContainers) ? spec.initContainers : [])]) {
+    if (!c || typeof c !== 'object') continue;
+    if (typeof c.image === 'string') c.imagePullPolicy ??= c.image.endsWith(':latest') || !c.image.includes(':') ? 'Always' : 'IfNotPresent';
+    c.terminationMessagePath ??= '/dev/termination-log';
+    c.terminationMessagePolicy ??= 'File';
+    for (const p of Array.isArray(c.ports) ? c.ports : []) if (p && typeof p === 'object') p.protocol ??= 'TCP';
+  }
+  obj.status = { phase: 'Pending', qosClass: qosClass(spec), ...(obj.status ?? {}) };
+}
+
+/** Guaranteed when every container has equal cpu+memory requests and limits, BestEffort with none. */
+function qosClass(spec: any): string {
+  const containers: any[] = Array.isArray(spec.containers) ? spec.containers : [];
+  let any = false;
+  let guaranteed = containers.length > 0;
+  for (const c of containers) {
+    const req = c?.resources?.requests ?? {};
+    const lim = c?.resources?.limits ?? {};
+    if (Object.keys(req).length || Object.keys(lim).length) any = true;
+    for (const r of ['cpu', 'memory']) {
+      const l = lim[r];
+      const q = req[r] ?? l;
+      if (l === undefined || String(q) !== String(l)) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}

@@ -1,0 +1,297 @@
+/**
+ * What each API verb does to the store. Every handler validates fully before it writes,
+ * writes with compare-and-set, and is safe to repeat.
+ */
+import { ApiError, CauseType, Reason, type FieldCause } from '../../protocol/errors.js';
+import { KINDS, type Kind } from '../../protocol/kinds.js';
+import type { ApplyResult, ApplyRequest, BindRequest, CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '../../protocol/messages.js';
+import { nowTimestamp, type KubeObject, type ObjectList } from '../../protocol/objects.js';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../../protocol/selectors.js';
+import { validateObject, MAX_OBJECT_BYTES } from '../../protocol/validation/index.js';
+import { encode } from '../../protocol/codec.js';
+import { defaultMetadata, defaultSpec, stampCreation } from './defaults.js';
+import type { KindStore } from './store.js';
+
+
+export const PROTECTED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export class Handlers {
+  constructor(
+    private readonly stores: Map<Kind, KindStore>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private store(kind: Kind): KindStore {
+    return this.stores.get(kind)!;
+  }
+
+  get(kind: Kind, req: GetRequest): KubeObject {
+    requireName(req?.name);
+    const obj = this.store(kind).get(scopeNamespace(kind, req.namespace), req.name);
+    if (!obj) throw ApiError.notFound(kind, req.name);
+    return obj;
+  }
+
+  list(kind: Kind, req: ListRequest): ObjectList {
+    const labels = parseLabelSelector(optionalString(req?.labelSelector, 'labelSelector'));
+    const fields = parseFieldSelector(optionalString(req?.fieldSelector, 'fieldSelector'));
+    const namespace = KINDS[kind].namespaced ? optionalString(req?.namespace, 'namespace') : undefined;
+    const store = this.store(kind);
+    const items: KubeObject[] = [];
+    for (const obj of store.all()) {
+      if (namespace && obj.metadata?.namespace !== namespace) continue;
+      if (labels.length && !matchesLabels(labels, obj.metadata?.labels as Record<string, string>)) continue;
+      if (fields.length && !matchesFields(fields, obj)) continue;
+      items.push(structuredClone(obj));
+    }
+    items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    return { apiVersion: KINDS[kind].apiVersion, kind: `${kind}List`, metadata: { resourceVersion: String(store.revision) }, items };
+  }
+
+  async create(kind: Kind, req: CreateRequest): Promise<KubeObject> {
+    const obj = this.admitNew(kind, req?.object);
+    return this.store(kind).create(obj);
+  }
+
+  async apply(kind: Kind, req: ApplyRequest): Promise<ApplyResult> {
+    const incoming = requireObject(kind, req?.object);
+    defaultMetadata(kind, incoming);
+    const name = incoming.metadata?.name;
+    const existing = typeof name === 'string' ? this.store(kind).get(scopeNamespace(kind, incoming.metadata?.namespace), name) : undefined;
+    if (!existing) return { object: await this.create(kind, { object: incoming }), outcome: 'created' };
+    const next = structuredClone(existing);
+    next.metadata!.labels = incoming.metadata?.labels;
+    next.metadata!.annotations = incoming.metadata?.annotations;
+    if (incoming.metadata?.ownerReferences) next.metadata!.ownerReferences = incoming.metadata.ownerReferences;
+    if ('spec' in incoming) {
+      const spec = structuredClone(incoming.spec);
+      const candidate = { ...incoming, spec };
+      defaultSpec(kind, candidate);
+      if (kind === 'Pod' && existing.spec?.nodeName && candidate.spec && typeof candidate.spec === 'object') candidate.spec.nodeName ??= existing.spec.nodeName;
+      next.spec = candidate.spec;
+    }
+    if (kind !== 'Pod' && 'status' in incoming && kind !== 'Node') next.status = incoming.status;
+    if (sameContent(existing, next)) return { object: existing, outcome: 'unchanged' };
+    return { object: await this.writeUpdate(kind, existing, next), outcome: 'configured' };
+  }
+
+  async update(kind: Kind, req: UpdateRequest): Promise<KubeObject> {
+    const incoming = requireObject(kind, req?.object);
+    defaultMetadata(kind, incoming);
+    const existing = this.existingFor(kind, incoming);
+    const next = structuredClone(incoming);
+    // Status goes through updateStatus; system metadata stays the server's.
+    next.status = existing.status;
+    keepSystemMetadata(next, existing);
+    if (kind === 'Pod' && next.spec && typeof next.spec === 'object') {
+      defaultSpec(kind, next);
+      next.status = existing.status;
+      if (existing.spec?.nodeName) next.spec.nodeName ??= existing.spec.nodeName;
+    }
+    checkVersion(kind, incoming, existing);
+    return this.writeUpdate(kind, existing, next);
+  }
+
+  async updateStatus(kind: Kind, req: UpdateRequest): Promise<KubeObject> {
+    const incoming = requireObject(kind, req?.object);
+    defaultMetadata(kind, incoming);
+    const existing = this.existingFor(kind, incoming);
+    checkVersion(kind, incoming, existing);
+    const next = structuredClone(existing);
+    next.status = incoming.status;
+    return this.writeUpdate(kind, existing, next);
+  }
+
+  async delete(kind: Kind, req: DeleteRequest): Promise<KubeObject> {
+    requireName(req?.name);
+    const namespace = scopeNamespace(kind, optionalString(req.namespace, 'namespace'));
+    const store = this.store(kind);
+    const existing = store.get(namespace, req.name);
+    if (!existing) throw ApiError.notFound(kind, req.name);
+    const pre = req.preconditions;
+    if (pre?.uid && pre.uid !== existing.metadata?.uid) throw new ApiError(Reason.Conflict, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata?.uid}`);
+    if (pre?.resourceVersion && pre.resourceVersion !== existing.metadata?.resourceVersion) throw ApiError.conflict(kind, req.name);
+    const rev = Number(existing.metadata!.resourceVersion);
+    if (kind === 'Namespace') return this.deleteNamespace(existing, rev);
+    if (kind === 'Pod' && this.needsGracefulStop(existing)) {
+      const grace = req.gracePeriodSeconds ?? existing.spec?.terminationGracePeriodSeconds ?? 30;
+      if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0) throw ApiError.badRequest('gracePeriodSeconds must be a non-negative integer');
+      if (grace > 0) {
+        const current = existing.metadata!.deletionGracePeriodSeconds;
+        if (existing.metadata!.deletionTimestamp && current !== undefined && current <= grace) return existing; // already terminating, as soon or sooner
+        const next = structuredClone(existing);
+        next.metadata!.deletionTimestamp = nowTimestamp(this.now() + grace * 1000);
+        next.metadata!.deletionGracePeriodSeconds = grace;
+        return store.update(next, rev);
+      }
+    }
+    await store.remove(namespace, req.name, rev);
+    return existing;
+  }
+
+  /** The pods/binding subresource: sets spec.nodeName once, with compare-and-set. */
+  async bind(req: BindRequest): Promise<KubeObject> {
+    requireName(req?.name);
+    const nodeName = optionalString(req.nodeName, 'nodeName');
+    if (!nodeName) throw ApiError.invalid('Binding', req.name, [{ reason: CauseType.Required, field: 'target.name', message: 'Required value' }]);
+    const store = this.store('Pod');
+    const pod = store.get(req.namespace, req.name);
+    if (!pod) throw ApiError.notFound('Pod', req.name);
+    if (req.uid && pod.metadata?.uid !== req.uid) throw ApiError.conflict('Pod', req.name);
+    if (pod.spec?.nodeName) throw new ApiError(Reason.Conflict, `pod ${req.name} is already assigned to node "${pod.spec.nodeName}"`, { kind: 'Pod', name: req.name });
+    if (pod.metadata?.deletionTimestamp) throw new ApiError(Reason.Conflict, `pod ${req.name} is being deleted, cannot be assigned to a host`, { kind: 'Pod', name: req.name });
+    const node = this.store('Node').get(undefined, nodeName);
+    if (!node) throw ApiError.notFound('Node', nodeName);
+    const next = structuredClone(pod);
+    next.spec.nodeName = nodeName;
+    const conditions = (next.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
+    conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: nowTimestamp(this.now()), lastProbeTime: null });
+    next.status = { ...(next.status ?? {}), conditions };
+    return store.update(next, Number(pod.metadata!.resourceVersion));
+  }
+
+  /** Bound pods that have not finished must be stopped by their kubelet before they vanish. */
+  private needsGracefulStop(pod: KubeObject): boolean {
+    const phase = pod.status?.phase;
+    return Boolean(pod.spec?.nodeName) && phase !== 'Succeeded' && phase !== 'Failed';
+  }
+
+  private async deleteNamespace(ns: KubeObject, rev: number): Promise<KubeObject> {
+    const name = ns.metadata!.name!;
+    if (PROTECTED_NAMESPACES.includes(name)) throw new ApiError(Reason.Forbidden, `namespaces "${name}" is forbidden: this namespace may not be deleted`, { kind: 'Namespace', name });
+    let current = ns;
+    if (ns.status?.phase !== 'Terminating') {
+      const next = structuredClone(ns);
+      next.metadata!.deletionTimestamp = nowTimestamp(this.now());
+      next.status = { ...(next.status ?? {}), phase: 'Terminating' };
+      current = await this.store('Namespace').update(next, rev);
+    }
+    for (const kind of Object.keys(KINDS) as Kind[]) {
+      if (!KINDS[kind].namespaced) continue;
+      for (const obj of [...this.store(kind).all()]) {
+        if (obj.metadata?.namespace !== name) continue;
+        await this.delete(kind, { namespace: name, name: obj.metadata!.name! }).catch(() => {});
+      }
+    }
+    await this.finalizeNamespace(name);
+    return current;
+  }
+
+  /** Removes a Terminating namespace once nothing is left in it. */
+  async finalizeNamespace(name: string): Promise<void> {
+    const ns = this.store('Namespace').get(undefined, name);
+    if (!ns || ns.status?.phase !== 'Terminating') return;
+    for (const kind of Object.keys(KINDS) as Kind[]) {
+      if (!KINDS[kind].namespaced) continue;
+      for (const obj of this.store(kind).all()) if (obj.metadata?.namespace === name) return;
+    }
+    await this.store('Namespace').remove(undefined, name, Number(ns.metadata!.resourceVersion)).catch(() => {});
+  }
+
+  /** Validates, defaults and stamps a new object; throws Invalid with every cause at once. */
+  private admitNew(kind: Kind, raw: unknown): KubeObject {
+    const obj = requireObject(kind, raw);
+    defaultMetadata(kind, obj);
+    defaultSpec(kind, obj);
+    const causes = validateObject(obj);
+    if (causes.length) throw ApiError.invalid(kind, String(obj.metadata?.name ?? ''), causes);
+    this.checkNamespace(kind, obj);
+    stampCreation(obj, this.now());
+    if (kind === 'Pod') delete obj.status.conditions;
+    checkSize(kind, obj);
+    return obj;
+  }
+
+  private checkNamespace(kind: Kind, obj: KubeObject): void {
+    if (!KINDS[kind].namespaced) return;
+    const nsName = obj.metadata!.namespace!;
+    const ns = this.store('Namespace').get(undefined, nsName);
+    if (!ns) throw new ApiError(Reason.NotFound, `namespaces "${nsName}" not found`, { kind: 'Namespace', name: nsName });
+    if (ns.status?.phase === 'Terminating' && kind !== 'Event') {
+      throw new ApiError(Reason.Forbidden, `${KINDS[kind].plural} "${obj.metadata!.name}" is forbidden: unable to create new content in namespace ${nsName} because it is being terminated`);
+    }
+  }
+
+  private existingFor(kind: Kind, incoming: KubeObject): KubeObject {
+    const name = incoming.metadata?.name;
+    requireName(name);
+    const existing = this.store(kind).get(scopeNamespace(kind, incoming.metadata?.namespace), name as string);
+    if (!existing) throw ApiError.notFound(kind, name as string);
+    return existing;
+  }
+
+  private async writeUpdate(kind: Kind, existing: KubeObject, next: KubeObject): Promise<KubeObject> {
+    keepSystemMetadata(next, existing);
+    const causes = validateObject(next, existing);
+    if (causes.length) throw ApiError.invalid(kind, String(next.metadata?.name ?? ''), causes);
+    if (JSON.stringify(next.spec) !== JSON.stringify(existing.spec)) next.metadata!.generation = (existing.metadata?.generation ?? 1) + 1;
+    checkSize(kind, next);
+    if (sameContent(existing, next)) return existing;
+    return this.store(kind).update(next, Number(existing.metadata!.resourceVersion));
+  }
+}
+
+function requireObject(kind: Kind, raw: unknown): KubeObject {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw ApiError.badRequest('request has no object: expected a map with apiVersion, kind, metadata');
+  const obj = structuredClone(raw) as KubeObject;
+  if (obj.kind !== undefined && obj.kind !== kind) throw ApiError.badRequest(`the object's kind "${String(obj.kind)}" does not match the endpoint's kind "${kind}"`);
+  obj.kind = kind;
+  if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata))) {
+    throw ApiError.invalid(kind, '', [{ reason: CauseType.TypeInvalid, field: 'metadata', message: `Invalid value: "${typeof obj.metadata}": metadata in body must be of type object` }]);
+  }
+  return obj;
+}
+
+function requireName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !name) throw ApiError.badRequest('resource name may not be empty');
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw ApiError.badRequest(`${field} must be a string`);
+  return value;
+}
+
+function scopeNamespace(kind: Kind, namespace: string | undefined): string | undefined {
+  if (!KINDS[kind].namespaced) return undefined;
+  return namespace || 'default';
+}
+
+function keyOf(o: KubeObject): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+}
+
+function keepSystemMetadata(next: KubeObject, existing: KubeObject): void {
+  const m = (next.metadata ??= {});
+  const e = existing.metadata!;
+  m.uid = e.uid;
+  m.creationTimestamp = e.creationTimestamp;
+  m.generation = e.generation;
+  m.resourceVersion = e.resourceVersion;
+  m.namespace = e.namespace;
+  m.name = e.name;
+  if (e.deletionTimestamp) m.deletionTimestamp = e.deletionTimestamp;
+  else delete m.deletionTimestamp;
+  if (e.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = e.deletionGracePeriodSeconds;
+  else delete m.deletionGracePeriodSeconds;
+}
+
+function checkVersion(kind: Kind, incoming: KubeObject, existing: KubeObject): void {
+  const rv = incoming.metadata?.resourceVersion;
+  // As in Kubernetes, an update without resourceVersion is unconditional; with one it is compare-and-set.
+  if (rv !== undefined && rv !== '' && String(rv) !== existing.metadata?.resourceVersion) throw ApiError.conflict(kind, existing.metadata!.name!);
+}
+
+function checkSize(kind: Kind, obj: KubeObject): void {
+  const size = encode(obj).length;
+  if (size > MAX_OBJECT_BYTES) {
+    throw new ApiError(Reason.RequestEntityTooLarge, `${kind} "${obj.metadata?.name}" is too large: ${size} bytes, the limit is ${MAX_OBJECT_BYTES} bytes`, { kind, name: obj.metadata?.name });
+  }
+}
+
+function sameContent(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, generation: undefined } });
+  return strip(a) === strip(b);
+}
+
+export type { FieldCause };

@@ -1,0 +1,142 @@
+/**
+ * The API server: NATS request/reply endpoints (a NATS micro-service, discoverable with
+ * `$SRV.PING.kubeact-apiserver`) in front of the per-kind stores, and the publisher of
+ * watch events. Garbage on any subject gets a BadRequest reply; nothing crashes the process.
+ */
+import type { Msg, NatsConnection, Service } from 'nats';
+import { decode, encode } from '../../protocol/codec.js';
+import { ApiError, toApiError } from '../../protocol/errors.js';
+import { KINDS, KIND_NAMES, type Kind } from '../../protocol/kinds.js';
+import type { Reply } from '../../protocol/messages.js';
+import { NODE_LEASE_NAMESPACE, type KubeObject, type WatchEvent } from '../../protocol/objects.js';
+import { API_SERVICE_NAME, API_VERBS, subjects, type ApiVerb } from '../../protocol/subjects.js';
+import type { Logger } from '../shared/logger.js';
+import { Handlers } from './handlers.js';
+import { KindStore } from './store.js';
+
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', NODE_LEASE_NAMESPACE];
+
+export interface ApiServerOptions {
+  nc: NatsConnection;
+  logger: Logger;
+  now?: () => number;
+}
+
+export class ApiServer {
+  readonly stores = new Map<Kind, KindStore>();
+  readonly handlers: Handlers;
+  private service?: Service;
+  private readonly nc: NatsConnection;
+  private readonly log: Logger;
+
+  constructor(opts: ApiServerOptions) {
+    this.nc = opts.nc;
+    this.log = opts.logger;
+    for (const kind of KIND_NAMES) this.stores.set(kind, new KindStore(kind));
+    this.handlers = new Handlers(this.stores, opts.now);
+  }
+
+  async start(): Promise<void> {
+    const js = this.nc.jetstream();
+    await Promise.all([...this.stores.values()].map((s) => s.open(js)));
+    for (const store of this.stores.values()) store.onChange((ev) => this.publish(store.kind, ev));
+    await this.ensureSystemNamespaces();
+    this.service = await this.nc.services.add({
+      name: API_SERVICE_NAME,
+      version: '0.1.0',
+      description: 'kubeact API server: create/apply/get/list/update/updateStatus/delete/bind of every kind',
+      queue: 'kubeact-apiserver',
+    });
+    for (const verb of API_VERBS) {
+      this.service.addEndpoint(verb, {
+        subject: subjects.apiVerbAll(verb),
+        handler: (err, msg) => {
+          if (err) return;
+          void this.serve(verb, msg);
+        },
+        metadata: { verb },
+      });
+    }
+    const counts = Object.fromEntries([...this.stores].map(([k, s]) => [k, s.size]));
+    this.log.info({ objects: counts }, 'api server ready');
+  }
+
+  async stop(): Promise<void> {
+    await this.service?.stop().catch(() => {});
+    for (const s of this.stores.values()) s.close();
+  }
+
+  private async ensureSystemNamespaces(): Promise<void> {
+    for (const name of SYSTEM_NAMESPACES) {
+      if (this.stores.get('Namespace')!.get(undefined, name)) continue;
+      await this.handlers.create('Namespace', { object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }).catch((e) => {
+        if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
+      });
+    }
+  }
+
+  /** Decodes, dispatches and answers one request; every failure becomes a typed error reply. */
+  private async serve(verb: ApiVerb, msg: Msg): Promise<void> {
+    let reply: Reply<unknown>;
+    try {
+      const kind = kindFromSubject(msg.subject);
+      let body: unknown;
+      try {
+        body = decode(msg.data);
+      } catch (e) {
+        throw ApiError.badRequest(`cannot decode request on ${msg.subject}: ${(e as Error).message}; requests are msgpack maps`);
+      }
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw ApiError.badRequest(`request on ${msg.subject} must be a map`);
+      reply = { ok: true, value: await this.dispatch(verb, kind, body as Record<string, any>) };
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.reason === 'InternalError') this.log.error({ err: e, subject: msg.subject }, 'internal error');
+      reply = { ok: false, error: err.toWire() };
+    }
+    if (msg.reply) msg.respond(encode(reply));
+  }
+
+  private dispatch(verb: ApiVerb, kind: Kind, body: Record<string, any>): unknown {
+    const h = this.handlers;
+    switch (verb) {
+      case 'create':
+        return h.create(kind, body as any);
+      case 'apply':
+        return h.apply(kind, body as any);
+      case 'get':
+        return h.get(kind, body as any);
+      case 'list':
+        return h.list(kind, body);
+      case 'update':
+        return h.update(kind, body as any);
+      case 'updateStatus':
+        return h.updateStatus(kind, body as any);
+      case 'delete':
+        return h.delete(kind, body as any);
+      case 'bind':
+        if (kind !== 'Pod') throw ApiError.badRequest('bind is only defined for pods');
+        return h.bind(body as any);
+    }
+  }
+
+  private publish(kind: Kind, ev: WatchEvent): void {
+    const meta = ev.object.metadata!;
+    const data = encode(ev);
+    this.nc.publish(subjects.watch(KINDS[kind].plural, meta.namespace, meta.name!), data);
+    if (kind === 'Pod') {
+      const nodeName = (ev.object as KubeObject).spec?.nodeName;
+      if (nodeName) this.nc.publish(subjects.nodePods(nodeName), data);
+    }
+    if (ev.type === 'DELETED' && KINDS[kind].namespaced && meta.namespace) {
+      const ns = this.stores.get('Namespace')!.get(undefined, meta.namespace);
+      if (ns?.status?.phase === 'Terminating') void this.handlers.finalizeNamespace(meta.namespace);
+    }
+  }
+}
+
+function kindFromSubject(subject: string): Kind {
+  const parsed = subjects.parseApi(subject);
+  const kind = KIND_NAMES.find((k) => KINDS[k].plural === parsed?.plural);
+  if (!kind) throw ApiError.badRequest(`the server could not find the requested resource "${parsed?.plural ?? subject}"`);
+  return kind;
+}

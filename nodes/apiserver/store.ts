@@ -1,0 +1,196 @@
+/**
+ * One JetStream KV bucket per kind, with an in-memory cache fed by the bucket's own watch
+ * (like kube-apiserver's watch cache). Reads are served from the cache; writes go to KV
+ * with compare-and-set and return once the cache has seen them, so a client reads its own
+ * writes and the watch event has been published before the reply.
+ * `metadata.resourceVersion` is the KV revision of the entry.
+ */
+import type { JetStreamClient, KV, KvEntry } from 'nats';
+import { decode, encode } from '../../protocol/codec.js';
+import { ApiError } from '../../protocol/errors.js';
+import { KINDS, type Kind } from '../../protocol/kinds.js';
+import type { KubeObject, WatchEvent } from '../../protocol/objects.js';
+import { MAX_OBJECT_BYTES } from '../../protocol/validation/index.js';
+
+interface Cached {
+  obj: KubeObject;
+  revision: number;
+}
+
+export type ChangeListener = (ev: WatchEvent) => void;
+
+/** KV keys: `<namespace>.<name>` for namespaced kinds, `<name>` otherwise (names may hold dots, namespaces may not). */
+export function objectKey(kind: Kind, namespace: string | undefined, name: string): string {
+  return KINDS[kind].namespaced ? `${namespace}.${name}` : name;
+}
+
+export function bucketName(kind: Kind): string {
+  return `kubeact_${KINDS[kind].plural}`;
+}
+
+export class KindStore {
+  readonly kind: Kind;
+  private kv!: KV;
+  private readonly cache = new Map<string, Cached>();
+  private appliedRevision = 0;
+  private readonly waiters: { revision: number; resolve: () => void }[] = [];
+  private readonly listeners: ChangeListener[] = [];
+  private stopped = false;
+
+  constructor(kind: Kind) {
+    this.kind = kind;
+  }
+
+  /** Opens (or creates) the bucket and loads every object before resolving. */
+  async open(js: JetStreamClient): Promise<void> {
+    this.kv = await js.views.kv(bucketName(this.kind), { history: 1, maxValueSize: MAX_OBJECT_BYTES + 64 * 1024 });
+    let initialized!: () => void;
+    const ready = new Promise<void>((r) => (initialized = r));
+    const iter = await this.kv.watch({ initializedFn: () => initialized() });
+    let live = false;
+    void ready.then(() => (live = true));
+    (async () => {
+      for await (const entry of iter) {
+        if (this.stopped) break;
+        this.apply(entry, live);
+      }
+    })().catch(() => {});
+    await ready;
+    live = true;
+    this.stopIter = () => iter.stop();
+  }
+
+  private stopIter: () => void = () => {};
+
+  close(): void {
+    this.stopped = true;
+    this.stopIter();
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  private apply(entry: KvEntry, live: boolean): void {
+    const previous = this.cache.get(entry.key);
+    let ev: WatchEvent | undefined;
+    if (entry.operation === 'DEL' || entry.operation === 'PURGE') {
+      if (previous) {
+        this.cache.delete(entry.key);
+        const obj = structuredClone(previous.obj);
+        obj.metadata = { ...obj.metadata, resourceVersion: String(entry.revision) };
+        ev = { type: 'DELETED', object: obj };
+      }
+    } else {
+      let obj: KubeObject;
+      try {
+        obj = decode<KubeObject>(entry.value);
+      } catch {
+        obj = undefined as unknown as KubeObject;
+      }
+      if (obj && typeof obj === 'object') {
+        obj.metadata = { ...obj.metadata, resourceVersion: String(entry.revision) };
+        this.cache.set(entry.key, { obj, revision: entry.revision });
+        ev = { type: previous ? 'MODIFIED' : 'ADDED', object: obj };
+      }
+    }
+    this.appliedRevision = Math.max(this.appliedRevision, entry.revision);
+    if (ev && live) for (const l of this.listeners) l(ev);
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i].revision <= this.appliedRevision) {
+        this.waiters[i].resolve();
+        this.waiters.splice(i, 1);
+      }
+    }
+  }
+
+  /** Resolves when the cache has applied `revision` (our own write came back through the watch). */
+  waitFor(revision: number): Promise<void> {
+    if (revision <= this.appliedRevision || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ revision, resolve }));
+  }
+
+  get(namespace: string | undefined, name: string): KubeObject | undefined {
+    const c = this.cache.get(objectKey(this.kind, namespace, name));
+    return c ? structuredClone(c.obj) : undefined;
+  }
+
+  /** Every cached object, unfiltered and uncopied: callers must not mutate. */
+  all(): Iterable<KubeObject> {
+    const it = this.cache.values();
+    return (function* () {
+      for (const c of it) yield c.obj;
+    })();
+  }
+
+  get revision(): number {
+    return this.appliedRevision;
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /** Stores a new object; AlreadyExists when the key is taken. */
+  async create(obj: KubeObject): Promise<KubeObject> {
+    const { namespace, name } = obj.metadata!;
+    const key = objectKey(this.kind, namespace, name!);
+    let rev: number;
+    try {
+      rev = await this.kv.create(key, encode(stripVersion(obj)));
+    } catch (e) {
+      if (isWrongSequence(e)) throw ApiError.alreadyExists(this.kind, name!);
+      throw e;
+    }
+    await this.waitFor(rev);
+    return this.get(namespace, name!) ?? withVersion(obj, rev);
+  }
+
+  /** Compare-and-set write: Conflict when `expectedRevision` is no longer the stored one. */
+  async update(obj: KubeObject, expectedRevision: number): Promise<KubeObject> {
+    const { namespace, name } = obj.metadata!;
+    const key = objectKey(this.kind, namespace, name!);
+    let rev: number;
+    try {
+      rev = await this.kv.update(key, encode(stripVersion(obj)), expectedRevision);
+    } catch (e) {
+      if (isWrongSequence(e)) throw ApiError.conflict(this.kind, name!);
+      throw e;
+    }
+    await this.waitFor(rev);
+    return this.get(namespace, name!) ?? withVersion(obj, rev);
+  }
+
+  /** Removes an object, only if it is still at `expectedRevision`. */
+  async remove(namespace: string | undefined, name: string, expectedRevision: number): Promise<void> {
+    const key = objectKey(this.kind, namespace, name);
+    try {
+      await this.kv.delete(key, { previousSeq: expectedRevision });
+    } catch (e) {
+      if (isWrongSequence(e)) throw ApiError.conflict(this.kind, name);
+      throw e;
+    }
+    // The delete marker's revision is unknown here: wait until the cache no longer holds the key.
+    const deadline = Date.now() + 5000;
+    while (this.cache.get(key)?.revision === expectedRevision && Date.now() < deadline && !this.stopped) {
+      await new Promise<void>((resolve) => this.waiters.push({ revision: this.appliedRevision + 1, resolve }));
+    }
+  }
+}
+
+function stripVersion(obj: KubeObject): KubeObject {
+  if (!obj.metadata?.resourceVersion) return obj;
+  const { resourceVersion: _rv, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+function withVersion(obj: KubeObject, rev: number): KubeObject {
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rev) } };
+}
+
+function isWrongSequence(e: unknown): boolean {
+  const msg = String((e as Error)?.message ?? '');
+  const code = (e as { api_error?: { err_code?: number } })?.api_error?.err_code;
+  return code === 10071 || msg.includes('wrong last sequence') || msg.includes('10071');
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * The control-plane process: API server, scheduler (and, later, the controller-manager).
+ *   node dist/nodes/controlplane/main.js --nats nats://127.0.0.1:4222
+ */
+import { daemonArgs } from '../shared/args.js';
+import { connectNats, onShutdown } from '../shared/connect.js';
+import { createLogger } from '../shared/logger.js';
+import { ApiServer } from '../apiserver/server.js';
+import { ApiClient } from '../../protocol/client.js';
+import { SchedulerHost } from '../scheduler/host.js';
+
+const args = daemonArgs({
+  nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
+  'scheduler-retry-ms': { type: 'string', default: '5000' },
+});
+
+const log = createLogger('control-plane');
+
+async function main(): Promise<void> {
+  const nc = await connectNats(args.nats as string, 'kubeact-control-plane', log);
+  const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }) });
+  await api.start();
+  const client = new ApiClient(nc);
+  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']) });
+  await scheduler.start();
+  log.info({ nats: args.nats }, 'control plane ready');
+  onShutdown(async () => {
+    await scheduler.stop();
+    await api.stop();
+    await nc.drain();
+  }, log);
+}
+
+main().catch((e) => {
+  log.fatal({ err: e }, 'control plane failed to start');
+  process.exit(1);
+});

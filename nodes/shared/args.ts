@@ -1,0 +1,6 @@
+/** Flags of the kubeact daemons (`--name value` or `--name=value`). */
+import { parseArgs } from 'node:util';
+
+export function daemonArgs<T extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(options: T) {
+  return parseArgs({ args: process.argv.slice(2), options, allowPositionals: false, strict: true }).values;
+}
