@@ -21,7 +21,6 @@ export interface KubeObject {
   metadata?: Meta;
   spec?: any;
   status?: any;
-  [field: string]: unknown;
 }
 
 export interface ObjectList<T extends KubeObject = KubeObject> {

@@ -1,0 +1,73 @@
+/** `kubeact up`, `kubeact down`, `kubeact status`: the local cluster's processes. */
+import { parseArgs } from 'node:util';
+import { isAlive, kubeactHome, loadContext } from '../../launcher/context.js';
+import { down } from '../../launcher/down.js';
+import { ClusterRunningError, up } from '../../launcher/up.js';
+import { CliError, type Output } from '../session.js';
+
+export async function upCommand(args: string[], io: Output): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      nodes: { type: 'string', default: '3' },
+      port: { type: 'string' },
+      'node-network': { type: 'string' },
+      'pod-network': { type: 'string' },
+      'node-cpu': { type: 'string' },
+      'node-memory': { type: 'string' },
+      'max-pods': { type: 'string' },
+      'heartbeat-ms': { type: 'string' },
+      'worker-arg': { type: 'string', multiple: true },
+    },
+    allowPositionals: false,
+  });
+  const nodes = Number(values.nodes);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 250) throw new CliError(`--nodes must be a whole number from 1 to 250, got "${values.nodes}"`);
+  const started = Date.now();
+  try {
+    const ctx = await up({
+      nodes,
+      natsPort: values.port ? Number(values.port) : undefined,
+      nodeNetwork: values['node-network'],
+      podNetwork: values['pod-network'],
+      nodeCpu: values['node-cpu'],
+      nodeMemory: values['node-memory'],
+      maxPods: values['max-pods'] ? Number(values['max-pods']) : undefined,
+      heartbeatMs: values['heartbeat-ms'] ? Number(values['heartbeat-ms']) : undefined,
+      workerArgs: values['worker-arg'],
+      say: (l) => io.out(l),
+    });
+    io.out(`kubeact cluster is running (${((Date.now() - started) / 1000).toFixed(1)}s): ${nodes} node(s)`);
+    io.out(`  NATS:     ${ctx.natsUrl}`);
+    io.out(`  context:  ${ctx.home}/context.json (later kubeact commands use it)`);
+    io.out(`  logs:     ${ctx.clusterDir}/logs/`);
+    io.out(`Try: kubeact get nodes`);
+    return 0;
+  } catch (e) {
+    if (e instanceof ClusterRunningError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+export async function downCommand(args: string[], io: Output): Promise<number> {
+  parseArgs({ args, options: {}, allowPositionals: false });
+  const stopped = await down({ say: (l) => io.out(l) });
+  if (!stopped) {
+    io.out(`no cluster is running (no context in ${kubeactHome()})`);
+    return 0;
+  }
+  io.out('kubeact cluster stopped');
+  return 0;
+}
+
+export async function statusCommand(args: string[], io: Output): Promise<number> {
+  parseArgs({ args, options: {}, allowPositionals: false });
+  const ctx = loadContext();
+  if (!ctx) {
+    io.out(`no cluster is running (no context in ${kubeactHome()})`);
+    return 1;
+  }
+  io.out(`cluster at ${ctx.natsUrl}, started ${ctx.startedAt}`);
+  for (const p of ctx.processes) io.out(`  ${p.name.padEnd(16)} pid ${String(p.pid).padEnd(8)} ${isAlive(p.pid) ? 'running' : 'NOT RUNNING'}   log ${p.log}`);
+  return ctx.processes.every((p) => isAlive(p.pid)) ? 0 : 1;
+}

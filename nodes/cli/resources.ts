@@ -1,0 +1,37 @@
+/** Turns what a user types after a verb (`pods`, `pod web`, `po/web`, `pods,nodes`) into targets. */
+import { KINDS, resolveKind, type Kind } from '../../protocol/kinds.js';
+import { CliError } from './session.js';
+
+export interface Target {
+  kind: Kind;
+  names: string[];
+}
+
+export function parseTargets(words: string[]): Target[] {
+  if (!words.length) throw new CliError('You must specify the type of resource to get. Use "kubeact api-resources" for a complete list of supported resources.');
+  if (words[0].includes('/')) {
+    return words.map((w) => {
+      const [type, name] = w.split('/', 2);
+      if (!name) throw new CliError(`arguments in resource/name form must have a single resource and name`);
+      return { kind: kindOrThrow(type), names: [name] };
+    });
+  }
+  const kinds = words[0].split(',').filter(Boolean).map(kindOrThrow);
+  const names = words.slice(1);
+  if (names.length && kinds.length > 1) throw new CliError('you must specify only one resource type when naming resources');
+  return kinds.map((kind) => ({ kind, names }));
+}
+
+export function kindOrThrow(word: string): Kind {
+  const kind = resolveKind(word);
+  if (!kind) throw new CliError(`the server doesn't have a resource type "${word}"`);
+  return kind;
+}
+
+export function kindLabel(kind: Kind): string {
+  return kind.toLowerCase();
+}
+
+export function isNamespaced(kind: Kind): boolean {
+  return KINDS[kind].namespaced;
+}

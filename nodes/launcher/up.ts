@@ -1,0 +1,147 @@
+/**
+ * `kubeact up`: nats-server, the control plane and N worker nodes, each its own OS process,
+ * detached so they outlive the command; progress is printed while the cluster comes up.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiClient } from '../../protocol/client.js';
+import { isNodeReady, type Node } from '../../protocol/objects.js';
+import { formatCidr, hostAddress, parseCidr, subnet } from '../shared/cidr.js';
+import { connectNats } from '../shared/connect.js';
+import { ensureNatsServer, startNatsServer } from '../shared/nats-server.js';
+import { isAlive, kubeactHome, loadContext, saveContext, type ClusterContext, type ProcessRecord } from './context.js';
+import { stopProcesses } from './down.js';
+
+export interface UpOptions {
+  nodes: number;
+  home?: string;
+  natsPort?: number;
+  /** Node addresses: node i gets the (i+1)-th host of this block. */
+  nodeNetwork?: string;
+  /** Pod IPs: node i gets the i-th /24 of this block. */
+  podNetwork?: string;
+  /** Per node: cpu, memory, max pods (defaults 4 cpu, 8Gi, 110). */
+  nodeCpu?: string;
+  nodeMemory?: string;
+  maxPods?: number;
+  heartbeatMs?: number;
+  /** Extra flags for every worker (tests tune back-off with these). */
+  workerArgs?: string[];
+  say?: (line: string) => void;
+  timeoutMs?: number;
+}
+
+export const DEFAULT_NODE_NETWORK = '127.0.1.0/24';
+export const DEFAULT_POD_NETWORK = '127.64.0.0/16';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const CONTROL_PLANE_MAIN = path.resolve(here, '../controlplane/main.js');
+export const WORKER_MAIN = path.resolve(here, '../worker/main.js');
+
+export class ClusterRunningError extends Error {
+  override readonly name = 'ClusterRunningError';
+}
+
+export async function up(opts: UpOptions): Promise<ClusterContext> {
+  const say = opts.say ?? (() => {});
+  const home = opts.home ?? kubeactHome();
+  const existing = loadContext(home);
+  if (existing && existing.processes.some((p) => isAlive(p.pid))) {
+    throw new ClusterRunningError(`a cluster is already running (${existing.natsUrl}, started ${existing.startedAt}); run \`kubeact down\` first`);
+  }
+  const clusterDir = path.join(home, 'cluster');
+  const logDir = path.join(clusterDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const nodeNetwork = parseCidr(opts.nodeNetwork ?? DEFAULT_NODE_NETWORK);
+  const podNetwork = parseCidr(opts.podNetwork ?? DEFAULT_POD_NETWORK);
+  const started: ProcessRecord[] = [];
+  const ctx: ClusterContext = {
+    natsUrl: '',
+    home,
+    clusterDir,
+    startedAt: new Date().toISOString(),
+    nodeNetwork: formatCidr(nodeNetwork),
+    podNetwork: formatCidr(podNetwork),
+    processes: started,
+  };
+  try {
+    ensureNatsServer(say);
+    say('• starting nats-server (JetStream) ...');
+    const nats = await startNatsServer({ dir: path.join(clusterDir, 'nats'), port: opts.natsPort, detached: true });
+    ctx.natsUrl = nats.url;
+    started.push({ role: 'nats-server', name: 'nats-server', pid: nats.pid, log: path.join(clusterDir, 'nats', 'nats-server.log') });
+    say(`  nats-server listening on ${nats.url}`);
+    saveContext(ctx);
+
+    say('• starting control plane (api server, scheduler) ...');
+    started.push(launch('control-plane', 'control-plane', CONTROL_PLANE_MAIN, ['--nats', nats.url], logDir));
+    saveContext(ctx);
+
+    for (let i = 0; i < opts.nodes; i++) {
+      const name = `node-${i + 1}`;
+      const dataDir = path.join(clusterDir, 'nodes', name);
+      const args = [
+        '--nats', nats.url,
+        '--name', name,
+        '--node-ip', hostAddress(nodeNetwork, i),
+        '--pod-cidr', formatCidr(subnet(podNetwork, 24, i)),
+        '--data-dir', dataDir,
+        ...(opts.nodeCpu ? ['--cpu', opts.nodeCpu] : []),
+        ...(opts.nodeMemory ? ['--memory', opts.nodeMemory] : []),
+        ...(opts.maxPods ? ['--max-pods', String(opts.maxPods)] : []),
+        ...(opts.heartbeatMs ? ['--heartbeat-ms', String(opts.heartbeatMs)] : []),
+        ...(opts.workerArgs ?? []),
+      ];
+      say(`• starting worker ${name} (${hostAddress(nodeNetwork, i)}, pods ${formatCidr(subnet(podNetwork, 24, i))}) ...`);
+      started.push({ ...launch('worker', name, WORKER_MAIN, args, logDir), dataDir });
+    }
+    saveContext(ctx);
+    await waitForNodes(ctx, opts.nodes, say, opts.timeoutMs ?? 30_000);
+    return ctx;
+  } catch (e) {
+    say('! start failed, stopping what was started ...');
+    await stopProcesses(started, () => {});
+    throw e;
+  }
+}
+
+export function launch(role: ProcessRecord['role'], name: string, main: string, args: string[], logDir: string): ProcessRecord {
+  const log = path.join(logDir, `${name}.log`);
+  const fd = openSync(log, 'a');
+  const argv = [process.execPath, main, ...args];
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd], detached: true, env: process.env });
+  child.unref();
+  return { role, name, pid: child.pid!, log, argv };
+}
+
+async function waitForNodes(ctx: ClusterContext, count: number, say: (l: string) => void, timeoutMs: number): Promise<void> {
+  const nc = await connectNats(ctx.natsUrl, 'kubeact-up');
+  try {
+    const client = new ApiClient(nc, { timeoutMs: 2000 });
+    const deadline = Date.now() + timeoutMs;
+    let last = -1;
+    for (;;) {
+      for (const p of ctx.processes) {
+        if (!isAlive(p.pid)) throw new Error(`${p.name} exited during start-up; see ${p.log}`);
+      }
+      let ready = 0;
+      try {
+        const nodes = await client.list<Node>('Node');
+        ready = nodes.items.filter(isNodeReady).length;
+      } catch {
+        // control plane not answering yet
+      }
+      if (ready !== last) {
+        say(`  nodes Ready: ${ready}/${count}`);
+        last = ready;
+      }
+      if (ready >= count) return;
+      if (Date.now() > deadline) throw new Error(`only ${ready}/${count} nodes became Ready within ${timeoutMs / 1000}s; see logs in ${path.join(ctx.clusterDir, 'logs')}`);
+      await new Promise((r) => setTimeout(r, 100)); // polling interval of a progress display, not a synchronisation
+    }
+  } finally {
+    await nc.close();
+  }
+}
