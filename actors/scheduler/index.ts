@@ -1,0 +1,3 @@
+export * from './predicates.js';
+export * from './scoring.js';
+export * from './machine.js';

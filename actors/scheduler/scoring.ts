@@ -1,0 +1,135 @@
+/**
+ * Ranking the feasible nodes, and the whole decision for one pod (Nomad-style:
+ * feasibility → fit → score → pick). Pure: the same snapshot gives the same answer.
+ *
+ * score = LeastAllocated (0..100) + spread (0..100)
+ *   LeastAllocated: mean over cpu and memory of (allocatable − requested after placing) / allocatable × 100,
+ *     with kube-scheduler's non-zero default requests (100m, 200Mi) for containers that request nothing.
+ *   spread: 100 × (max − count) / max, where count is the number of the pod's siblings on the node
+ *     (same namespace and same owner uid, or identical non-empty labels) and max the largest count
+ *     over the feasible nodes (SelectorSpread-like).
+ * Ties are broken by a hash of pod key and node name: deterministic, yet different pods
+ * prefer different nodes among equals.
+ */
+import type { Node, Pod } from '../../protocol/objects.js';
+import {
+  filterNode,
+  keyOf,
+  nodeAllocatable,
+  nodeUsage,
+  podInfo,
+  toPodInfo,
+  unschedulableMessage,
+  type PodInfo,
+  type PodLike,
+  type PodsByNode,
+  type NodeUsage,
+  type Resources,
+} from './predicates.js';
+
+export const MAX_NODE_SCORE = 100;
+
+export type ScheduleResult = { nodeName: string } | { unschedulable: string };
+
+/** One resource's LeastAllocated score, in integers like kube-scheduler. */
+function leastRequested(requested: number, capacity: number): number {
+  if (capacity <= 0 || requested > capacity) return 0;
+  return Math.floor(((capacity - requested) * MAX_NODE_SCORE) / capacity);
+}
+
+/** LeastAllocated score of placing a pod needing `podScoreRequests` on a node. */
+export function leastAllocatedScore(node: Node, usage: NodeUsage, podScoreRequests: Resources): number {
+  const alloc = nodeAllocatable(node);
+  const cpu = leastRequested(usage.scoreRequested.cpu + podScoreRequests.cpu, alloc.cpu);
+  const memory = leastRequested(usage.scoreRequested.memory + podScoreRequests.memory, alloc.memory);
+  return Math.floor((cpu + memory) / 2);
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length === 0 || ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => b[k] === a[k]);
+}
+
+/** Whether `other` belongs to the same workload as `pod` (same owner, or the same labels). */
+export function isSibling(pod: PodInfo, other: PodInfo): boolean {
+  if (other.namespace !== pod.namespace) return false;
+  if (other.name === pod.name) return false;
+  if (pod.ownerUids.some((uid) => other.ownerUids.includes(uid))) return true;
+  return sameLabels(pod.labels, other.labels);
+}
+
+export function siblingCount(pod: PodInfo, podsOnNode: readonly PodLike[] | undefined): number {
+  let n = 0;
+  for (const p of podsOnNode ?? []) {
+    const other = toPodInfo(p);
+    if (other.phase !== 'Succeeded' && other.phase !== 'Failed' && isSibling(pod, other)) n++;
+  }
+  return n;
+}
+
+/** 32-bit FNV-1a. */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+export interface NodeScore {
+  nodeName: string;
+  leastAllocated: number;
+  spread: number;
+  total: number;
+  tieBreak: number;
+}
+
+interface Candidate {
+  node: Node;
+  usage: NodeUsage;
+  podsOnNode: readonly PodLike[] | undefined;
+}
+
+/** Scores feasible candidates, best first. */
+export function scoreNodes(pod: Pod, candidates: readonly Candidate[]): NodeScore[] {
+  const info = podInfo(pod);
+  const key = keyOf(pod);
+  const siblings = candidates.map((c) => siblingCount(info, c.podsOnNode));
+  const maxSiblings = Math.max(0, ...siblings);
+  const scores = candidates.map((c, i): NodeScore => {
+    const nodeName = c.node.metadata?.name ?? '';
+    const leastAllocated = leastAllocatedScore(c.node, c.usage, info.scoreRequests);
+    const spread = maxSiblings === 0 ? MAX_NODE_SCORE : Math.floor((MAX_NODE_SCORE * (maxSiblings - siblings[i])) / maxSiblings);
+    return { nodeName, leastAllocated, spread, total: leastAllocated + spread, tieBreak: fnv1a(`${key}|${nodeName}`) };
+  });
+  return scores.sort((a, b) => b.total - a.total || a.tieBreak - b.tieBreak || (a.nodeName < b.nodeName ? -1 : 1));
+}
+
+function podsOn(podsByNode: PodsByNode, nodeName: string): readonly PodLike[] | undefined {
+  if (podsByNode instanceof Map) return podsByNode.get(nodeName);
+  return (podsByNode as Readonly<Record<string, readonly PodLike[] | undefined>>)[nodeName];
+}
+
+/**
+ * Decides where `pod` goes: filter every node, score the feasible ones, take the best.
+ * `podsByNode` holds the pods already on (or assumed on) each node; terminated ones are ignored.
+ */
+export function schedulePod(pod: Pod, nodes: Iterable<Node>, podsByNode: PodsByNode): ScheduleResult {
+  const requests = podInfo(pod).requests;
+  const key = keyOf(pod);
+  const feasible: Candidate[] = [];
+  const reasons: string[][] = [];
+  let total = 0;
+  for (const node of nodes) {
+    total++;
+    const onNode = podsOn(podsByNode, node.metadata?.name ?? '');
+    const usage = nodeUsage(onNode, key);
+    const failed = filterNode(pod, requests, node, usage);
+    if (failed.length === 0) feasible.push({ node, usage, podsOnNode: onNode });
+    else reasons.push(failed);
+  }
+  if (feasible.length === 0) return { unschedulable: unschedulableMessage(total, reasons) };
+  return { nodeName: scoreNodes(pod, feasible)[0].nodeName };
+}
