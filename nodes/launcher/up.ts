@@ -5,12 +5,12 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../../protocol/client.js';
 import { isNodeReady, type Node } from '../../protocol/objects.js';
 import { formatCidr, hostAddress, parseCidr, subnet } from '../shared/cidr.js';
 import { connectNats } from '../shared/connect.js';
 import { ensureNatsServer, startNatsServer } from '../shared/nats-server.js';
+import { entryPoint } from '../shared/paths.js';
 import { isAlive, kubeactHome, loadContext, saveContext, type ClusterContext, type ProcessRecord } from './context.js';
 import { stopProcesses } from './down.js';
 
@@ -36,9 +36,8 @@ export interface UpOptions {
 export const DEFAULT_NODE_NETWORK = '127.0.1.0/24';
 export const DEFAULT_POD_NETWORK = '127.64.0.0/16';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const CONTROL_PLANE_MAIN = path.resolve(here, '../controlplane/main.js');
-export const WORKER_MAIN = path.resolve(here, '../worker/main.js');
+export const CONTROL_PLANE_MAIN = entryPoint('nodes/controlplane/main.js');
+export const WORKER_MAIN = entryPoint('nodes/worker/main.js');
 
 export class ClusterRunningError extends Error {
   override readonly name = 'ClusterRunningError';

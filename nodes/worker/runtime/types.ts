@@ -84,8 +84,11 @@ export interface ContainerRuntime {
   inspect(id: string): Promise<ContainerInfo | undefined>;
   /** Log text of a pod's container (current instance, or `previous`). */
   logs(podUid: string, container: string, opts?: LogOptions): Promise<string>;
-  /** Streams new log text of the current instance until `signal` aborts or the container exits. */
-  followLogs(podUid: string, container: string, onText: (text: string) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Streams log text of the current instance (appended after the call, or all of it with
+   * `fromStart`) until `signal` aborts or the container exits.
+   */
+  followLogs(podUid: string, container: string, onText: (text: string) => void, signal: AbortSignal, opts?: { fromStart?: boolean }): Promise<void>;
   /** Stops everything (kubelet shutdown). */
   close(): Promise<void>;
 }

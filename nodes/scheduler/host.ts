@@ -1,0 +1,98 @@
+/**
+ * Hosts the scheduler actor in the control plane: feeds it the node and pod watches, and
+ * provides its effects — binding through the API (compare-and-set on the pod), the
+ * PodScheduled=False condition, and the Scheduled / FailedScheduling Events.
+ */
+import { createActor, fromPromise, type Actor } from 'xstate';
+import { schedulerMachine, type BindPodInput } from '../../actors/scheduler/index.js';
+import type { ApiClient, Watch } from '../../protocol/client.js';
+import { ApiError, Reason } from '../../protocol/errors.js';
+import { nowTimestamp, type KubeObject, type Node, type Pod } from '../../protocol/objects.js';
+import { EventRecorder } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+
+export interface SchedulerHostOptions {
+  client: ApiClient;
+  logger: Logger;
+  retryIntervalMs?: number;
+}
+
+export class SchedulerHost {
+  private actor?: Actor<typeof schedulerMachine>;
+  private readonly watches: Watch[] = [];
+  private readonly events: EventRecorder;
+
+  constructor(private readonly opts: SchedulerHostOptions) {
+    this.events = new EventRecorder(opts.client, { component: 'default-scheduler' }, opts.logger);
+  }
+
+  async start(): Promise<void> {
+    const { client, logger: log } = this.opts;
+    const machine = schedulerMachine.provide({
+      actors: {
+        bindPod: fromPromise<unknown, BindPodInput>(async ({ input }) => {
+          await client.bind({ namespace: input.namespace, name: input.name, uid: input.uid, nodeName: input.nodeName });
+          return input.nodeName;
+        }),
+      },
+      actions: {
+        reportScheduled: (_, p) => {
+          log.info({ pod: `${p.namespace}/${p.name}`, node: p.nodeName }, 'pod scheduled');
+          this.events.record(podRef(p), 'Normal', 'Scheduled', `Successfully assigned ${p.namespace}/${p.name} to ${p.nodeName}`);
+        },
+        reportUnschedulable: (_, p) => {
+          log.info({ pod: `${p.namespace}/${p.name}`, reason: p.message }, 'pod unschedulable');
+          this.events.record(podRef(p), 'Warning', 'FailedScheduling', p.message);
+          void this.markUnschedulable(p.namespace, p.name, p.uid, p.message);
+        },
+      },
+    });
+    this.actor = createActor(machine, { input: { retryIntervalMs: this.opts.retryIntervalMs } });
+    this.actor.start();
+    const send = (ev: Parameters<Actor<typeof schedulerMachine>['send']>[0]) => this.actor?.send(ev);
+    this.watches.push(
+      await client.watch<KubeObject>('Node', {}, (ev) => {
+        if (ev.type === 'DELETED') send({ type: 'NODE_DELETE', name: ev.object.metadata!.name! });
+        else send({ type: 'NODE_UPSERT', node: ev.object as Node });
+      }),
+    );
+    this.watches.push(
+      await client.watch<KubeObject>('Pod', {}, (ev) => {
+        if (ev.type === 'DELETED') send({ type: 'POD_DELETE', namespace: ev.object.metadata!.namespace!, name: ev.object.metadata!.name! });
+        else send({ type: 'POD_UPSERT', pod: ev.object as Pod });
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const w of this.watches) w.stop();
+    this.actor?.stop();
+    await this.events.flush();
+  }
+
+  /** Writes PodScheduled=False/Unschedulable with the message (what `kubectl describe` shows). */
+  private async markUnschedulable(namespace: string, name: string, uid: string | undefined, message: string): Promise<void> {
+    try {
+      await this.opts.client.modify<KubeObject>(
+        'Pod',
+        name,
+        namespace,
+        (pod) => {
+          if ((uid && pod.metadata?.uid !== uid) || pod.spec?.nodeName) return false;
+          const conditions: any[] = (pod.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
+          const prev = pod.status?.conditions?.find((c: { type: string }) => c.type === 'PodScheduled');
+          if (prev?.status === 'False' && prev.reason === 'Unschedulable' && prev.message === message) return false;
+          conditions.push({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: nowTimestamp() });
+          pod.status = { ...(pod.status ?? {}), phase: 'Pending', conditions };
+        },
+        { status: true },
+      );
+    } catch (e) {
+      if (!(e instanceof ApiError && e.reason === Reason.NotFound)) this.opts.logger.warn({ err: (e as Error).message }, 'could not write PodScheduled condition');
+    }
+  }
+}
+
+function podRef(p: { namespace: string; name: string; uid?: string }): KubeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: p.namespace, name: p.name, uid: p.uid } };
+}

@@ -1,0 +1,159 @@
+/**
+ * The kubelet of one node: registers the Node, heartbeats, and keeps one Pod actor per pod
+ * bound to it. Pod sync is level-based: every watch event and every periodic resync runs the
+ * same `syncPod`, so a lost or repeated event does no harm.
+ */
+import type { NatsConnection } from 'nats';
+import type { ApiClient, Watch } from '../../protocol/client.js';
+import type { KubeObject, Pod, WatchEvent } from '../../protocol/objects.js';
+import { subjects } from '../../protocol/subjects.js';
+import { IpAllocator, parseCidr } from '../shared/cidr.js';
+import { EventRecorder } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import { LogsServer } from './logs-server.js';
+import { Heartbeat, registerNode, type NodeConfig } from './node-status.js';
+import { PodWorker, type PodWorkerTuning } from './pod-worker.js';
+import type { ContainerRuntime } from './runtime/types.js';
+
+export interface KubeletOptions {
+  nc: NatsConnection;
+  client: ApiClient;
+  runtime: ContainerRuntime;
+  config: NodeConfig;
+  logger: Logger;
+  tuning?: PodWorkerTuning;
+  /** Full relist of this node's pods (safety net for lost events), ms. */
+  resyncMs?: number;
+}
+
+export class Kubelet {
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly ips: IpAllocator;
+  private readonly heartbeat: Heartbeat;
+  private readonly logs: LogsServer;
+  private readonly events: EventRecorder;
+  private watch?: Watch;
+  private resyncTimer?: NodeJS.Timeout;
+  private stopping = false;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: KubeletOptions) {
+    this.log = opts.logger;
+    this.ips = new IpAllocator(parseCidr(opts.config.podCIDR));
+    this.heartbeat = new Heartbeat(opts.client, opts.config, opts.logger);
+    this.logs = new LogsServer(opts.nc, opts.client, opts.runtime, opts.config.name, opts.logger);
+    this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger);
+  }
+
+  get nodeName(): string {
+    return this.opts.config.name;
+  }
+
+  get podCount(): number {
+    return this.workers.size;
+  }
+
+  async start(): Promise<void> {
+    const leftovers = await this.opts.runtime.recover();
+    if (leftovers.length) this.log.info({ containers: leftovers.length }, 'stopped containers left by a previous kubelet');
+    await registerNode(this.opts.client, this.opts.config, this.log);
+    this.heartbeat.start();
+    this.logs.start();
+    this.watch = await this.opts.client.watch<KubeObject>(
+      'Pod',
+      { fieldSelector: `spec.nodeName=${this.nodeName}`, subject: subjects.nodePods(this.nodeName) },
+      (ev) => this.onEvent(ev),
+    );
+    const resync = async () => {
+      if (this.stopping) return;
+      await this.resync().catch((e) => this.log.warn({ err: (e as Error).message }, 'resync failed'));
+      if (!this.stopping) this.resyncTimer = setTimeout(resync, this.opts.resyncMs ?? 10_000);
+    };
+    this.resyncTimer = setTimeout(resync, this.opts.resyncMs ?? 10_000);
+    this.log.info({ node: this.nodeName, podCIDR: this.opts.config.podCIDR }, 'kubelet ready');
+  }
+
+  /** Kubelet shutdown (not node deletion): containers stop, the pods stay bound to the node. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.resyncTimer);
+    this.watch?.stop();
+    this.heartbeat.stop();
+    this.logs.stop();
+    for (const w of this.workers.values()) w.detach();
+    await this.opts.runtime.close();
+    await this.events.flush();
+  }
+
+  private onEvent(ev: WatchEvent<KubeObject>): void {
+    if (this.stopping) return;
+    const pod = ev.object as Pod;
+    if (ev.type === 'DELETED') this.podGone(pod);
+    else this.syncPod(pod);
+  }
+
+  /** Brings one pod's actor in line with the pod object (create, update, delete). */
+  private syncPod(pod: Pod): void {
+    const uid = pod.metadata!.uid!;
+    const key = podKey(pod);
+    const existing = this.workers.get(key);
+    if (existing && existing.uid !== uid) {
+      // Same name, new pod: the old one is gone from the store.
+      existing.forceStop();
+    }
+    if (pod.spec?.nodeName !== this.nodeName) {
+      if (existing?.uid === uid) existing.forceStop();
+      return;
+    }
+    const worker = existing?.uid === uid ? existing : undefined;
+    if (worker) {
+      worker.update(pod);
+      return;
+    }
+    const phase = pod.status?.phase;
+    if (pod.metadata?.deletionTimestamp) {
+      // Nothing runs here for it (e.g. after a kubelet restart): finish the deletion.
+      void this.opts.client.delete('Pod', pod.metadata.name!, { namespace: pod.metadata.namespace, gracePeriodSeconds: 0, preconditions: { uid } }).catch(() => {});
+      return;
+    }
+    if (phase === 'Succeeded' || phase === 'Failed') return; // finished pods are not run again
+    const podIP = this.ips.allocate(pod.status?.podIP);
+    const created = new PodWorker({
+      pod,
+      podIP,
+      hostIP: this.opts.config.nodeIP,
+      nodeName: this.nodeName,
+      client: this.opts.client,
+      runtime: this.opts.runtime,
+      events: this.events,
+      logger: this.log.child({ pod: key }),
+      tuning: this.opts.tuning,
+      onDone: () => {
+        if (this.workers.get(key) === created) this.workers.delete(key);
+        this.ips.release(podIP);
+      },
+    });
+    this.workers.set(key, created);
+    created.start();
+  }
+
+  private podGone(pod: Pod): void {
+    const w = this.workers.get(podKey(pod));
+    if (w && w.uid === pod.metadata?.uid) w.forceStop();
+  }
+
+  private async resync(): Promise<void> {
+    const list = await this.opts.client.list<KubeObject>('Pod', { fieldSelector: `spec.nodeName=${this.nodeName}` });
+    const seen = new Set<string>();
+    for (const obj of list.items) {
+      const pod = obj as Pod;
+      seen.add(podKey(pod));
+      this.syncPod(pod);
+    }
+    for (const [key, w] of this.workers) if (!seen.has(key)) w.forceStop();
+  }
+}
+
+function podKey(pod: Pod): string {
+  return `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name}`;
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * A worker node process: the kubelet (and, later, kube-proxy) of one node.
+ *   node dist/nodes/worker/main.js --nats URL --name node-1 --node-ip 127.0.1.1 \
+ *     --pod-cidr 127.64.0.0/24 --data-dir DIR [--cpu 4 --memory 8Gi --max-pods 110]
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { ApiClient } from '../../protocol/client.js';
+import { daemonArgs } from '../shared/args.js';
+import { connectNats, onShutdown } from '../shared/connect.js';
+import { createLogger } from '../shared/logger.js';
+import { Kubelet } from './kubelet.js';
+import { ProcessRuntime } from './runtime/process.js';
+
+const args = daemonArgs({
+  nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
+  name: { type: 'string', default: os.hostname() },
+  'node-ip': { type: 'string', default: '127.0.1.1' },
+  'pod-cidr': { type: 'string', default: '127.64.0.0/24' },
+  'data-dir': { type: 'string' },
+  cpu: { type: 'string', default: String(os.cpus().length) },
+  memory: { type: 'string', default: `${Math.floor(os.totalmem() / 2 ** 20)}Mi` },
+  'max-pods': { type: 'string', default: '110' },
+  labels: { type: 'string', default: '' },
+  'heartbeat-ms': { type: 'string', default: '1000' },
+  'status-every': { type: 'string', default: '10' },
+  'resync-ms': { type: 'string', default: '10000' },
+  'backoff-initial-ms': { type: 'string', default: '10000' },
+  'backoff-max-ms': { type: 'string', default: '300000' },
+  'backoff-reset-ms': { type: 'string', default: '600000' },
+});
+
+const name = args.name as string;
+const log = createLogger('kubelet', { node: name });
+
+function parseLabels(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(',').filter(Boolean)) {
+    const [k, v = ''] = pair.split('=');
+    out[k.trim()] = v.trim();
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const dataDir = (args['data-dir'] as string | undefined) ?? path.join(os.tmpdir(), `kubeact-${name}`);
+  const runtime = new ProcessRuntime({ dataDir, logger: log.child({ component: 'runtime' }) });
+  const nc = await connectNats(args.nats as string, `kubeact-kubelet-${name}`, log);
+  const client = new ApiClient(nc);
+  const kubelet = new Kubelet({
+    nc,
+    client,
+    runtime,
+    logger: log,
+    resyncMs: Number(args['resync-ms']),
+    tuning: {
+      backoffInitialMs: Number(args['backoff-initial-ms']),
+      backoffMaxMs: Number(args['backoff-max-ms']),
+      backoffResetMs: Number(args['backoff-reset-ms']),
+    },
+    config: {
+      name,
+      nodeIP: args['node-ip'] as string,
+      podCIDR: args['pod-cidr'] as string,
+      cpu: args.cpu as string,
+      memory: args.memory as string,
+      maxPods: Number(args['max-pods']),
+      labels: parseLabels(args.labels as string),
+      runtimeVersion: await runtime.version(),
+      heartbeatMs: Number(args['heartbeat-ms']),
+      statusEvery: Number(args['status-every']),
+    },
+  });
+  onShutdown(async () => {
+    await kubelet.stop();
+    await nc.drain();
+  }, log);
+  await kubelet.start();
+}
+
+main().catch((e) => {
+  log.fatal({ err: e }, 'kubelet failed to start');
+  process.exit(1);
+});
