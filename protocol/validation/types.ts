@@ -82,11 +82,11 @@ export function tooLong(field: string, max: number): FieldCause {
 export function typeInvalid(field: string, value: unknown, expected: string): FieldCause {
   const actual = jsonType(value);
   const where = field || 'body';
-  const shown = typeof value === 'string' ? JSON.stringify(truncate(value)) : truncate(safeJson(value) ?? String(value));
+  const shown = typeof value === 'string' ? JSON.stringify(truncate(value)) : truncate(safeJson(value));
   return {
     reason: CauseType.TypeInvalid,
     field: where,
-    message: `Invalid value: ${JSON.stringify(actual)}: ${where} in body must be of type ${expected}: ${shown}`,
+    message: `Invalid value: ${JSON.stringify(actual)}: ${field ? `${field} in body` : 'body'} must be of type ${expected}: ${shown}`,
   };
 }
 
