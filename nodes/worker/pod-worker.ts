@@ -1,0 +1,167 @@
+/**
+ * Hosts one Pod actor on the kubelet: provides its effects (the container runtime, status
+ * writes, Events) and translates pod objects into the actor's events. The actor decides;
+ * this file only executes.
+ */
+import { createActor, fromPromise, type Actor } from 'xstate';
+import { podMachine, type StartContainerInput, type StartContainerOutput, type StopContainerInput, type WaitContainerInput } from '../../actors/pod/index.js';
+import type { ApiClient } from '../../protocol/client.js';
+import { ApiError, Reason } from '../../protocol/errors.js';
+import type { KubeObject, Pod, PodStatus } from '../../protocol/objects.js';
+import type { EventRecorder } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import { buildContainerConfig } from './container-config.js';
+import type { ContainerRuntime, ExitStatus } from './runtime/types.js';
+
+export interface PodWorkerTuning {
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  backoffResetMs?: number;
+}
+
+export interface PodWorkerOptions {
+  pod: Pod;
+  podIP: string;
+  hostIP: string;
+  nodeName: string;
+  client: ApiClient;
+  runtime: ContainerRuntime;
+  events: EventRecorder;
+  logger: Logger;
+  tuning?: PodWorkerTuning;
+  /** Called once the pod is fully stopped and its object removed (or gone already). */
+  onDone: () => void;
+}
+
+export class PodWorker {
+  readonly uid: string;
+  private readonly actor: Actor<typeof podMachine>;
+  private pod: Pod;
+  private deleting = false;
+  private detached = false;
+  private latestStatus?: PodStatus;
+  private writtenStatus?: PodStatus;
+  private writing?: Promise<void>;
+  private objectGone = false;
+
+  constructor(private readonly opts: PodWorkerOptions) {
+    this.pod = opts.pod;
+    this.uid = opts.pod.metadata!.uid!;
+    const { runtime } = opts;
+    const placement = { nodeName: opts.nodeName, podIP: opts.podIP, hostIP: opts.hostIP };
+    const machine = podMachine.provide({
+      actors: {
+        startContainer: fromPromise<StartContainerOutput, StartContainerInput>(async ({ input }) => {
+          const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement);
+          const handle = await runtime.start(config);
+          return { containerId: handle.id, startedAt: handle.startedAt };
+        }),
+        waitContainer: fromPromise<ExitStatus, WaitContainerInput>(({ input }) => runtime.wait(input.containerId)),
+        stopContainer: fromPromise<ExitStatus, StopContainerInput>(({ input }) => runtime.stop(input.containerId, input.graceMs)),
+      },
+      actions: {
+        publishStatus: (_, status) => this.publish(status),
+        recordEvent: (_, record) => opts.events.record(this.pod as KubeObject, record.type, record.reason, record.message),
+        podFinished: () => void this.finish(),
+      },
+    });
+    this.actor = createActor(machine, {
+      input: {
+        pod: opts.pod,
+        nodeName: opts.nodeName,
+        podIP: opts.podIP,
+        hostIP: opts.hostIP,
+        backoffInitialMs: opts.tuning?.backoffInitialMs,
+        backoffMaxMs: opts.tuning?.backoffMaxMs,
+        backoffResetMs: opts.tuning?.backoffResetMs,
+      },
+    });
+    this.actor.subscribe({ error: (err) => opts.logger.error({ err }, 'pod actor failed') });
+  }
+
+  start(): void {
+    this.actor.start();
+    if (this.pod.metadata?.deletionTimestamp) this.update(this.pod);
+  }
+
+  /** A newer version of the pod object (level-based: repeating one is harmless). */
+  update(pod: Pod): void {
+    this.pod = pod;
+    this.actor.send({ type: 'POD_UPDATED', pod });
+    if (pod.metadata?.deletionTimestamp && !this.deleting) {
+      this.deleting = true;
+      const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+      this.opts.logger.info({ graceMs }, 'stopping pod (deleted)');
+      this.actor.send({ type: 'DELETE', graceMs });
+    }
+  }
+
+  /** The object is gone (force-deleted, or rebound elsewhere): stop at once. */
+  forceStop(): void {
+    this.objectGone = true;
+    this.deleting = true;
+    this.actor.send({ type: 'DELETE', graceMs: 0 });
+  }
+
+  /** Kubelet shutdown: the actor stops; the runtime stops the containers; the pod stays bound. */
+  detach(): void {
+    this.detached = true;
+    this.actor.stop();
+  }
+
+  private publish(status: PodStatus): void {
+    this.latestStatus = status;
+    if (!this.writing) this.writing = this.writeLoop().finally(() => (this.writing = undefined));
+  }
+
+  /** One writer per pod; bursts of changes collapse into the latest status (compare-and-set, retried on Conflict). */
+  private async writeLoop(): Promise<void> {
+    while (this.latestStatus && this.latestStatus !== this.writtenStatus && !this.objectGone && !this.detached) {
+      const status = this.latestStatus;
+      try {
+        const written = await this.opts.client.modify<KubeObject>(
+          'Pod',
+          this.pod.metadata!.name!,
+          this.pod.metadata!.namespace,
+          (obj) => {
+            if (obj.metadata?.uid !== this.uid) return false;
+            obj.status = status;
+          },
+          { status: true },
+        );
+        if (!written || written.metadata?.uid !== this.uid) this.objectGone = true;
+        this.writtenStatus = status;
+      } catch (e) {
+        if (e instanceof ApiError && e.reason === Reason.NotFound) {
+          this.objectGone = true;
+          return;
+        }
+        this.opts.logger.warn({ err: (e as Error).message }, 'status write failed; retrying');
+        await new Promise((r) => setTimeout(r, 200)); // back off before the next attempt against an unhappy API server
+      }
+    }
+  }
+
+  /** All containers stopped after deletion: write the last status, remove the object, free what it held. */
+  private async finish(): Promise<void> {
+    try {
+      while (this.writing) await this.writing;
+      if (!this.objectGone) {
+        await this.opts.client
+          .delete('Pod', this.pod.metadata!.name!, { namespace: this.pod.metadata!.namespace, gracePeriodSeconds: 0, preconditions: { uid: this.uid } })
+          .catch((e) => {
+            if (!(e instanceof ApiError && (e.reason === Reason.NotFound || e.reason === Reason.Conflict))) throw e;
+          });
+      }
+      await this.opts.runtime.removePod(this.uid);
+    } catch (e) {
+      this.opts.logger.warn({ err: (e as Error).message }, 'finishing pod deletion failed; the next resync retries');
+      this.objectGone = false;
+      return;
+    } finally {
+      this.actor.stop();
+    }
+    this.opts.logger.info('pod stopped and removed');
+    this.opts.onDone();
+  }
+}
