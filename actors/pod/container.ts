@@ -1,0 +1,248 @@
+/**
+ * The container machine: the lifecycle of one container of a pod, as the kubelet runs it
+ * (start, wait for exit, restart policy, CrashLoopBackOff, stop on deletion).
+ *
+ * It decides and never acts: each side effect is a `CONTAINER_EFFECT` request sent to its
+ * parent pod machine, which owns the host-provided actors (startContainer, waitContainer,
+ * stopContainer) and answers with STARTED / START_FAILED / EXITED / STOPPED. Those answers
+ * carry the `restartCount` of the instance they are about, so a late answer about an
+ * earlier instance is ignored. Kubelet Events go up as `CONTAINER_EVENT`; the pod reads
+ * everything else from this machine's snapshot (spawned with `syncSnapshot`).
+ */
+import { and, assign, sendParent, setup, type SnapshotFrom } from 'xstate';
+import type { ExitStatus } from '../../nodes/worker/runtime/types.js';
+import { crashLoopMessage, nextBackoff, restartPolicyRestarts } from './backoff.js';
+import type { BackoffConfig, ContainerEffect, ContainerPhase, ContainerView, PodEventRecord, RestartPolicy, Termination } from './types.js';
+
+export interface ContainerInput {
+  name: string;
+  image: string;
+  /** `<pod>_<namespace>(<uid>)`, for messages. */
+  pod: string;
+  restartPolicy: RestartPolicy;
+  backoff: BackoffConfig;
+}
+
+export interface ContainerContext extends ContainerInput {
+  /** Restarts so far; also identifies the current instance. */
+  restartCount: number;
+  /** The delay to apply before the next restart. */
+  backoffMs: number;
+  containerId?: string;
+  startedAt?: string;
+  waiting?: { reason: string; message?: string };
+  lastTerminated?: Termination;
+  priorTerminated?: Termination;
+  /** Set when STOP arrived (the pod is being deleted): the grace to stop with. */
+  stopGraceMs?: number;
+  hasRun: boolean;
+}
+
+/** Sent by the pod (answers to effects, and STOP on deletion). */
+export type ContainerEvent =
+  | { type: 'STARTED'; restartCount: number; containerId: string; startedAt: string }
+  | { type: 'START_FAILED'; restartCount: number; code?: string; message: string; at: string }
+  | { type: 'EXITED'; restartCount: number; exit: ExitStatus }
+  | { type: 'STOPPED'; restartCount: number; exit: ExitStatus }
+  | { type: 'STOP'; graceMs: number };
+
+/** Sent to the pod. */
+export type ContainerMessage =
+  | { type: 'CONTAINER_EFFECT'; container: string; effect: ContainerEffect }
+  | { type: 'CONTAINER_EVENT'; record: PodEventRecord };
+
+/** Exit code the kubelet reports for a container that could not be started. */
+export const START_ERROR_EXIT_CODE = 128;
+
+/** Reason shown in `state.waiting` after a failed start (kubelet: RunContainerError, or the pull error). */
+export function startFailureWaitingReason(code: string | undefined): string {
+  return code === 'ErrImagePull' || code === 'ImagePullBackOff' ? code : 'RunContainerError';
+}
+
+/** Reason shown in `state.terminated` for a failed start. */
+export function startFailureTerminatedReason(code: string | undefined): string {
+  return code === 'ContainerCannotRun' ? 'ContainerCannotRun' : 'StartError';
+}
+
+/** Asks the pod to run an effect. */
+const effect = (build: (context: ContainerContext) => ContainerEffect) =>
+  sendParent<ContainerContext, ContainerEvent, undefined, ContainerMessage, ContainerEvent>(({ context }) => ({
+    type: 'CONTAINER_EFFECT',
+    container: context.name,
+    effect: build(context),
+  }));
+
+/** Asks the pod to record a kubelet Event about this container. */
+const record = (build: (context: ContainerContext) => Omit<PodEventRecord, 'container'>) =>
+  sendParent<ContainerContext, ContainerEvent, undefined, ContainerMessage, ContainerEvent>(({ context }) => ({
+    type: 'CONTAINER_EVENT',
+    record: { ...build(context), container: context.name },
+  }));
+
+export const containerMachine = setup({
+  types: {
+    context: {} as ContainerContext,
+    events: {} as ContainerEvent,
+    input: {} as ContainerInput,
+  },
+  actions: {
+    requestStart: effect((c) => ({ kind: 'start', restartCount: c.restartCount })),
+    requestWait: effect((c) => ({ kind: 'wait', restartCount: c.restartCount, containerId: c.containerId! })),
+    requestStop: effect((c) => ({ kind: 'stop', restartCount: c.restartCount, containerId: c.containerId!, graceMs: c.stopGraceMs ?? 0 })),
+
+    recordPulled: record((c) => ({ type: 'Normal', reason: 'Pulled', message: `Container image "${c.image}" already present on machine` })),
+    recordCreated: record((c) => ({ type: 'Normal', reason: 'Created', message: `Created container ${c.name}` })),
+    recordStarted: record((c) => ({ type: 'Normal', reason: 'Started', message: `Started container ${c.name}` })),
+    recordFailed: record((c) => ({ type: 'Warning', reason: 'Failed', message: `Error: ${c.waiting?.message ?? 'failed to start container'}` })),
+    recordBackOff: record((c) => ({ type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${c.name} in pod ${c.pod}` })),
+    recordKilling: record((c) => ({ type: 'Normal', reason: 'Killing', message: `Stopping container ${c.name}` })),
+
+    markCreating: assign({ waiting: { reason: 'ContainerCreating' } }),
+    assignStarted: assign(({ event }) => {
+      if (event.type !== 'STARTED') return {};
+      return { containerId: event.containerId, startedAt: event.startedAt, waiting: undefined, hasRun: true };
+    }),
+    assignExit: assign(({ context, event }) => {
+      if (event.type !== 'EXITED' && event.type !== 'STOPPED') return {};
+      const ended: Termination = { ...event.exit, containerId: context.containerId };
+      if (!ended.startedAt && context.startedAt) ended.startedAt = context.startedAt;
+      return { lastTerminated: ended, priorTerminated: context.lastTerminated, startedAt: undefined };
+    }),
+    assignStartFailure: assign(({ context, event }) => {
+      if (event.type !== 'START_FAILED') return {};
+      const ended: Termination = {
+        exitCode: START_ERROR_EXIT_CODE,
+        reason: startFailureTerminatedReason(event.code),
+        message: event.message,
+        startedAt: event.at,
+        finishedAt: event.at,
+      };
+      return {
+        lastTerminated: ended,
+        priorTerminated: context.lastTerminated,
+        containerId: undefined,
+        startedAt: undefined,
+        waiting: { reason: startFailureWaitingReason(event.code), message: event.message },
+        hasRun: true,
+      };
+    }),
+    markCrashLoop: assign(({ context }) => ({
+      waiting: { reason: 'CrashLoopBackOff', message: crashLoopMessage(context.backoffMs, context.name, context.pod) },
+    })),
+    countRestart: assign(({ context }) => ({
+      restartCount: context.restartCount + 1,
+      backoffMs: nextBackoff(context.backoffMs, context.backoff),
+    })),
+    resetBackoff: assign(({ context }) => ({ backoffMs: context.backoff.initialMs })),
+    assignStop: assign(({ context, event }) => (event.type === 'STOP' && context.stopGraceMs === undefined ? { stopGraceMs: event.graceMs } : {})),
+    clearWaiting: assign({ waiting: undefined }),
+  },
+  guards: {
+    /** The answer is about the current instance (not a late one about an earlier restart). */
+    isCurrentInstance: ({ context, event }) => 'restartCount' in event && event.restartCount === context.restartCount,
+    stopRequested: ({ context }) => context.stopGraceMs !== undefined,
+    restartsAfterExit: ({ context, event }) => event.type === 'EXITED' && restartPolicyRestarts(context.restartPolicy, event.exit.exitCode),
+    restartsAfterStartFailure: ({ context }) => restartPolicyRestarts(context.restartPolicy, START_ERROR_EXIT_CODE),
+    /**
+     * Readiness hook. No probes yet: a running container is ready at once. A readiness probe
+     * will replace this guard (and be invoked in Running.NotReady, sending results back).
+     */
+    readinessProbePassed: () => true,
+  },
+  delays: {
+    restartBackoff: ({ context }) => context.backoffMs,
+    backoffReset: ({ context }) => context.backoff.resetMs,
+  },
+}).createMachine({
+  id: 'container',
+  context: ({ input }) => ({ ...input, restartCount: 0, backoffMs: input.backoff.initialMs, hasRun: false }),
+  initial: 'Waiting',
+  states: {
+    Waiting: {
+      initial: 'ContainerCreating',
+      states: {
+        ContainerCreating: {
+          entry: ['markCreating', 'recordPulled', 'requestStart'],
+          on: {
+            STARTED: [
+              // Deleted while starting: never leak the container, stop it right away.
+              { guard: and(['isCurrentInstance', 'stopRequested']), target: '#container.Stopping', actions: ['assignStarted', 'recordCreated', 'recordStarted'] },
+              { guard: 'isCurrentInstance', target: '#container.Running', actions: ['assignStarted', 'recordCreated', 'recordStarted'] },
+            ],
+            START_FAILED: [
+              { guard: and(['isCurrentInstance', 'stopRequested']), target: '#container.Terminated', actions: ['assignStartFailure', 'recordFailed'] },
+              { guard: and(['isCurrentInstance', 'restartsAfterStartFailure']), target: 'CrashLoopBackOff', actions: ['assignStartFailure', 'recordFailed'] },
+              { guard: 'isCurrentInstance', target: '#container.Terminated', actions: ['assignStartFailure', 'recordFailed'] },
+            ],
+            // The start is in flight: remember the deletion, act when it resolves.
+            STOP: { actions: 'assignStop' },
+          },
+        },
+        CrashLoopBackOff: {
+          entry: 'recordBackOff',
+          after: { restartBackoff: { target: 'ContainerCreating', actions: 'countRestart' } },
+          // Leaving the state cancels the pending restart.
+          on: { STOP: { target: '#container.Terminated', actions: 'assignStop' } },
+        },
+      },
+    },
+    Running: {
+      entry: 'requestWait',
+      initial: 'NotReady',
+      states: {
+        NotReady: { always: { guard: 'readinessProbePassed', target: 'Ready' } },
+        Ready: {},
+      },
+      // Ran long enough without exiting: the next crash starts the back-off over.
+      after: { backoffReset: { actions: 'resetBackoff' } },
+      on: {
+        EXITED: [
+          { guard: and(['isCurrentInstance', 'restartsAfterExit']), target: 'Waiting.CrashLoopBackOff', actions: ['assignExit', 'markCrashLoop'] },
+          { guard: 'isCurrentInstance', target: 'Terminated', actions: 'assignExit' },
+        ],
+        STOP: { target: 'Stopping', actions: 'assignStop' },
+      },
+    },
+    Stopping: {
+      entry: ['recordKilling', 'requestStop'],
+      on: {
+        // Whichever comes first: the stop's result or the exit it caused.
+        STOPPED: { guard: 'isCurrentInstance', target: 'Terminated', actions: 'assignExit' },
+        EXITED: { guard: 'isCurrentInstance', target: 'Terminated', actions: 'assignExit' },
+      },
+    },
+    // Not restarting: the policy said no, or the pod is being deleted. STOP is a no-op here.
+    Terminated: {
+      entry: 'clearWaiting',
+    },
+  },
+});
+
+export type ContainerSnapshot = SnapshotFrom<typeof containerMachine>;
+
+function phaseOf(snapshot: ContainerSnapshot): ContainerPhase {
+  if (snapshot.matches({ Waiting: 'ContainerCreating' })) return 'ContainerCreating';
+  if (snapshot.matches({ Waiting: 'CrashLoopBackOff' })) return 'CrashLoopBackOff';
+  if (snapshot.matches('Running')) return 'Running';
+  if (snapshot.matches('Stopping')) return 'Stopping';
+  return 'Terminated';
+}
+
+/** What the pod keeps of a container machine's snapshot. */
+export function containerView(snapshot: ContainerSnapshot): ContainerView {
+  const c = snapshot.context;
+  const phase = phaseOf(snapshot);
+  return {
+    name: c.name,
+    image: c.image,
+    phase,
+    restartCount: c.restartCount,
+    containerId: c.containerId,
+    startedAt: phase === 'Running' || phase === 'Stopping' ? c.startedAt : undefined,
+    waiting: phase === 'ContainerCreating' || phase === 'CrashLoopBackOff' ? c.waiting : undefined,
+    lastTerminated: c.lastTerminated,
+    priorTerminated: c.priorTerminated,
+    ready: snapshot.matches({ Running: 'Ready' }),
+    hasRun: c.hasRun,
+  };
+}

@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './backoff.js';
+export * from './status.js';
+export * from './container.js';
+export * from './machine.js';
