@@ -5,6 +5,7 @@
  */
 import type { NatsConnection } from 'nats';
 import type { ApiClient, Watch } from '../../protocol/client.js';
+import { ApiError, Reason } from '../../protocol/errors.js';
 import type { KubeObject, Pod, WatchEvent } from '../../protocol/objects.js';
 import { subjects } from '../../protocol/subjects.js';
 import { IpAllocator, parseCidr } from '../shared/cidr.js';
@@ -56,14 +57,14 @@ export class Kubelet {
   async start(): Promise<void> {
     const leftovers = await this.opts.runtime.recover();
     if (leftovers.length) this.log.info({ containers: leftovers.length }, 'stopped containers left by a previous kubelet');
-    await registerNode(this.opts.client, this.opts.config, this.log);
+    await this.untilApiAnswers(() => registerNode(this.opts.client, this.opts.config, this.log));
     this.heartbeat.start();
     this.logs.start();
-    this.watch = await this.opts.client.watch<KubeObject>(
+    this.watch = await this.untilApiAnswers(() => this.opts.client.watch<KubeObject>(
       'Pod',
       { fieldSelector: `spec.nodeName=${this.nodeName}`, subject: subjects.nodePods(this.nodeName) },
       (ev) => this.onEvent(ev),
-    );
+    ));
     const resync = async () => {
       if (this.stopping) return;
       await this.resync().catch((e) => this.log.warn({ err: (e as Error).message }, 'resync failed'));
@@ -71,6 +72,20 @@ export class Kubelet {
     };
     this.resyncTimer = setTimeout(resync, this.opts.resyncMs ?? 10_000);
     this.log.info({ node: this.nodeName, podCIDR: this.opts.config.podCIDR }, 'kubelet ready');
+  }
+
+  /** The control plane may start after us, or be restarting: wait for it, saying so. */
+  private async untilApiAnswers<T>(call: () => Promise<T>): Promise<T> {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        return await call();
+      } catch (e) {
+        const unavailable = e instanceof ApiError && (e.reason === Reason.ServiceUnavailable || e.reason === Reason.Timeout);
+        if (!unavailable || this.stopping) throw e;
+        this.log.info({ retryInMs: delay }, 'waiting for the API server');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   /** Kubelet shutdown (not node deletion): containers stop, the pods stay bound to the node. */
