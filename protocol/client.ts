@@ -151,7 +151,47 @@ export class ApiClient {
     for (const item of list.items) deliver({ type: 'ADDED', object: item });
     listed = true;
     for (const ev of buffered.splice(0)) deliver(ev);
-    return new Watch(sub, list.metadata.resourceVersion);
+    return new Watch(sub, list.metadata.resourceVersion, list.items.length > 0);
+  }
+
+  /**
+   * Resolves with the first state of the object (undefined once deleted) that satisfies
+   * `predicate`, checked on the current state and on every watch event; rejects with
+   * ApiError Timeout after `timeoutMs`, naming the last state seen.
+   */
+  async waitFor<T extends KubeObject = KubeObject>(
+    kind: Kind,
+    name: string,
+    namespace: string | undefined,
+    predicate: (obj: T | undefined) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<T | undefined> {
+    let last: T | undefined;
+    let matched = false;
+    let settle!: (v: T | undefined) => void;
+    const done = new Promise<T | undefined>((r) => (settle = r));
+    const check = (obj: T | undefined) => {
+      last = obj;
+      if (!matched && predicate(obj)) {
+        matched = true;
+        settle(obj);
+      }
+    };
+    const ns = KINDS[kind].namespaced ? (namespace ?? 'default') : undefined;
+    const watch = await this.watch<T>(kind, { namespace: ns, fieldSelector: `metadata.name=${name}` }, (ev) => check(ev.type === 'DELETED' ? undefined : ev.object));
+    try {
+      if (!watch.sawAny) check(undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ApiError(Reason.Timeout, `timed out after ${timeoutMs} ms waiting for ${kind.toLowerCase()} ${name}; last seen status: ${JSON.stringify(last?.status ?? 'absent')}`)),
+          timeoutMs,
+        );
+      });
+      return await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+    } finally {
+      watch.stop();
+    }
   }
 
   /** Container logs from the kubelet of the pod's node. */
@@ -194,6 +234,8 @@ export class Watch {
   constructor(
     private readonly sub: Subscription,
     readonly listResourceVersion: string,
+    /** Whether the initial list held any object. */
+    readonly sawAny: boolean,
   ) {}
   stop(): void {
     this.sub.unsubscribe();
