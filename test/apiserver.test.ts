@@ -83,7 +83,7 @@ t.test('create stores the Kubernetes shape with defaults; resourceVersion is the
 });
 
 t.test('generateName gets a random suffix', async (t) => {
-  const a = await client.create({ ...pod(''), metadata: { generateName: 'gen-' } });
+  const a = await client.create({ ...pod(''), metadata: { generateName: 'gen-' } as KubeObject['metadata'] });
   t.match(a.metadata?.name, /^gen-[a-z0-9]{5}$/);
 });
 

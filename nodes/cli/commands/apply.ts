@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import type { KubeObject } from '../../../protocol/objects.js';
 import { describeError } from '../main.js';
-import { loadManifests } from '../manifests.js';
+import { formatApiError } from '../printers.js';
+import { ApiError } from '../../../protocol/errors.js';
+import { loadManifests, sourceOf } from '../manifests.js';
 import { CliError, openSession, type Output } from '../session.js';
 import { readStdin } from './stdin.js';
 
@@ -45,7 +47,7 @@ export async function applyCommand(args: string[], io: Output): Promise<number> 
         io.out(`${ref(res.object)} ${res.outcome}`);
       } catch (e) {
         failed++;
-        io.err(describeError(e));
+        io.err(e instanceof ApiError ? formatApiError(e, { verb: 'applying', source: sourceOf(obj) }) : describeError(e));
       }
     }
   } finally {
@@ -73,7 +75,7 @@ export async function createCommand(args: string[], io: Output): Promise<number>
         io.out(`${ref(created)} created`);
       } catch (e) {
         failed++;
-        io.err(describeError(e));
+        io.err(e instanceof ApiError ? formatApiError(e, { verb: 'creating', source: sourceOf(obj) }) : describeError(e));
       }
     }
   } finally {

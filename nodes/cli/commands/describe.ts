@@ -1,6 +1,6 @@
 /** `kubeact describe KIND [NAME]`: details and the object's Events. */
 import { parseArgs } from 'node:util';
-import type { Event, KubeObject } from '../../../protocol/objects.js';
+import { NODE_LEASE_NAMESPACE, type Event, type KubeObject, type Lease, type Pod } from '../../../protocol/objects.js';
 import { describe } from '../describe.js';
 import { isNamespaced, parseTargets } from '../resources.js';
 import { CliError, openSession, type Output } from '../session.js';
@@ -30,7 +30,14 @@ export async function describeCommand(args: string[], io: Output): Promise<numbe
           fieldSelector: `involvedObject.kind=${t.kind},involvedObject.name=${obj.metadata?.name}`,
         });
         const own = events.items.filter((e) => !e.involvedObject?.uid || e.involvedObject.uid === obj.metadata?.uid);
-        blocks.push(describe(t.kind, obj, own as Event[], Date.now()).replace(/\n$/, ''));
+        const extras =
+          t.kind === 'Node'
+            ? {
+                lease: (await session.client.find<Lease & KubeObject>('Lease', obj.metadata!.name!, NODE_LEASE_NAMESPACE)) ?? null,
+                pods: (await session.client.list<Pod & KubeObject>('Pod', { fieldSelector: `spec.nodeName=${obj.metadata!.name}` })).items as Pod[],
+              }
+            : undefined;
+        blocks.push(describe(t.kind, obj, own as Event[], Date.now(), extras).replace(/\n$/, ''));
       }
     }
     if (!blocks.length) throw new CliError(namespace ? `No resources found in ${namespace} namespace.` : 'No resources found');
