@@ -36,12 +36,42 @@ export function stampCreation(obj: KubeObject, now = Date.now()): void {
 /** Spec and status defaults per kind (only where Kubernetes has them and kubeact uses them). */
 export function defaultSpec(kind: Kind, obj: KubeObject): void {
   if (kind === 'Pod') defaultPod(obj);
+  if (kind === 'Deployment' || kind === 'ReplicaSet') defaultWorkload(kind, obj);
   if (kind === 'Namespace') obj.status = { phase: obj.status?.phase ?? 'Active' };
 }
 
 function defaultPod(obj: KubeObject): void {
   const spec = obj.spec;
   if (!spec || typeof spec !== 'object') return;
+  defaultPodSpec(spec);
+  obj.status = { phase: 'Pending', qosClass: qosClass(spec), ...(obj.status ?? {}) };
+}
+
+/** apps/v1 defaults: 1 replica; RollingUpdate 25%/25%; 10 revisions kept; 600 s progress deadline. */
+function defaultWorkload(kind: Kind, obj: KubeObject): void {
+  const spec = obj.spec;
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return;
+  spec.replicas ??= 1;
+  if (kind === 'Deployment') {
+    spec.strategy ??= { type: 'RollingUpdate' };
+    if (spec.strategy && typeof spec.strategy === 'object') {
+      spec.strategy.type ??= 'RollingUpdate';
+      if (spec.strategy.type === 'RollingUpdate') {
+        spec.strategy.rollingUpdate ??= {};
+        if (spec.strategy.rollingUpdate && typeof spec.strategy.rollingUpdate === 'object') {
+          spec.strategy.rollingUpdate.maxSurge ??= '25%';
+          spec.strategy.rollingUpdate.maxUnavailable ??= '25%';
+        }
+      }
+    }
+    spec.revisionHistoryLimit ??= 10;
+    spec.progressDeadlineSeconds ??= 600;
+  }
+  const template = spec.template;
+  if (template && typeof template === 'object' && template.spec && typeof template.spec === 'object' && !Array.isArray(template.spec)) defaultPodSpec(template.spec);
+}
+
+function defaultPodSpec(spec: any): void {
   spec.restartPolicy ??= 'Always';
   spec.terminationGracePeriodSeconds ??= 30;
   spec.dnsPolicy ??= 'ClusterFirst';
@@ -54,7 +84,6 @@ function defaultPod(obj: KubeObject): void {
     c.terminationMessagePolicy ??= 'File';
     for (const p of Array.isArray(c.ports) ? c.ports : []) if (p && typeof p === 'object') p.protocol ??= 'TCP';
   }
-  obj.status = { phase: 'Pending', qosClass: qosClass(spec), ...(obj.status ?? {}) };
 }
 
 /** Guaranteed when every container has equal cpu+memory requests and limits, BestEffort with none. */

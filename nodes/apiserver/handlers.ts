@@ -70,7 +70,6 @@ export class Handlers {
       if (kind === 'Pod' && existing.spec?.nodeName && candidate.spec && typeof candidate.spec === 'object') candidate.spec.nodeName ??= existing.spec.nodeName;
       next.spec = candidate.spec;
     }
-    if (kind !== 'Pod' && 'status' in incoming && kind !== 'Node') next.status = incoming.status;
     if (sameContent(existing, next)) return { object: existing, outcome: 'unchanged' };
     return { object: await this.writeUpdate(kind, existing, next), outcome: 'configured' };
   }
@@ -83,7 +82,7 @@ export class Handlers {
     // Status goes through updateStatus; system metadata stays the server's.
     next.status = existing.status;
     keepSystemMetadata(next, existing);
-    if (kind === 'Pod' && next.spec && typeof next.spec === 'object') {
+    if (next.spec && typeof next.spec === 'object') {
       defaultSpec(kind, next);
       next.status = existing.status;
       if (existing.spec?.nodeName) next.spec.nodeName ??= existing.spec.nodeName;

@@ -382,6 +382,35 @@ const COLUMNS: Record<string, Columns> = {
   },
 };
 
+/** CONTAINERS, IMAGES, SELECTOR: the wide columns of workloads. */
+function workloadWide(obj: KubeObject): string[] {
+  const containers: { name: string; image?: string }[] = obj.spec?.template?.spec?.containers ?? [];
+  const sel = obj.spec?.selector ?? {};
+  const parts = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of sel.matchExpressions ?? []) parts.push(`${e.key} ${String(e.operator).toLowerCase()} (${(e.values ?? []).join(',')})`);
+  return [containers.map((c) => c.name).join(','), containers.map((c) => c.image ?? '').join(','), parts.join(',') || '<none>'];
+}
+
+COLUMNS.Deployment = {
+  headers: ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
+  wideHeaders: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+  row(obj, now, wide) {
+    const st = obj.status ?? {};
+    const cells = [obj.metadata?.name ?? '', `${st.readyReplicas ?? 0}/${obj.spec?.replicas ?? 0}`, String(st.updatedReplicas ?? 0), String(st.availableReplicas ?? 0), formatAge(obj.metadata?.creationTimestamp, now)];
+    return wide ? [...cells, ...workloadWide(obj)] : cells;
+  },
+};
+
+COLUMNS.ReplicaSet = {
+  headers: ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'],
+  wideHeaders: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+  row(obj, now, wide) {
+    const st = obj.status ?? {};
+    const cells = [obj.metadata?.name ?? '', String(obj.spec?.replicas ?? 0), String(st.replicas ?? 0), String(st.readyReplicas ?? 0), formatAge(obj.metadata?.creationTimestamp, now)];
+    return wide ? [...cells, ...workloadWide(obj)] : cells;
+  },
+};
+
 const GENERIC: Columns = {
   headers: ['NAME', 'AGE'],
   wideHeaders: [],

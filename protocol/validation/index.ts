@@ -11,11 +11,15 @@
  *  - Pod update: only images, activeDeadlineSeconds (down), tolerations (additions), terminationGracePeriodSeconds
  *    change; nodeName can be set once (binding), never moved. Node update: podCIDR/providerID set once.
  *  - Node (unschedulable, podCIDR, taints, capacity/allocatable), Event (involvedObject, type, count), Lease (durations).
+ *  - Deployment / ReplicaSet: replicas ≥ 0, a non-empty selector matching the template labels (immutable), the
+ *    template's pod spec (restartPolicy Always), strategy (maxSurge/maxUnavailable int or %, not both 0),
+ *    revisionHistoryLimit, progressDeadlineSeconds > minReadySeconds.
  *  - Size: checkObjectSize rejects encoded objects over MAX_OBJECT_BYTES (1 MiB) with RequestEntityTooLarge.
  */
 import { ApiError, type FieldCause } from '../errors.js';
 import { KIND_NAMES, KINDS, isKind, type Kind } from '../kinds.js';
 import type { KubeObject } from '../objects.js';
+import { validateDeployment, validateReplicaSet, validateSelectorUpdate } from './apps.js';
 import { validateEvent } from './event.js';
 import { validateLease } from './lease.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
@@ -58,6 +62,8 @@ const RULES: Record<Kind, KindRules> = {
   },
   Event: { nameFn: nameIsDNSSubdomain, validate: validateEvent },
   Lease: { nameFn: nameIsDNSSubdomain, validate: validateLease },
+  Deployment: { nameFn: nameIsDNSSubdomain, validate: validateDeployment, validateUpdate: validateSelectorUpdate },
+  ReplicaSet: { nameFn: nameIsDNSSubdomain, validate: validateReplicaSet, validateUpdate: validateSelectorUpdate },
 };
 
 /**
