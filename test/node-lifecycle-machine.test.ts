@@ -1,0 +1,85 @@
+/** The node lifecycle actor with a simulated clock: unreachable after the grace period, eviction after the toleration, recovery. */
+import t from 'tap';
+import { createActor, SimulatedClock } from 'xstate';
+import { nodeLifecycleMachine } from '../actors/node-lifecycle/index.js';
+
+function start(opts: { grace?: number; toleration?: number } = {}) {
+  const clock = new SimulatedClock();
+  const calls: string[] = [];
+  const machine = nodeLifecycleMachine.provide({
+    actions: {
+      markUnreachable: (_, p) => calls.push(`unreachable:${p.name}@${p.since}`),
+      markReachable: (_, p) => calls.push(`reachable:${p.name}`),
+      evictPods: (_, p) => calls.push(`evict:${p.name}`),
+    },
+  });
+  const actor = createActor(machine, {
+    clock,
+    input: { name: 'node-1', now: 0, renewedAt: 0, gracePeriodMs: opts.grace ?? 3000, evictionTolerationMs: opts.toleration ?? 1000 },
+  });
+  actor.start();
+  return { clock, calls, actor };
+}
+
+t.test('steady heartbeats keep the node healthy', async (t) => {
+  const { clock, calls, actor } = start();
+  for (let ms = 1000; ms <= 10_000; ms += 1000) {
+    clock.increment(1000);
+    actor.send({ type: 'LEASE_RENEWED', renewedAt: ms, now: ms });
+  }
+  t.equal(actor.getSnapshot().value, 'Healthy');
+  t.same(calls, []);
+});
+
+t.test('no renewal for the grace period: unreachable, then evicted after the toleration', async (t) => {
+  const { clock, calls, actor } = start();
+  clock.increment(2999);
+  t.equal(actor.getSnapshot().value, 'Healthy');
+  clock.increment(1);
+  t.equal(actor.getSnapshot().value, 'Unreachable');
+  t.same(calls, ['unreachable:node-1@3000']);
+  clock.increment(999);
+  t.same(calls, ['unreachable:node-1@3000'], 'no eviction before the toleration');
+  clock.increment(1);
+  t.equal(actor.getSnapshot().value, 'Evicted');
+  t.same(calls, ['unreachable:node-1@3000', 'evict:node-1']);
+});
+
+t.test('a node that comes back is reachable again and its timer restarts', async (t) => {
+  const { clock, calls, actor } = start();
+  clock.increment(3000);
+  clock.increment(2000);
+  t.equal(actor.getSnapshot().value, 'Evicted');
+  actor.send({ type: 'LEASE_RENEWED', renewedAt: 5000, now: 5000 });
+  t.equal(actor.getSnapshot().value, 'Healthy');
+  t.same(calls.at(-1), 'reachable:node-1');
+  clock.increment(3000);
+  t.equal(actor.getSnapshot().value, 'Unreachable', 'the grace period counts from the new renewal');
+});
+
+t.test('stale or repeated renewals change nothing', async (t) => {
+  const { clock, calls, actor } = start();
+  clock.increment(3500);
+  t.equal(actor.getSnapshot().value, 'Unreachable');
+  actor.send({ type: 'LEASE_RENEWED', renewedAt: 0, now: 3500 });
+  actor.send({ type: 'LEASE_RENEWED', renewedAt: 0, now: 3500 });
+  t.equal(actor.getSnapshot().value, 'Unreachable');
+  t.same(calls, ['unreachable:node-1@3000']);
+});
+
+t.test('ticks from the host drive it too, and the snapshot survives JSON', async (t) => {
+  const { actor } = start();
+  actor.send({ type: 'TICK', now: 3100 });
+  t.equal(actor.getSnapshot().value, 'Unreachable');
+  const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
+  actor.stop();
+  const calls: string[] = [];
+  const restored = createActor(
+    nodeLifecycleMachine.provide({ actions: { evictPods: (_, p) => calls.push(`evict:${p.name}`) } }),
+    { snapshot: persisted, input: { name: 'node-1', now: 3100 }, clock: new SimulatedClock() },
+  );
+  restored.start();
+  restored.send({ type: 'TICK', now: 4200 });
+  t.equal(restored.getSnapshot().value, 'Evicted');
+  t.same(calls, ['evict:node-1']);
+});
