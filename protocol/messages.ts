@@ -36,6 +36,8 @@ export interface DeleteRequest {
   /** Pods only: seconds the kubelet gives the containers to stop; 0 removes the object at once. */
   gracePeriodSeconds?: number;
   preconditions?: { resourceVersion?: string; uid?: string };
+  /** `Orphan` keeps the dependents (their ownerReferences to this object are removed); default `Background`. */
+  propagationPolicy?: 'Orphan' | 'Background';
 }
 /** Scheduler's binding of a pod to a node (the pods/binding subresource). */
 export interface BindRequest {

@@ -112,6 +112,10 @@ export class Handlers {
     if (pre?.resourceVersion && pre.resourceVersion !== existing.metadata?.resourceVersion) throw ApiError.conflict(kind, req.name);
     const rev = Number(existing.metadata!.resourceVersion);
     if (kind === 'Namespace') return this.deleteNamespace(existing, rev);
+    if (req.propagationPolicy !== undefined && req.propagationPolicy !== 'Orphan' && req.propagationPolicy !== 'Background') {
+      throw ApiError.badRequest(`unsupported propagationPolicy "${String(req.propagationPolicy)}": use Orphan or Background`);
+    }
+    if (req.propagationPolicy === 'Orphan') await this.orphanDependents(existing);
     if (kind === 'Pod' && this.needsGracefulStop(existing)) {
       const grace = req.gracePeriodSeconds ?? existing.spec?.terminationGracePeriodSeconds ?? 30;
       if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0) throw ApiError.badRequest('gracePeriodSeconds must be a non-negative integer');
@@ -126,6 +130,23 @@ export class Handlers {
     }
     await store.remove(namespace, req.name, rev);
     return existing;
+  }
+
+  /** `--cascade=orphan`: dependents lose their ownerReference to `owner`, so the GC leaves them. */
+  private async orphanDependents(owner: KubeObject): Promise<void> {
+    const uid = owner.metadata?.uid;
+    for (const kind of Object.keys(KINDS) as Kind[]) {
+      if (!KINDS[kind].namespaced) continue;
+      const store = this.store(kind);
+      for (const obj of [...store.all()]) {
+        if (obj.metadata?.namespace !== owner.metadata?.namespace) continue;
+        if (!(obj.metadata?.ownerReferences ?? []).some((r) => r.uid === uid)) continue;
+        const next = structuredClone(obj);
+        next.metadata!.ownerReferences = next.metadata!.ownerReferences!.filter((r) => r.uid !== uid);
+        if (!next.metadata!.ownerReferences.length) delete next.metadata!.ownerReferences;
+        await store.update(next, Number(obj.metadata!.resourceVersion));
+      }
+    }
   }
 
   /** The pods/binding subresource: sets spec.nodeName once, with compare-and-set. */

@@ -103,7 +103,7 @@ export async function registerNode(client: ApiClient, cfg: NodeConfig, log: Logg
   await client.modify<KubeObject>('Node', cfg.name, undefined, (node) => {
     node.metadata!.labels = { ...(node.metadata!.labels ?? {}), ...desired.metadata!.labels };
     node.metadata!.annotations = { ...(node.metadata!.annotations ?? {}), ...desired.metadata!.annotations };
-    node.spec = { ...desired.spec, unschedulable: node.spec?.unschedulable };
+    node.spec = { ...desired.spec, unschedulable: node.spec?.unschedulable, taints: node.spec?.taints };
   });
   const updated = await client.modify<KubeObject>(
     'Node',

@@ -1,0 +1,171 @@
+/**
+ * Hosts one node-lifecycle actor per Node: feeds it Lease renewals and ticks, and carries
+ * out what it decides — Ready=Unknown plus the unreachable NoExecute taint, eviction of the
+ * node's pods (graceful deletes, so their controllers replace them), and recovery.
+ */
+import { createActor, type Actor } from 'xstate';
+import { nodeLifecycleMachine } from '../../actors/node-lifecycle/index.js';
+import type { ApiClient } from '../../protocol/client.js';
+import { ApiError, Reason } from '../../protocol/errors.js';
+import { NODE_LEASE_NAMESPACE, nowTimestamp, type KubeObject, type Lease, type Node, type Pod } from '../../protocol/objects.js';
+import type { EventRecorder } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import type { Informer } from './informer.js';
+
+export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
+
+export interface NodeLifecycleOptions {
+  client: ApiClient;
+  nodes: Informer<KubeObject>;
+  leases: Informer<KubeObject>;
+  pods: Informer<KubeObject>;
+  events: EventRecorder;
+  logger: Logger;
+  gracePeriodMs: number;
+  evictionTolerationMs: number;
+  tickMs?: number;
+}
+
+export class NodeLifecycleHost {
+  private readonly actors = new Map<string, Actor<typeof nodeLifecycleMachine>>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly opts: NodeLifecycleOptions) {}
+
+  start(): void {
+    const { nodes, leases } = this.opts;
+    nodes.on({
+      upsert: (node) => this.ensure(node.metadata!.name!),
+      delete: (node) => {
+        this.actors.get(node.metadata!.name!)?.stop();
+        this.actors.delete(node.metadata!.name!);
+      },
+    });
+    leases.on({
+      upsert: (lease) => {
+        if (lease.metadata?.namespace !== NODE_LEASE_NAMESPACE) return;
+        const renewedAt = Date.parse((lease as Lease).spec?.renewTime ?? '');
+        if (!Number.isFinite(renewedAt)) return;
+        this.ensure(lease.metadata!.name!)?.send({ type: 'LEASE_RENEWED', renewedAt, now: Date.now() });
+      },
+    });
+    for (const node of nodes.list()) this.ensure(node.metadata!.name!);
+    const tick = () => {
+      const now = Date.now();
+      for (const a of this.actors.values()) a.send({ type: 'TICK', now });
+      this.timer = setTimeout(tick, this.opts.tickMs ?? 500);
+    };
+    this.timer = setTimeout(tick, this.opts.tickMs ?? 500);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    for (const a of this.actors.values()) a.stop();
+    this.actors.clear();
+  }
+
+  /** The state of each node's actor (inspection, tests). */
+  states(): Record<string, string> {
+    return Object.fromEntries([...this.actors].map(([n, a]) => [n, String(a.getSnapshot().value)]));
+  }
+
+  private ensure(name: string): Actor<typeof nodeLifecycleMachine> | undefined {
+    const existing = this.actors.get(name);
+    if (existing) return existing;
+    if (!this.opts.nodes.get(undefined, name)) return undefined; // a lease without a node
+    const lease = this.opts.leases.get(NODE_LEASE_NAMESPACE, name) as Lease | undefined;
+    const renewed = Date.parse(lease?.spec?.renewTime ?? '');
+    const log = this.opts.logger.child({ node: name });
+    const machine = nodeLifecycleMachine.provide({
+      actions: {
+        markUnreachable: (_, p) => {
+          log.warn('node stopped posting status: unreachable');
+          void this.markUnreachable(p.name);
+        },
+        markReachable: (_, p) => {
+          log.info('node is posting status again');
+          void this.markReachable(p.name);
+        },
+        evictPods: (_, p) => void this.evictPods(p.name),
+      },
+    });
+    const actor = createActor(machine, {
+      input: {
+        name,
+        now: Date.now(),
+        renewedAt: Number.isFinite(renewed) ? renewed : Date.now(),
+        gracePeriodMs: this.opts.gracePeriodMs,
+        evictionTolerationMs: this.opts.evictionTolerationMs,
+      },
+    });
+    this.actors.set(name, actor);
+    actor.start();
+    return actor;
+  }
+
+  private async markUnreachable(name: string): Promise<void> {
+    const { client, events } = this.opts;
+    const ts = nowTimestamp();
+    try {
+      const node = await client.modify<KubeObject>('Node', name, undefined, (n) => {
+        const taints: any[] = n.spec?.taints ?? [];
+        if (taints.some((t) => t.key === UNREACHABLE_TAINT)) return false;
+        n.spec = { ...(n.spec ?? {}), taints: [...taints, { key: UNREACHABLE_TAINT, effect: 'NoExecute', timeAdded: ts }] };
+      });
+      await client.modify<KubeObject>(
+        'Node',
+        name,
+        undefined,
+        (n) => {
+          const conditions: any[] = n.status?.conditions ?? [];
+          if (conditions.find((c) => c.type === 'Ready')?.status === 'Unknown') return false;
+          n.status = {
+            ...(n.status ?? {}),
+            conditions: conditions.map((c) => ({
+              ...c,
+              status: 'Unknown',
+              reason: 'NodeStatusUnknown',
+              message: 'Kubelet stopped posting node status.',
+              lastTransitionTime: ts,
+            })),
+          };
+        },
+        { status: true },
+      );
+      if (node) events.record(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+    } catch (e) {
+      this.opts.logger.warn({ node: name, err: (e as Error).message }, 'could not mark node unreachable');
+    }
+  }
+
+  private async markReachable(name: string): Promise<void> {
+    try {
+      const node = await this.opts.client.modify<KubeObject>('Node', name, undefined, (n) => {
+        const taints: any[] = n.spec?.taints ?? [];
+        if (!taints.some((t) => t.key === UNREACHABLE_TAINT)) return false;
+        n.spec = { ...n.spec, taints: taints.filter((t) => t.key !== UNREACHABLE_TAINT) };
+      });
+      if (node) this.opts.events.record(node, 'Normal', 'NodeReady', `Node ${name} status is now: NodeReady`);
+    } catch (e) {
+      this.opts.logger.warn({ node: name, err: (e as Error).message }, 'could not mark node reachable');
+    }
+  }
+
+  /** Graceful deletes of every pod on the node that is not already terminating. */
+  private async evictPods(name: string): Promise<void> {
+    const victims = this.opts.pods.list((p) => (p as Pod).spec?.nodeName === name && !p.metadata?.deletionTimestamp);
+    for (const pod of victims) {
+      try {
+        await this.opts.client.delete('Pod', pod.metadata!.name!, { namespace: pod.metadata!.namespace, preconditions: { uid: pod.metadata!.uid } });
+        this.opts.events.record(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${pod.metadata!.namespace}/${pod.metadata!.name}`);
+        this.opts.logger.info({ node: name, pod: `${pod.metadata!.namespace}/${pod.metadata!.name}` }, 'evicted pod from unreachable node');
+      } catch (e) {
+        if (!(e instanceof ApiError && (e.reason === Reason.NotFound || e.reason === Reason.Conflict))) {
+          this.opts.logger.warn({ pod: pod.metadata?.name, err: (e as Error).message }, 'eviction failed; retried on the next tick');
+        }
+      }
+    }
+  }
+}
+
+export type { Node };

@@ -1,0 +1,70 @@
+/**
+ * Persisted actor snapshots (XState `getPersistedSnapshot()`), kept in a JetStream KV
+ * bucket of their own, so a control plane killed mid-rollout resumes its actors where
+ * they were. Writes are coalesced per actor: only the latest snapshot is ever written.
+ */
+import type { JetStreamClient, KV } from 'nats';
+import { decode, encode } from '../../protocol/codec.js';
+import type { Logger } from '../shared/logger.js';
+
+export const SNAPSHOT_BUCKET = 'kubeact_actor_snapshots';
+
+export class SnapshotStore {
+  private kv!: KV;
+  private readonly pending = new Map<string, unknown>();
+  private readonly writing = new Set<string>();
+
+  constructor(private readonly log: Logger) {}
+
+  async open(js: JetStreamClient): Promise<void> {
+    this.kv = await js.views.kv(SNAPSHOT_BUCKET, { history: 1 });
+  }
+
+  /** `kind.namespace.name` with characters KV keys do not allow replaced. */
+  static key(kind: string, namespace: string | undefined, name: string): string {
+    return [kind, namespace ?? '_', name].join('.').replace(/[^-/_=.a-zA-Z0-9]/g, '_');
+  }
+
+  async load<T = unknown>(key: string): Promise<T | undefined> {
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT' || !entry.value.length) return undefined;
+    try {
+      return decode<T>(entry.value);
+    } catch {
+      return undefined;
+    }
+  }
+
+  save(key: string, snapshot: unknown): void {
+    this.pending.set(key, snapshot);
+    if (!this.writing.has(key)) void this.flushKey(key);
+  }
+
+  async remove(key: string): Promise<void> {
+    this.pending.delete(key);
+    await this.kv.delete(key).catch(() => {});
+  }
+
+  private async flushKey(key: string): Promise<void> {
+    this.writing.add(key);
+    try {
+      while (this.pending.has(key)) {
+        const snap = this.pending.get(key);
+        this.pending.delete(key);
+        try {
+          // JSON first: snapshots hold plain data only (no functions, no actor refs).
+          await this.kv.put(key, encode(JSON.parse(JSON.stringify(snap))));
+        } catch (e) {
+          this.log.warn({ key, err: (e as Error).message }, 'snapshot not saved');
+        }
+      }
+    } finally {
+      this.writing.delete(key);
+    }
+  }
+
+  /** Resolves when every queued snapshot has been written. */
+  async flush(): Promise<void> {
+    while (this.writing.size) await new Promise((r) => setTimeout(r, 5));
+  }
+}
