@@ -13,6 +13,9 @@ import { deleteCommand } from './commands/delete.js';
 import { logsCommand } from './commands/logs.js';
 import { upCommand, downCommand, statusCommand } from './commands/cluster.js';
 import { apiResourcesCommand, versionCommand } from './commands/info.js';
+import { rolloutCommand } from './commands/rollout.js';
+import { scaleCommand, setCommand } from './commands/workloads.js';
+import { cordonCommand, drainCommand, uncordonCommand } from './commands/nodes.js';
 
 export type Command = (args: string[], io: Output) => Promise<number>;
 
@@ -26,6 +29,12 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   describe: { run: describeCommand, help: 'Show details of a specific resource or group of resources' },
   delete: { run: deleteCommand, help: 'Delete resources by file names, stdin, resources and names, or by resources and label selector' },
   logs: { run: logsCommand, help: 'Print the logs for a container in a pod' },
+  scale: { run: scaleCommand, help: 'Set a new size for a deployment or replica set' },
+  rollout: { run: rolloutCommand, help: 'Manage the rollout of a deployment: status, history, undo, pause, resume, restart' },
+  set: { run: setCommand, help: 'Set specific features on objects: set image' },
+  cordon: { run: cordonCommand, help: 'Mark node as unschedulable' },
+  uncordon: { run: uncordonCommand, help: 'Mark node as schedulable' },
+  drain: { run: drainCommand, help: 'Drain node in preparation for maintenance' },
   'api-resources': { run: apiResourcesCommand, help: 'Print the supported API resources' },
   version: { run: versionCommand, help: 'Print the client and server version information' },
 };

@@ -1,5 +1,5 @@
 /** Turns what a user types after a verb (`pods`, `pod web`, `po/web`, `pods,nodes`) into targets. */
-import { KINDS, resolveKind, type Kind } from '../../protocol/kinds.js';
+import { KINDS, groupOf, resolveKind, type Kind } from '../../protocol/kinds.js';
 import { CliError } from './session.js';
 
 export interface Target {
@@ -34,4 +34,22 @@ export function kindLabel(kind: Kind): string {
 
 export function isNamespaced(kind: Kind): boolean {
   return KINDS[kind].namespaced;
+}
+
+/** How kubectl names an object in messages: `deployment.apps/web`, `pod/web`. */
+export function objectRef(kind: Kind, name: string): string {
+  const group = groupOf(KINDS[kind].apiVersion);
+  return `${kind.toLowerCase()}${group ? `.${group}` : ''}/${name}`;
+}
+
+/** One `TYPE/NAME` or `TYPE NAME` argument pair (as rollout, scale, set image take them). */
+export function parseOneTarget(words: string[]): { kind: Kind; name: string; rest: string[] } {
+  if (!words.length) throw new CliError('required resource not specified');
+  if (words[0].includes('/')) {
+    const [type, name] = words[0].split('/', 2);
+    if (!name) throw new CliError(`arguments in resource/name form must have a single resource and name`);
+    return { kind: kindOrThrow(type), name, rest: words.slice(1) };
+  }
+  if (!words[1]) throw new CliError(`you must specify the name of the ${words[0]}`);
+  return { kind: kindOrThrow(words[0]), name: words[1], rest: words.slice(2) };
 }

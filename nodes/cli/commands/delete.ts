@@ -21,9 +21,14 @@ const flags = {
   now: { type: 'boolean' },
   force: { type: 'boolean' },
   wait: { type: 'string' },
+  cascade: { type: 'string' },
   timeout: { type: 'string' },
   server: { type: 'string', short: 's' },
 } as const;
+
+function isApps(kind: Kind): boolean {
+  return kind === 'Deployment' || kind === 'ReplicaSet';
+}
 
 interface Victim {
   kind: Kind;
@@ -46,6 +51,9 @@ export async function deleteCommand(args: string[], io: Output): Promise<number>
     io.err('Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.');
   }
   const wait = values.wait === undefined ? true : values.wait !== 'false';
+  const cascade = values.cascade ?? 'background';
+  if (!['background', 'orphan', 'foreground', 'true', 'false'].includes(cascade)) throw new CliError(`invalid cascade value (${cascade}). Must be "background", "foreground", or "orphan"`);
+  const propagationPolicy = cascade === 'orphan' || cascade === 'false' ? 'Orphan' : 'Background';
   const namespace = values.namespace ?? 'default';
   const session = await openSession(values.server);
   let failed = 0;
@@ -77,8 +85,8 @@ export async function deleteCommand(args: string[], io: Output): Promise<number>
     const deleted: (Victim & { uid?: string })[] = [];
     for (const v of victims) {
       try {
-        const obj = await session.client.delete<KubeObject>(v.kind, v.name, { namespace: v.namespace, gracePeriodSeconds: grace });
-        io.out(`${kindLabel(v.kind)} "${v.name}" ${values.force ? 'force deleted' : 'deleted'}`);
+        const obj = await session.client.delete<KubeObject>(v.kind, v.name, { namespace: v.namespace, gracePeriodSeconds: grace, propagationPolicy });
+        io.out(`${kindLabel(v.kind)}${isApps(v.kind) ? '.apps' : ''} "${v.name}" ${values.force ? 'force deleted' : 'deleted'}`);
         deleted.push({ ...v, uid: obj.metadata?.uid });
       } catch (e) {
         failed++;
