@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The control-plane process: API server, scheduler (and, later, the controller-manager).
+ * The control-plane process: API server, scheduler and controller-manager.
  *   node dist/nodes/controlplane/main.js --nats nats://127.0.0.1:4222
  */
 import { daemonArgs } from '../shared/args.js';
@@ -9,10 +9,13 @@ import { createLogger } from '../shared/logger.js';
 import { ApiServer } from '../apiserver/server.js';
 import { ApiClient } from '../../protocol/client.js';
 import { SchedulerHost } from '../scheduler/host.js';
+import { ControllerManager } from '../controllers/manager.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
   'scheduler-retry-ms': { type: 'string', default: '5000' },
+  'node-monitor-grace-ms': { type: 'string', default: '3000' },
+  'pod-eviction-toleration-ms': { type: 'string', default: '1000' },
 });
 
 const log = createLogger('control-plane');
@@ -24,8 +27,17 @@ async function main(): Promise<void> {
   const client = new ApiClient(nc);
   const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']) });
   await scheduler.start();
+  const controllers = new ControllerManager({
+    nc,
+    client,
+    logger: log.child({ component: 'controller-manager' }),
+    nodeMonitorGraceMs: Number(args['node-monitor-grace-ms']),
+    podEvictionTolerationMs: Number(args['pod-eviction-toleration-ms']),
+  });
+  await controllers.start();
   log.info({ nats: args.nats }, 'control plane ready');
   onShutdown(async () => {
+    await controllers.stop();
     await scheduler.stop();
     await api.stop();
     await nc.drain();

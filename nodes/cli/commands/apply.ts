@@ -5,6 +5,8 @@ import { describeError } from '../main.js';
 import { formatApiError } from '../printers.js';
 import { ApiError } from '../../../protocol/errors.js';
 import { loadManifests, sourceOf } from '../manifests.js';
+import { objectRef } from '../resources.js';
+import { isKind } from '../../../protocol/kinds.js';
 import { CliError, openSession, type Output } from '../session.js';
 import { readStdin } from './stdin.js';
 
@@ -16,7 +18,7 @@ const flags = {
 } as const;
 
 function ref(obj: KubeObject): string {
-  return `${String(obj.kind).toLowerCase()}/${obj.metadata?.name}`;
+  return isKind(obj.kind) ? objectRef(obj.kind, String(obj.metadata?.name)) : `${String(obj.kind).toLowerCase()}/${obj.metadata?.name}`;
 }
 
 async function objectsFrom(values: { filename?: string[]; namespace?: string }): Promise<KubeObject[]> {

@@ -1,0 +1,97 @@
+/**
+ * The controller-manager: shared informers, and the controllers that keep the cluster at
+ * its desired state — ReplicaSet and Deployment actors, node lifecycle, garbage collection.
+ * Runs inside the control-plane process; every controller is level-based.
+ */
+import type { NatsConnection } from 'nats';
+import type { ApiClient } from '../../protocol/client.js';
+import type { KubeObject } from '../../protocol/objects.js';
+import { EventRecorder } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import { GarbageCollector } from './garbage-collector.js';
+import { Informer } from './informer.js';
+import { NodeLifecycleHost } from './node-lifecycle-host.js';
+import { SnapshotStore } from './snapshots.js';
+import { WorkloadsHost } from './workloads-host.js';
+
+export interface ControllerManagerOptions {
+  nc: NatsConnection;
+  client: ApiClient;
+  logger: Logger;
+  /** No lease renewal for this long → the node is unreachable (Kubernetes: 40 s). */
+  nodeMonitorGraceMs?: number;
+  /** Unreachable this long → its pods are evicted (Kubernetes: 300 s toleration). */
+  podEvictionTolerationMs?: number;
+  resyncMs?: number;
+}
+
+export class ControllerManager {
+  readonly pods: Informer<KubeObject>;
+  readonly nodes: Informer<KubeObject>;
+  readonly leases: Informer<KubeObject>;
+  readonly replicaSets: Informer<KubeObject>;
+  readonly deployments: Informer<KubeObject>;
+  private readonly events: EventRecorder;
+  private readonly nodeLifecycle: NodeLifecycleHost;
+  private readonly gc: GarbageCollector;
+  readonly snapshots: SnapshotStore;
+  private readonly workloads: WorkloadsHost;
+
+  constructor(private readonly opts: ControllerManagerOptions) {
+    const { client, logger } = opts;
+    const resyncMs = opts.resyncMs ?? 30_000;
+    const inf = (kind: 'Pod' | 'Node' | 'Lease' | 'ReplicaSet' | 'Deployment') => new Informer<KubeObject>(client, kind, { resyncMs, logger });
+    this.pods = inf('Pod');
+    this.nodes = inf('Node');
+    this.leases = inf('Lease');
+    this.replicaSets = inf('ReplicaSet');
+    this.deployments = inf('Deployment');
+    this.events = new EventRecorder(client, { component: 'controller-manager' }, logger);
+    this.snapshots = new SnapshotStore(logger.child({ component: 'snapshots' }));
+    this.nodeLifecycle = new NodeLifecycleHost({
+      client,
+      nodes: this.nodes,
+      leases: this.leases,
+      pods: this.pods,
+      events: this.events,
+      logger: logger.child({ controller: 'node-lifecycle' }),
+      gracePeriodMs: opts.nodeMonitorGraceMs ?? 3000,
+      evictionTolerationMs: opts.podEvictionTolerationMs ?? 1000,
+    });
+    this.gc = new GarbageCollector({ client, dependents: [this.replicaSets, this.pods], nodes: this.nodes, logger: logger.child({ controller: 'garbage-collector' }) });
+    this.workloads = new WorkloadsHost({
+      client,
+      pods: this.pods,
+      replicaSets: this.replicaSets,
+      deployments: this.deployments,
+      events: this.events,
+      snapshots: this.snapshots,
+      logger,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.snapshots.open(this.opts.nc.jetstream());
+    // Informers first (each lists before it resolves), so every controller starts from a full cache.
+    await Promise.all([this.nodes, this.leases, this.pods, this.replicaSets, this.deployments].map((i) => i.start()));
+    this.deployments.on({ delete: (d) => this.gc.ownerDeleted(d) });
+    this.replicaSets.on({ delete: (rs) => this.gc.ownerDeleted(rs) });
+    await this.workloads.start();
+    this.nodeLifecycle.start();
+    this.gc.start();
+    this.opts.logger.info('controller-manager ready');
+  }
+
+  async stop(): Promise<void> {
+    this.gc.stop();
+    this.nodeLifecycle.stop();
+    await this.workloads.stop();
+    for (const i of [this.nodes, this.leases, this.pods, this.replicaSets, this.deployments]) i.stop();
+    await this.snapshots.flush();
+    await this.events.flush();
+  }
+
+  nodeStates(): Record<string, string> {
+    return this.nodeLifecycle.states();
+  }
+}

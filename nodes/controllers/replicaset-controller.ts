@@ -1,0 +1,158 @@
+/**
+ * Hosts the ReplicaSet actors: routes pod events to the ReplicaSet that controls the pod
+ * (or, for orphans, to every ReplicaSet whose selector matches), and carries out what the
+ * actors decide — create pods from the template, delete, adopt, release, write status.
+ */
+import { fromPromise } from 'xstate';
+import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import {
+  controllerRef,
+  ownerReferenceFor,
+  podFromTemplate,
+  replicaSetMatches,
+  replicaSetMachine,
+  type CreatePodsInput,
+  type CreatePodsOutput,
+  type PodsEffectInput,
+} from '../../actors/replicaset/index.js';
+import type { ApiClient } from '../../protocol/client.js';
+import { ApiError, Reason } from '../../protocol/errors.js';
+import type { KubeObject, Pod } from '../../protocol/objects.js';
+import type { EventRecorder } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import { ActorSet } from './actor-set.js';
+import type { Informer } from './informer.js';
+import { StatusWriter } from './status-writer.js';
+import type { SnapshotStore } from './snapshots.js';
+
+export interface ReplicaSetControllerOptions {
+  client: ApiClient;
+  pods: Informer<KubeObject>;
+  replicaSets: Informer<KubeObject>;
+  events: EventRecorder;
+  snapshots: SnapshotStore;
+  logger: Logger;
+}
+
+const CREATE_CONCURRENCY = 16;
+
+export class ReplicaSetController {
+  private readonly actors: ActorSet<typeof replicaSetMachine>;
+  private readonly status: StatusWriter;
+
+  constructor(private readonly opts: ReplicaSetControllerOptions) {
+    const { client, events, logger } = opts;
+    const log = logger.child({ controller: 'replicaset' });
+    this.status = new StatusWriter(client, 'ReplicaSet', log);
+    const machine = replicaSetMachine.provide({
+      actions: {
+        publishStatus: ({ context }, status) => this.status.write(context.rs as KubeObject, status),
+      },
+      actors: {
+        createPods: fromPromise<CreatePodsOutput, CreatePodsInput>(async ({ input }) => {
+          let created = 0;
+          const queue = Array.from({ length: input.count }, () => podFromTemplate(input.rs));
+          const worker = async () => {
+            for (let pod = queue.pop(); pod; pod = queue.pop()) {
+              try {
+                const made = await client.create(pod as KubeObject);
+                created++;
+                events.record(input.rs as KubeObject, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata?.name}`);
+              } catch (e) {
+                events.record(input.rs as KubeObject, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
+                log.warn({ rs: input.rs.metadata?.name, err: (e as Error).message }, 'pod create failed');
+              }
+            }
+          };
+          await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, input.count) }, worker));
+          return { created };
+        }),
+        deletePods: fromPromise<void, PodsEffectInput>(async ({ input }) => {
+          await Promise.all(
+            input.pods.map(async (p) => {
+              try {
+                await client.delete('Pod', p.name, { namespace: input.rs.metadata?.namespace, preconditions: { uid: p.uid } });
+                events.record(input.rs as KubeObject, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.name}`);
+              } catch (e) {
+                if (!(e instanceof ApiError && (e.reason === Reason.NotFound || e.reason === Reason.Conflict))) throw e;
+              }
+            }),
+          );
+        }),
+        adoptPods: fromPromise<void, PodsEffectInput>(async ({ input }) => {
+          for (const p of input.pods) {
+            await client.modify<KubeObject>('Pod', p.name, input.rs.metadata?.namespace, (pod) => {
+              if (pod.metadata?.uid !== p.uid || controllerRef(pod as Pod) || pod.metadata?.deletionTimestamp) return false;
+              pod.metadata!.ownerReferences = [...(pod.metadata!.ownerReferences ?? []), ownerReferenceFor(input.rs)];
+            });
+          }
+        }),
+        releasePods: fromPromise<void, PodsEffectInput>(async ({ input }) => {
+          for (const p of input.pods) {
+            await client.modify<KubeObject>('Pod', p.name, input.rs.metadata?.namespace, (pod) => {
+              if (pod.metadata?.uid !== p.uid) return false;
+              const refs = (pod.metadata!.ownerReferences ?? []).filter((r) => r.uid !== input.rs.metadata?.uid);
+              if (refs.length === (pod.metadata!.ownerReferences ?? []).length) return false;
+              pod.metadata!.ownerReferences = refs.length ? refs : undefined;
+            });
+          }
+        }),
+      },
+    });
+    this.actors = new ActorSet('ReplicaSet', machine, opts.snapshots, log);
+  }
+
+  async start(): Promise<void> {
+    const { pods, replicaSets } = this.opts;
+    replicaSets.on({ upsert: (rs) => void this.syncReplicaSet(rs), delete: (rs) => this.removeReplicaSet(rs) });
+    pods.on({ upsert: (p) => this.routePod(p, false), delete: (p) => this.routePod(p, true) });
+    for (const rs of replicaSets.list()) await this.syncReplicaSet(rs);
+  }
+
+  stop(): void {
+    this.actors.stopAll();
+  }
+
+  resync(): void {
+    const now = Date.now();
+    for (const a of this.actors.all()) a.send({ type: 'RESYNC', now });
+  }
+
+  private async syncReplicaSet(obj: KubeObject): Promise<void> {
+    const rs = obj as ReplicaSet;
+    const now = Date.now();
+    const { actor, isNew } = await this.actors.ensure(obj, { rs, now });
+    actor.send({ type: 'RS_UPDATED', rs, now });
+    if (isNew) {
+      // A new (or restored) actor learns every pod of its namespace that concerns it, then a resync says "caches synced".
+      for (const p of this.opts.pods.list((p) => p.metadata?.namespace === obj.metadata?.namespace)) {
+        const pod = p as Pod;
+        const ref = controllerRef(pod);
+        if ((ref && ref.uid === obj.metadata?.uid) || (!ref && replicaSetMatches(rs, pod))) actor.send({ type: 'POD_UPSERT', pod, now });
+      }
+      actor.send({ type: 'RESYNC', now });
+    }
+  }
+
+  private removeReplicaSet(obj: KubeObject): void {
+    this.actors.get(obj)?.send({ type: 'RS_DELETE', now: Date.now() });
+    this.actors.remove(obj);
+  }
+
+  private routePod(obj: KubeObject, deleted: boolean): void {
+    const pod = obj as Pod;
+    const now = Date.now();
+    const ev = deleted
+      ? ({ type: 'POD_DELETE', namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, uid: pod.metadata?.uid, now } as const)
+      : ({ type: 'POD_UPSERT', pod, now } as const);
+    const ref = controllerRef(pod);
+    if (ref) {
+      if (ref.kind !== 'ReplicaSet') return;
+      this.actors.byUid(pod.metadata?.namespace, ref.name, ref.uid)?.send(ev);
+      return;
+    }
+    for (const rsObj of this.opts.replicaSets.list((r) => r.metadata?.namespace === pod.metadata?.namespace)) {
+      if (replicaSetMatches(rsObj as ReplicaSet, pod)) this.actors.get(rsObj)?.send(ev);
+    }
+  }
+}
