@@ -177,7 +177,8 @@ function describeEvents(w: PrefixWriter, events: readonly Event[], now: number):
     w.write(LEVEL_0, 'Events:\t<none>\n');
     return;
   }
-  const sorted = [...events].sort((a, b) => eventSortTime(a) - eventSortTime(b));
+  // Timestamps have second precision; within a second, eventTime (microseconds) keeps the order they happened in.
+  const sorted = [...events].sort((a, b) => eventSortTime(a) - eventSortTime(b) || (parseTime(a.eventTime) ?? 0) - (parseTime(b.eventTime) ?? 0));
   w.write(LEVEL_0, 'Events:\n  Type\tReason\tAge\tFrom\tMessage\n');
   w.write(LEVEL_1, '----\t------\t----\t----\t-------\n');
   for (const e of sorted) {
