@@ -65,6 +65,7 @@ export class ReplicaSetController {
             }
           };
           await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, input.count) }, worker));
+          if (created === 0 && input.count > 0) throw new Error(`none of ${input.count} pods could be created`);
           return { created };
         }),
         deletePods: fromPromise<void, PodsEffectInput>(async ({ input }) => {
