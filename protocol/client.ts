@@ -32,10 +32,14 @@ export class ApiClient {
   /** Sends one request and unwraps the typed reply. */
   async requestTyped<T>(subject: string, body: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     let msg;
+    const data = encode(body);
     try {
-      msg = await this.nc.request(subject, encode(body), { timeout: timeoutMs });
+      msg = await this.nc.request(subject, data, { timeout: timeoutMs });
     } catch (e) {
       const code = (e as { code?: string }).code;
+      if (code === 'MAX_PAYLOAD_EXCEEDED') {
+        throw new ApiError(Reason.RequestEntityTooLarge, `Request entity too large: the request is ${data.length} bytes, the server accepts at most ${this.nc.info?.max_payload ?? 'fewer'} bytes`, { cause: e });
+      }
       if (code === '503') throw new ApiError(Reason.ServiceUnavailable, `no server answers on ${subject}: is the control plane running?`, { cause: e });
       if (code === 'TIMEOUT') throw new ApiError(Reason.Timeout, `request on ${subject} timed out after ${timeoutMs} ms`, { cause: e });
       throw new ApiError(Reason.ServiceUnavailable, `request on ${subject} failed: ${(e as Error).message}`, { cause: e });
@@ -140,7 +144,7 @@ export class ApiClient {
         } catch {
           return; // garbage on a watch subject is ignored, never fatal
         }
-        if (!ev || typeof ev !== 'object' || !ev.object?.metadata) return;
+        if (!isWatchEvent(ev, kind)) return; // forged or malformed: never fed to a watcher
         if (!matchesFilters(ev.object, opts)) return;
         if (listed) deliver(ev);
         else buffered.push(ev);
@@ -240,6 +244,28 @@ export class Watch {
   stop(): void {
     this.sub.unsubscribe();
   }
+}
+
+/**
+ * Whether a message on a watch subject has the shape the API server publishes: a known event
+ * type and a map object of the watched kind, its metadata with a string name (and namespace,
+ * for namespaced kinds) and a numeric resourceVersion, spec and status maps. Anything else
+ * (garbage, a wrongly typed map) would reach watchers as an object of the wrong kind or shape.
+ */
+function isWatchEvent(ev: unknown, kind: Kind): ev is WatchEvent {
+  if (!isMap(ev)) return false;
+  if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED' && ev.type !== 'DELETED') return false;
+  const obj = ev.object;
+  if (!isMap(obj) || obj.kind !== kind) return false;
+  const meta = obj.metadata;
+  if (!isMap(meta) || typeof meta.name !== 'string' || !meta.name) return false;
+  if (typeof meta.resourceVersion !== 'string' || !/^[1-9][0-9]{0,15}$/.test(meta.resourceVersion)) return false;
+  if (KINDS[kind].namespaced && typeof meta.namespace !== 'string') return false;
+  return (obj.spec == null || isMap(obj.spec)) && (obj.status == null || isMap(obj.status));
+}
+
+function isMap(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function requireKind(obj: KubeObject): Kind {

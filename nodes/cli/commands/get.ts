@@ -73,7 +73,7 @@ export async function getCommand(args: string[], io: Output): Promise<number> {
       const doc = single && collected.length === 1 ? collected[0] : { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: collected };
       io.out(output === 'yaml' ? toYaml(doc) : toJson(doc));
     } else if (sections.length) {
-      io.out(sections.join('\n\n'));
+      io.out(sections.join(output === 'name' ? '\n' : '\n\n')); // names one per line, tables a blank line apart
     } else if (!failed && !values.watch) {
       const namespaced = targets.some((t) => isNamespaced(t.kind));
       io.err(namespaced && namespace ? `No resources found in ${namespace} namespace.` : 'No resources found');
