@@ -8,11 +8,18 @@
  * carry the `restartCount` of the instance they are about, so a late answer about an
  * earlier instance is ignored. Kubelet Events go up as `CONTAINER_EVENT`; the pod reads
  * everything else from this machine's snapshot (spawned with `syncSnapshot`).
+ *
+ * Probes (probe.ts): while Running, the container invokes one probe worker per probe it
+ * declares: startup first (Running.Starting), then readiness and liveness (Running.Started).
+ * It relays their requests to the pod and the pod's answers back to them; it acts on their
+ * results: readiness moves Ready/NotReady, a failed liveness or startup probe kills the
+ * instance (Killing), which then restarts by the restart policy like any exit.
  */
-import { and, assign, sendParent, setup, type SnapshotFrom } from 'xstate';
+import { and, assign, enqueueActions, sendParent, setup, type SnapshotFrom } from 'xstate';
 import type { ExitStatus } from '../../nodes/worker/runtime/types.js';
 import { crashLoopMessage, nextBackoff, restartPolicyRestarts } from './backoff.js';
-import type { BackoffConfig, ContainerEffect, ContainerPhase, ContainerView, PodEventRecord, RestartPolicy, Termination } from './types.js';
+import { probeLabel, probeMachine, probeWorkerId, type ProbeResult, type ProbeWorkerEvent, type ProbeWorkerMessage } from './probe.js';
+import type { BackoffConfig, ContainerEffect, ContainerPhase, ContainerView, PodEventRecord, ProbeConfig, ProbeKind, RestartPolicy, Termination } from './types.js';
 
 export interface ContainerInput {
   name: string;
@@ -21,6 +28,10 @@ export interface ContainerInput {
   pod: string;
   restartPolicy: RestartPolicy;
   backoff: BackoffConfig;
+  /** The probes the container declares (defaults applied). */
+  probes?: Partial<Record<ProbeKind, ProbeConfig>>;
+  /** The pod's terminationGracePeriodSeconds in ms: the grace of a kill after a failed liveness/startup probe. */
+  terminationGraceMs?: number;
 }
 
 export interface ContainerContext extends ContainerInput {
@@ -36,6 +47,10 @@ export interface ContainerContext extends ContainerInput {
   /** Set when STOP arrived (the pod is being deleted): the grace to stop with. */
   stopGraceMs?: number;
   hasRun: boolean;
+  /** The current instance passed its startup probe (or has none). */
+  started: boolean;
+  /** Set while the instance is killed for a failed liveness/startup probe. */
+  kill?: { probe: ProbeKind; graceMs: number };
 }
 
 /** Sent by the pod (answers to effects, and STOP on deletion). */
@@ -44,7 +59,11 @@ export type ContainerEvent =
   | { type: 'START_FAILED'; restartCount: number; code?: string; message: string; at: string }
   | { type: 'EXITED'; restartCount: number; exit: ExitStatus }
   | { type: 'STOPPED'; restartCount: number; exit: ExitStatus }
-  | { type: 'STOP'; graceMs: number };
+  | { type: 'STOP'; graceMs: number }
+  /** The outcome of probe `seq` of instance `restartCount` (relayed to the probe's worker). */
+  | { type: 'PROBE_DONE'; restartCount: number; probe: ProbeKind; seq: number; ok: boolean; message?: string }
+  /** From the probe workers. */
+  | ProbeWorkerMessage;
 
 /** Sent to the pod. */
 export type ContainerMessage =
@@ -89,6 +108,33 @@ export const containerMachine = setup({
     requestStart: effect((c) => ({ kind: 'start', restartCount: c.restartCount })),
     requestWait: effect((c) => ({ kind: 'wait', restartCount: c.restartCount, containerId: c.containerId! })),
     requestStop: effect((c) => ({ kind: 'stop', restartCount: c.restartCount, containerId: c.containerId!, graceMs: c.stopGraceMs ?? 0 })),
+    requestKill: effect((c) => ({ kind: 'stop', restartCount: c.restartCount, containerId: c.containerId!, graceMs: c.kill?.graceMs ?? c.terminationGraceMs ?? 30_000 })),
+    /** A probe worker wants to probe: ask the pod (it runs the host's `runProbe`). */
+    requestProbe: sendParent<ContainerContext, ContainerEvent, undefined, ContainerMessage, ContainerEvent>(({ context, event }) => {
+      const { probe, seq } = event as Extract<ProbeWorkerMessage, { type: 'PROBE_REQUEST' }>;
+      return {
+        type: 'CONTAINER_EFFECT',
+        container: context.name,
+        effect: { kind: 'probe', restartCount: context.restartCount, probe, seq, spec: context.probes![probe]!.spec },
+      };
+    }),
+    /** Leaving Running: probes of this instance still in flight are abandoned. */
+    cancelProbes: enqueueActions(({ context, enqueue }) => {
+      if (!Object.keys(context.probes ?? {}).length) return;
+      enqueue.sendParent({
+        type: 'CONTAINER_EFFECT',
+        container: context.name,
+        effect: { kind: 'cancelProbes', restartCount: context.restartCount },
+      } satisfies ContainerMessage);
+    }),
+    /** The pod's answer to a probe: to the worker that asked, if it still runs (and it is about this instance). */
+    relayProbeDone: enqueueActions(({ context, event, enqueue, self }) => {
+      if (event.type !== 'PROBE_DONE' || event.restartCount !== context.restartCount) return;
+      const id = probeWorkerId(event.probe);
+      if (!self.getSnapshot().children[id]) return;
+      const { probe, seq, ok, message } = event;
+      enqueue.sendTo(id, { type: 'PROBE_DONE', probe, seq, ok, message } satisfies ProbeWorkerEvent);
+    }),
 
     recordPulled: record((c) => ({ type: 'Normal', reason: 'Pulled', message: `Container image "${c.image}" already present on machine` })),
     recordCreated: record((c) => ({ type: 'Normal', reason: 'Created', message: `Created container ${c.name}` })),
@@ -96,12 +142,31 @@ export const containerMachine = setup({
     recordFailed: record((c) => ({ type: 'Warning', reason: 'Failed', message: `Error: ${c.waiting?.message ?? 'failed to start container'}` })),
     recordBackOff: record((c) => ({ type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${c.name} in pod ${c.pod}` })),
     recordKilling: record((c) => ({ type: 'Normal', reason: 'Killing', message: `Stopping container ${c.name}` })),
+    recordProbeKilling: record((c) => ({
+      type: 'Normal',
+      reason: 'Killing',
+      message: `Container ${c.name} failed ${c.kill?.probe ?? 'liveness'} probe${c.restartPolicy === 'Never' ? '' : ', will be restarted'}`,
+    })),
+    recordUnhealthy: sendParent<ContainerContext, ContainerEvent, undefined, ContainerMessage, ContainerEvent>(({ context, event }) => {
+      const { probe, message } = event as Extract<ProbeWorkerMessage, { type: 'PROBE_FAILED' }>;
+      return {
+        type: 'CONTAINER_EVENT',
+        record: { type: 'Warning', reason: 'Unhealthy', message: `${probeLabel(probe)} probe failed: ${message}`, container: context.name },
+      };
+    }),
 
     markCreating: assign({ waiting: { reason: 'ContainerCreating' } }),
     assignStarted: assign(({ event }) => {
       if (event.type !== 'STARTED') return {};
-      return { containerId: event.containerId, startedAt: event.startedAt, waiting: undefined, hasRun: true };
+      return { containerId: event.containerId, startedAt: event.startedAt, waiting: undefined, hasRun: true, started: false };
     }),
+    markStarted: assign({ started: true }),
+    assignKill: assign(({ context, event }) => {
+      if (event.type !== 'PROBE_RESULT') return {};
+      const graceMs = context.probes?.[event.probe]?.terminationGraceMs ?? context.terminationGraceMs ?? 30_000;
+      return { kill: { probe: event.probe, graceMs } };
+    }),
+    clearKill: assign({ kill: undefined }),
     assignExit: assign(({ context, event }) => {
       if (event.type !== 'EXITED' && event.type !== 'STOPPED') return {};
       const ended: Termination = { ...event.exit, containerId: context.containerId };
@@ -143,11 +208,16 @@ export const containerMachine = setup({
     stopRequested: ({ context }) => context.stopGraceMs !== undefined,
     restartsAfterExit: ({ context, event }) => event.type === 'EXITED' && restartPolicyRestarts(context.restartPolicy, event.exit.exitCode),
     restartsAfterStartFailure: ({ context }) => restartPolicyRestarts(context.restartPolicy, START_ERROR_EXIT_CODE),
-    /**
-     * Readiness hook. No probes yet: a running container is ready at once. A readiness probe
-     * will replace this guard (and be invoked in Running.NotReady, sending results back).
-     */
-    readinessProbePassed: () => true,
+    /** After a kill for a failed probe: the policy decides on the exit the kill caused. */
+    restartsAfterKill: ({ context, event }) =>
+      (event.type === 'EXITED' || event.type === 'STOPPED') && restartPolicyRestarts(context.restartPolicy, event.exit.exitCode),
+    hasProbe: ({ context }, params: { probe: ProbeKind }) => context.probes?.[params.probe] !== undefined,
+    /** A probe worker reported `result` for `probe` (its threshold was reached). */
+    probeResultIs: ({ event }, params: { probe: ProbeKind; result: ProbeResult }) =>
+      event.type === 'PROBE_RESULT' && event.probe === params.probe && event.result === params.result,
+  },
+  actors: {
+    probeWorker: probeMachine,
   },
   delays: {
     restartBackoff: ({ context }) => context.backoffMs,
@@ -155,7 +225,7 @@ export const containerMachine = setup({
   },
 }).createMachine({
   id: 'container',
-  context: ({ input }) => ({ ...input, restartCount: 0, backoffMs: input.backoff.initialMs, hasRun: false }),
+  context: ({ input }) => ({ ...input, restartCount: 0, backoffMs: input.backoff.initialMs, hasRun: false, started: false }),
   initial: 'Waiting',
   states: {
     Waiting: {
@@ -188,10 +258,80 @@ export const containerMachine = setup({
     },
     Running: {
       entry: 'requestWait',
-      initial: 'NotReady',
+      // Probes stop with the instance: the workers with their states, the probes in flight here.
+      exit: 'cancelProbes',
+      initial: 'Starting',
       states: {
-        NotReady: { always: { guard: 'readinessProbePassed', target: 'Ready' } },
-        Ready: {},
+        // Until the startup probe passes, readiness and liveness are not probed.
+        Starting: {
+          initial: 'Check',
+          states: {
+            Check: {
+              always: [
+                { guard: { type: 'hasProbe', params: { probe: 'startup' } }, target: 'Probing' },
+                { target: '#container.Running.Started' },
+              ],
+            },
+            Probing: {
+              invoke: { src: 'probeWorker', id: probeWorkerId('startup'), input: ({ context }) => ({ probe: 'startup' as const, config: context.probes!.startup! }) },
+              on: {
+                PROBE_RESULT: [
+                  { guard: { type: 'probeResultIs', params: { probe: 'startup', result: 'Success' } }, target: '#container.Running.Started' },
+                  { guard: { type: 'probeResultIs', params: { probe: 'startup', result: 'Failure' } }, target: '#container.Killing', actions: 'assignKill' },
+                ],
+              },
+            },
+          },
+        },
+        Started: {
+          entry: 'markStarted',
+          type: 'parallel',
+          states: {
+            readiness: {
+              initial: 'Check',
+              states: {
+                Check: {
+                  always: [
+                    { guard: { type: 'hasProbe', params: { probe: 'readiness' } }, target: 'Probed' },
+                    { target: 'Unprobed' },
+                  ],
+                },
+                // No readiness probe: ready as soon as started.
+                Unprobed: { tags: 'ready' },
+                // Not ready until successThreshold successes; back after failureThreshold failures.
+                Probed: {
+                  invoke: { src: 'probeWorker', id: probeWorkerId('readiness'), input: ({ context }) => ({ probe: 'readiness' as const, config: context.probes!.readiness! }) },
+                  initial: 'NotReady',
+                  states: {
+                    NotReady: { on: { PROBE_RESULT: { guard: { type: 'probeResultIs', params: { probe: 'readiness', result: 'Success' } }, target: 'Ready' } } },
+                    Ready: {
+                      tags: 'ready',
+                      on: { PROBE_RESULT: { guard: { type: 'probeResultIs', params: { probe: 'readiness', result: 'Failure' } }, target: 'NotReady' } },
+                    },
+                  },
+                },
+              },
+            },
+            liveness: {
+              initial: 'Check',
+              states: {
+                Check: {
+                  always: [
+                    { guard: { type: 'hasProbe', params: { probe: 'liveness' } }, target: 'Probed' },
+                    { target: 'Unprobed' },
+                  ],
+                },
+                Unprobed: {},
+                Probed: {
+                  invoke: { src: 'probeWorker', id: probeWorkerId('liveness'), input: ({ context }) => ({ probe: 'liveness' as const, config: context.probes!.liveness! }) },
+                  on: {
+                    PROBE_RESULT: { guard: { type: 'probeResultIs', params: { probe: 'liveness', result: 'Failure' } }, target: '#container.Killing', actions: 'assignKill' },
+                  },
+                },
+              },
+            },
+          },
+        },
       },
       // Ran long enough without exiting: the next crash starts the back-off over.
       after: { backoffReset: { actions: 'resetBackoff' } },
@@ -201,6 +341,28 @@ export const containerMachine = setup({
           { guard: 'isCurrentInstance', target: 'Terminated', actions: 'assignExit' },
         ],
         STOP: { target: 'Stopping', actions: 'assignStop' },
+        PROBE_REQUEST: { actions: 'requestProbe' },
+        PROBE_DONE: { actions: 'relayProbeDone' },
+        PROBE_FAILED: { actions: 'recordUnhealthy' },
+      },
+    },
+    // A liveness or startup probe failed: the instance is killed, then restarted by the policy (with back-off).
+    Killing: {
+      entry: ['recordProbeKilling', 'requestKill'],
+      exit: 'clearKill',
+      on: {
+        STOPPED: [
+          { guard: and(['isCurrentInstance', 'stopRequested']), target: 'Terminated', actions: 'assignExit' },
+          { guard: and(['isCurrentInstance', 'restartsAfterKill']), target: 'Waiting.CrashLoopBackOff', actions: ['assignExit', 'markCrashLoop'] },
+          { guard: 'isCurrentInstance', target: 'Terminated', actions: 'assignExit' },
+        ],
+        EXITED: [
+          { guard: and(['isCurrentInstance', 'stopRequested']), target: 'Terminated', actions: 'assignExit' },
+          { guard: and(['isCurrentInstance', 'restartsAfterKill']), target: 'Waiting.CrashLoopBackOff', actions: ['assignExit', 'markCrashLoop'] },
+          { guard: 'isCurrentInstance', target: 'Terminated', actions: 'assignExit' },
+        ],
+        // The pod is deleted meanwhile: the kill in flight stops it; no restart after.
+        STOP: { actions: 'assignStop' },
       },
     },
     Stopping: {
@@ -224,7 +386,7 @@ function phaseOf(snapshot: ContainerSnapshot): ContainerPhase {
   if (snapshot.matches({ Waiting: 'ContainerCreating' })) return 'ContainerCreating';
   if (snapshot.matches({ Waiting: 'CrashLoopBackOff' })) return 'CrashLoopBackOff';
   if (snapshot.matches('Running')) return 'Running';
-  if (snapshot.matches('Stopping')) return 'Stopping';
+  if (snapshot.matches('Stopping') || snapshot.matches('Killing')) return 'Stopping';
   return 'Terminated';
 }
 
@@ -242,7 +404,8 @@ export function containerView(snapshot: ContainerSnapshot): ContainerView {
     waiting: phase === 'ContainerCreating' || phase === 'CrashLoopBackOff' ? c.waiting : undefined,
     lastTerminated: c.lastTerminated,
     priorTerminated: c.priorTerminated,
-    ready: snapshot.matches({ Running: 'Ready' }),
+    ready: snapshot.matches('Running') && snapshot.hasTag('ready'),
+    started: (phase === 'Running' || phase === 'Stopping') && c.started,
     hasRun: c.hasRun,
   };
 }

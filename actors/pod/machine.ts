@@ -14,6 +14,7 @@ import { nowTimestamp, type Pod, type PodStatus } from '../../protocol/objects.j
 import type { ExitStatus } from '../../nodes/worker/runtime/types.js';
 import { podLabel } from './backoff.js';
 import { containerMachine, containerView, type ContainerEvent, type ContainerMessage, type ContainerSnapshot } from './container.js';
+import { containerProbes } from './probe.js';
 import { computePodStatus, conditionStates, podPhase, type PodPhase } from './status.js';
 import {
   DEFAULT_BACKOFF,
@@ -21,7 +22,10 @@ import {
   type PodContext,
   type PodEventRecord,
   type PodInput,
+  type ProbeKind,
   type RestartPolicy,
+  type RunProbeInput,
+  type RunProbeOutput,
   type StartContainerInput,
   type StartContainerOutput,
   type StopContainerInput,
@@ -52,6 +56,21 @@ export const effectActorId = (kind: EffectKind, container: string, restartCount:
 function parseEffectActorId(id: string): { kind: EffectKind; container: string; restartCount: number } | undefined {
   const m = /^(start|wait|stop):([^:]+):(\d+)$/.exec(id);
   return m ? { kind: m[1] as EffectKind, container: m[2], restartCount: Number(m[3]) } : undefined;
+}
+
+/** The id of one run of the host's `runProbe`: `probe:<container>:<restartCount>:<probe>:<seq>`. */
+export const probeActorId = (container: string, restartCount: number, probe: ProbeKind, seq: number) => `probe:${container}:${restartCount}:${probe}:${seq}`;
+
+function parseProbeActorId(id: string): { container: string; restartCount: number; probe: ProbeKind; seq: number } | undefined {
+  const m = /^probe:([^:]+):(\d+):(startup|readiness|liveness):(\d+)$/.exec(id);
+  return m ? { container: m[1], restartCount: Number(m[2]), probe: m[3] as ProbeKind, seq: Number(m[4]) } : undefined;
+}
+
+/** A probe outcome as the container expects it (a malformed host answer is a failure). */
+function probeOutcome(output: unknown): { ok: boolean; message?: string } {
+  const o = output as Partial<RunProbeOutput> | null | undefined;
+  const message = typeof o?.message === 'string' ? o.message : undefined;
+  return { ok: o?.ok === true, ...(message !== undefined ? { message } : {}) };
 }
 
 /** The exit reported when the runtime cannot tell how a container ended (wait/stop rejected). */
@@ -106,6 +125,11 @@ export const podMachine = setup({
     waitContainer: fromPromise<ExitStatus, WaitContainerInput>(notProvided('waitContainer')),
     /** Host: `runtime.stop(containerId, graceMs)` (signal, then SIGKILL after the grace). */
     stopContainer: fromPromise<ExitStatus, StopContainerInput>(notProvided('stopContainer')),
+    /**
+     * Host: run one probe of a running container, once (httpGet / tcpSocket / exec), settling
+     * within the probe's timeoutSeconds. Resolves `{ ok, message }`; a rejection counts as a failure.
+     */
+    runProbe: fromPromise<RunProbeOutput, RunProbeInput>(notProvided('runProbe')),
     container: containerMachine,
   },
   actions: {
@@ -148,11 +172,12 @@ export const podMachine = setup({
         const meta = context.pod.metadata ?? {};
         const pod = podLabel(meta.name ?? '', meta.namespace ?? 'default', meta.uid ?? '');
         const restartPolicy = (context.pod.spec?.restartPolicy ?? 'Always') as RestartPolicy;
+        const terminationGraceMs = (context.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
         for (const c of context.pod.spec?.containers ?? []) {
           enqueue.spawnChild('container', {
             id: containerActorId(c.name),
             syncSnapshot: true,
-            input: { name: c.name, image: c.image ?? '', pod, restartPolicy, backoff: context.backoff },
+            input: { name: c.name, image: c.image ?? '', pod, restartPolicy, backoff: context.backoff, probes: containerProbes(c), terminationGraceMs },
           });
         }
       }),
@@ -165,25 +190,43 @@ export const podMachine = setup({
         enqueue({ type: 'publishStatus', params: status });
       }),
       /** Runs an effect a container asked for, as a child actor named after it. */
-      runEffect: enqueueActions(({ context, event, enqueue }) => {
+      runEffect: enqueueActions(({ context, event, enqueue, self }) => {
         if (event.type !== 'CONTAINER_EFFECT') return;
         const { container, effect } = event;
-        const id = effectActorId(effect.kind, container, effect.restartCount);
         switch (effect.kind) {
           case 'start':
-            enqueue.spawnChild('startContainer', { id, input: { pod: context.pod, container, restartCount: effect.restartCount } });
+            enqueue.spawnChild('startContainer', { id: effectActorId('start', container, effect.restartCount), input: { pod: context.pod, container, restartCount: effect.restartCount } });
             break;
           case 'wait':
-            enqueue.spawnChild('waitContainer', { id, input: { containerId: effect.containerId } });
+            enqueue.spawnChild('waitContainer', { id: effectActorId('wait', container, effect.restartCount), input: { containerId: effect.containerId } });
             break;
           case 'stop':
-            enqueue.spawnChild('stopContainer', { id, input: { containerId: effect.containerId, graceMs: effect.graceMs } });
+            enqueue.spawnChild('stopContainer', { id: effectActorId('stop', container, effect.restartCount), input: { containerId: effect.containerId, graceMs: effect.graceMs } });
             break;
+          case 'probe':
+            enqueue.spawnChild('runProbe', {
+              id: probeActorId(container, effect.restartCount, effect.probe, effect.seq),
+              input: { pod: context.pod, container, probe: effect.probe, spec: effect.spec, podIP: context.podIP },
+            });
+            break;
+          case 'cancelProbes': {
+            // Stopping a probe actor aborts its signal: the host drops the request / kills the command.
+            const prefix = `probe:${container}:${effect.restartCount}:`;
+            for (const id of Object.keys(self.getSnapshot().children)) if (id.startsWith(prefix)) enqueue.stopChild(id);
+            break;
+          }
         }
       }),
       /** An effect actor resolved: tell its container. */
       deliverEffectResult: enqueueActions(({ event, enqueue }) => {
         if (!('output' in event)) return;
+        const probe = parseProbeActorId(event.actorId);
+        if (probe) {
+          enqueue.stopChild(event.actorId);
+          const { container, ...about } = probe;
+          enqueue.sendTo(containerActorId(container), { type: 'PROBE_DONE', ...about, ...probeOutcome(event.output) } satisfies ContainerEvent);
+          return;
+        }
         const effect = parseEffectActorId(event.actorId);
         if (!effect) return;
         enqueue.stopChild(event.actorId);
@@ -200,6 +243,13 @@ export const podMachine = setup({
       /** An effect actor rejected: tell its container (a failed start is a StartError; a failed wait/stop an unknown exit). */
       deliverEffectError: enqueueActions(({ context, event, enqueue }) => {
         if (!('error' in event)) return;
+        const probe = parseProbeActorId(event.actorId);
+        if (probe) {
+          enqueue.stopChild(event.actorId);
+          const { container, ...about } = probe;
+          enqueue.sendTo(containerActorId(container), { type: 'PROBE_DONE', ...about, ok: false, message: errorMessage(event.error) } satisfies ContainerEvent);
+          return;
+        }
         const effect = parseEffectActorId(event.actorId);
         if (!effect) return;
         enqueue.stopChild(event.actorId);

@@ -69,9 +69,9 @@ export function containerStatus(view: ContainerView): ContainerStatus {
     image: view.image,
     imageID: view.hasRun ? view.image : '',
     ...(containerId ? { containerID: containerIdUri(containerId) } : {}),
-    ready: running && view.ready,
+    ready: running && view.started !== false && view.ready,
     restartCount: view.restartCount,
-    started: running,
+    started: running && view.started !== false,
     state,
     lastState,
   };

@@ -2,8 +2,11 @@
  * Shared shapes of the pod actor: its input, its context, the container views it keeps,
  * the records it hands to the host. No logic here.
  */
+import type { Probe } from 'kubernetes-types/core/v1.js';
 import type { Pod } from '../../protocol/objects.js';
 import type { ExitStatus } from '../../nodes/worker/runtime/types.js';
+
+export type { Probe };
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
@@ -57,8 +60,10 @@ export interface ContainerView {
   lastTerminated?: Termination;
   /** The finished run before that (shown as `lastState` once the container is Terminated for good). */
   priorTerminated?: Termination;
-  /** Readiness (see the `readinessProbePassed` guard of the container machine). */
+  /** Readiness: running, started, and the readiness probe passed (or there is none). */
   ready: boolean;
+  /** `false` while the startup probe has not passed yet; absent or `true`: started (no startup probe, or it passed). */
+  started?: boolean;
   /** Has run at least once (started, or ended with a StartError): kubelet's "not pending any more". */
   hasRun: boolean;
 }
@@ -114,8 +119,42 @@ export interface StopContainerInput {
   graceMs: number;
 }
 
+/** The three container probes, by the kubelet's names for them. */
+export type ProbeKind = 'startup' | 'readiness' | 'liveness';
+
+/** A probe of a container spec with its defaults applied, in milliseconds (see probe.ts `probeConfig`). */
+export interface ProbeConfig {
+  spec: Probe;
+  initialDelayMs: number;
+  periodMs: number;
+  timeoutMs: number;
+  successThreshold: number;
+  failureThreshold: number;
+  /** Probe-level terminationGracePeriodSeconds (liveness/startup), in ms; the pod's applies when absent. */
+  terminationGraceMs?: number;
+}
+
+/** Input of the host's `runProbe` actor: run one probe of one container, once. */
+export interface RunProbeInput {
+  /** The latest pod object (exec probes build the container's environment from it). */
+  pod: Pod;
+  container: string;
+  probe: ProbeKind;
+  spec: Probe;
+  podIP: string;
+}
+/** What `runProbe` resolves with: `ok` is success; `message` is the kubelet-style output/failure reason. */
+export interface RunProbeOutput {
+  ok: boolean;
+  message?: string;
+}
+
 /** A side effect a container machine asks its pod to run (the pod owns the host-provided actors). */
 export type ContainerEffect =
   | { kind: 'start'; restartCount: number }
   | { kind: 'wait'; restartCount: number; containerId: string }
-  | { kind: 'stop'; restartCount: number; containerId: string; graceMs: number };
+  | { kind: 'stop'; restartCount: number; containerId: string; graceMs: number }
+  /** Run probe number `seq` of this instance (answered with PROBE_DONE). */
+  | { kind: 'probe'; restartCount: number; probe: ProbeKind; seq: number; spec: Probe }
+  /** The instance stopped running: abandon its probes still in flight. */
+  | { kind: 'cancelProbes'; restartCount: number };

@@ -4,13 +4,22 @@
  * this file only executes.
  */
 import { createActor, fromPromise, type Actor } from 'xstate';
-import { podMachine, type StartContainerInput, type StartContainerOutput, type StopContainerInput, type WaitContainerInput } from '../../actors/pod/index.js';
+import {
+  podMachine,
+  type RunProbeInput,
+  type RunProbeOutput,
+  type StartContainerInput,
+  type StartContainerOutput,
+  type StopContainerInput,
+  type WaitContainerInput,
+} from '../../actors/pod/index.js';
 import type { ApiClient } from '../../protocol/client.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
 import type { KubeObject, Pod, PodStatus } from '../../protocol/objects.js';
 import type { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { buildContainerConfig } from './container-config.js';
+import { probeContainer } from './probes.js';
 import type { ContainerRuntime, ExitStatus } from './runtime/types.js';
 
 export interface PodWorkerTuning {
@@ -58,6 +67,8 @@ export class PodWorker {
         }),
         waitContainer: fromPromise<ExitStatus, WaitContainerInput>(({ input }) => runtime.wait(input.containerId)),
         stopContainer: fromPromise<ExitStatus, StopContainerInput>(({ input }) => runtime.stop(input.containerId, input.graceMs)),
+        // One probe, once; the actor aborts `signal` when it abandons the probe (container stopped, pod deleted).
+        runProbe: fromPromise<RunProbeOutput, RunProbeInput>(({ input, signal }) => probeContainer(input, { placement, signal })),
       },
       actions: {
         publishStatus: (_, status) => this.publish(status),
