@@ -130,17 +130,9 @@ export class PodWorker {
     while (this.latestStatus && this.latestStatus !== this.writtenStatus && !this.objectGone && !this.detached) {
       const status = this.latestStatus;
       try {
-        const written = await this.opts.client.modify<KubeObject>(
-          'Pod',
-          this.pod.metadata!.name!,
-          this.pod.metadata!.namespace,
-          (obj) => {
-            if (obj.metadata?.uid !== this.uid) return false;
-            obj.status = status;
-          },
-          { status: true },
-        );
+        const written = await this.writeStatus(status);
         if (!written || written.metadata?.uid !== this.uid) this.objectGone = true;
+        else if (Number(written.metadata?.resourceVersion) > Number(this.pod.metadata?.resourceVersion ?? 0)) this.pod = written as Pod;
         this.writtenStatus = status;
       } catch (e) {
         if (e instanceof ApiError && e.reason === Reason.NotFound) {
@@ -151,6 +143,33 @@ export class PodWorker {
         await new Promise((r) => setTimeout(r, 200)); // back off before the next attempt against an unhappy API server
       }
     }
+  }
+
+  /**
+   * One status write. First a compare-and-set against the latest version of the pod this worker
+   * knows (from the kubelet's watch or its own last write): one round trip, no read. A Conflict
+   * (the object moved on, or was replaced by a namesake) falls back to read-modify-write with the
+   * uid check.
+   */
+  private async writeStatus(status: PodStatus): Promise<KubeObject | undefined> {
+    const known = this.pod;
+    if (known.metadata?.uid === this.uid && known.metadata?.resourceVersion) {
+      try {
+        return await this.opts.client.updateStatus<KubeObject>({ ...(known as KubeObject), status });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === Reason.Conflict)) throw e;
+      }
+    }
+    return this.opts.client.modify<KubeObject>(
+      'Pod',
+      known.metadata!.name!,
+      known.metadata!.namespace,
+      (obj) => {
+        if (obj.metadata?.uid !== this.uid) return false;
+        obj.status = status;
+      },
+      { status: true },
+    );
   }
 
   /** All containers stopped after deletion: write the last status, remove the object, free what it held. */
