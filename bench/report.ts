@@ -1,0 +1,151 @@
+/**
+ * The benchmark's results: printed to the terminal and written to docs/BENCHMARKS.md, newest
+ * run first (earlier runs are kept below it, up to MAX_RUNS).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fmtMs, fmtRatio, type Summary } from './stats.js';
+
+export const POD_STARTUP_TARGET_P99_MS = 250;
+const RUN_MARKER = '<!-- bench-run -->';
+const MAX_RUNS = 10;
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memory: string;
+  node: string;
+  os: string;
+  load: string;
+  commit: string;
+}
+
+export interface Figure {
+  name: string;
+  value: Summary;
+  baselineName: string;
+  baseline: Summary;
+}
+
+export interface Stage {
+  name: string;
+  summary: Summary;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: Machine;
+  durationS: number;
+  upMs: number;
+  pods: { count: number; perSecond: number; nodes: number; warmup: number };
+  podStartup: Figure;
+  api: Figure & { count: number; objectBytes: number };
+  breakdown: Stage[];
+  notes: string[];
+}
+
+export function machineInfo(): Machine {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    load: os.loadavg().map((l) => l.toFixed(2)).join(' / '),
+    commit: gitCommit(),
+  };
+}
+
+/** Short hash of HEAD, `+` when the work tree has changes; `unknown` outside a git checkout. */
+function gitCommit(): string {
+  try {
+    const opts = { encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'] };
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], opts).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], opts).trim() !== '';
+    return dirty ? `${head}+` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function figureRows(f: Figure, label: (p: 'p50' | 'p99') => string): string[] {
+  return (['p50', 'p99'] as const).map((p) => `| ${label(p)} | ${fmtMs(f.value[p])} | ${f.baselineName} ${p}: ${fmtMs(f.baseline[p])} | ${fmtRatio(f.value[p], f.baseline[p])} |`);
+}
+
+/** One run as Markdown (also what the terminal shows). */
+export function renderRun(r: BenchReport): string {
+  const m = r.machine;
+  const met = r.podStartup.value.p99 <= POD_STARTUP_TARGET_P99_MS;
+  const lines = [
+    `## Run of ${r.date}`,
+    '',
+    '| Date | CPU | Cores | Memory | Node | OS | Load (1/5/15 min, at start) | Commit |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| ${r.date} | ${m.cpu} | ${m.cores} | ${m.memory} | ${m.node} | ${m.os} | ${m.load} | ${m.commit} |`,
+    '',
+    '| Figure | Value | Baseline (same run) | Ratio |',
+    '| --- | --- | --- | --- |',
+    ...figureRows(r.podStartup, (p) => `Pod startup ${p}: create → Running seen by a watch (${r.pods.count} pods at ${r.pods.perSecond}/s, ${r.pods.nodes} nodes)`),
+    ...figureRows(r.api, (p) => `API create ${p} (${r.api.count} Namespaces, sequential, ${r.api.objectBytes} B stored)`),
+    `| \`kubeact up --nodes ${r.pods.nodes}\`: call → all nodes Ready | ${fmtMs(r.upMs)} | — | — |`,
+    '',
+    `Target p99 pod startup ≤ ${POD_STARTUP_TARGET_P99_MS} ms: **${met ? 'met' : 'not met'}** (${fmtMs(r.podStartup.value.p99)}).`,
+    '',
+    'Where pod startup time goes (per pod, from the same run; each row is its own distribution, so the p99s do not add up):',
+    '',
+    '| Stage | p50 | p99 | mean |',
+    '| --- | --- | --- | --- |',
+    ...r.breakdown.map((s) => `| ${s.name} | ${fmtMs(s.summary.p50)} | ${fmtMs(s.summary.p99)} | ${fmtMs(s.summary.mean)} |`),
+  ];
+  if (r.notes.length) lines.push('', ...r.notes.map((n) => `- ${n}`));
+  lines.push('', `Whole benchmark: ${r.durationS.toFixed(0)} s.`, '');
+  return lines.join('\n');
+}
+
+const HEADER = `# Benchmarks
+
+Written by \`npm run bench\` (\`bench/run.ts\`); newest run first. The machine these run on is
+shared and noisy, so every figure is given beside a baseline measured **in the same run**, and
+the ratio is the number to compare between runs and machines.
+
+- **Pod startup**: a 3-node cluster brought up with \`up()\` (nats-server, control plane and three
+  workers, each its own process) in a temporary \`KUBEACT_HOME\`. 100 pods (\`sleep 3600\`, 10m cpu)
+  are created at 20 pods/s: one \`client.create\` every 50 ms on a fixed schedule, not waiting for
+  the previous create. Latency = from just before \`client.create\` to the arrival of the watch
+  event (\`client.watch('Pod', …)\`) whose \`status.phase\` is \`Running\`. A few warm-up pods run
+  first and are not counted.
+  *Baseline*: the same command spawned straight from node the way the process runtime does it
+  (\`setpriv --pdeathsig KILL\` wrapper, detached process group, append-mode log fd), from just
+  before the log file is opened until the child's \`spawn\` event; 100 spawns at the same pace.
+- **API create**: 500 sequential \`client.create\` of a Namespace (request/reply over NATS,
+  validation, KV compare-and-set write, wait for the store's watch, reply).
+  *Baseline*: a raw JetStream KV \`put\` of the same bytes into a scratch bucket on the same
+  nats-server, interleaved one-for-one with the creates.
+- **\`kubeact up --nodes 3\`**: from the call to \`up()\` until all three nodes are Ready (the time
+  a user waits); no baseline.
+- **Breakdown**: the watch also stamps when the pod object was first seen, when it was bound
+  (the scheduler's \`spec.nodeName\`) and when the kubelet's first status write arrived; the
+  kubelets' own log line \`container started\` (after \`runtime.start\` returned) gives the time
+  the process was up. Times from different processes share the wall clock (ms resolution).
+
+Reading the figures: the load average at the start of the run is shown with it. When other work
+keeps the machine's cores busy, the control plane cannot keep up with 20 pods/s and pods queue
+in front of the scheduler, which binds one pod at a time (a bind is a full API write); the
+breakdown's "waiting for earlier binds" row shows that queue. Queueing is not proportional to
+the spawn baseline, so on a loaded machine the pod startup ratio grows as well.
+
+`;
+
+export function writeMarkdown(file: string, r: BenchReport): void {
+  let previous: string[] = [];
+  if (existsSync(file)) {
+    const text = readFileSync(file, 'utf8');
+    previous = text.split(RUN_MARKER).slice(1).map((s) => s.trim()).filter(Boolean);
+  }
+  const runs = [renderRun(r).trim(), ...previous].slice(0, MAX_RUNS);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, HEADER + runs.map((run) => `${RUN_MARKER}\n${run}\n`).join('\n'));
+}

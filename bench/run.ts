@@ -1,0 +1,140 @@
+/**
+ * `npm run bench`: pod startup and API latency on a real 3-node cluster on this machine, each
+ * beside a baseline measured in the same run; printed, and written to docs/BENCHMARKS.md.
+ * Everything it starts is stopped again, also on failure or Ctrl-C.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { ApiClient } from '../protocol/client.js';
+import { down } from '../nodes/launcher/down.js';
+import { up } from '../nodes/launcher/up.js';
+import { PACKAGE_ROOT } from '../nodes/shared/paths.js';
+import { apiLatency } from './api-latency.js';
+import { SpawnBaseline } from './baseline.js';
+import { breakdown } from './breakdown.js';
+import { now } from './pace.js';
+import { PodBench, readContainerStarts } from './pod-startup.js';
+import { machineInfo, renderRun, writeMarkdown, type BenchReport } from './report.js';
+import { summarize } from './stats.js';
+
+const NODES = 3;
+const PODS = 100;
+const WARMUP_PODS = 6;
+const INTERVAL_MS = 50; // 20 pods/s
+const API_CREATES = 500;
+const API_WARMUP = 20;
+// Our own loopback blocks, outside the default cluster's and the tests' (see test/helpers/blocks.ts).
+const NODE_NETWORK = '127.0.252.0/24';
+const POD_NETWORK = '127.96.0.0/16';
+const COMMAND = ['sleep', '3600'];
+const keepLogs = process.env.KUBEACT_BENCH_KEEP_LOGS === '1';
+
+const t0 = now();
+const say = (line: string) => console.log(`[${((now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+
+async function main(): Promise<void> {
+  const runId = Date.now().toString(36);
+  const machine = machineInfo();
+  const home = mkdtempSync(path.join(os.tmpdir(), 'kubeact-bench-home-'));
+  const spawnDir = mkdtempSync(path.join(os.tmpdir(), 'kubeact-bench-spawn-'));
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(130);
+    say('interrupted: cleaning up (again to quit at once)');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const spawner = new SpawnBaseline();
+  let nc: NatsConnection | undefined;
+  let pods: PodBench | undefined;
+  console.log(`kubeact benchmark — ${machine.cpu}, ${machine.cores} cores, ${machine.memory}, node ${machine.node}, load ${machine.load}`);
+  try {
+    say(`• phase 1: kubeact up --nodes ${NODES} (cluster home ${home})`);
+    const tUp = now();
+    const ctx = await up({ nodes: NODES, home, nodeNetwork: NODE_NETWORK, podNetwork: POD_NETWORK, say: (l) => say(`  ${l.trim()}`) });
+    const upMs = now() - tUp;
+    say(`  cluster up in ${(upMs / 1000).toFixed(2)} s`);
+    nc = await connect({ servers: ctx.natsUrl, name: 'kubeact-bench' });
+    const client = new ApiClient(nc, { timeoutMs: 10_000 });
+    pods = new PodBench(client, runId);
+    await pods.start();
+
+    say(`• warm-up: ${WARMUP_PODS} pods (not counted), then deleted`);
+    const warm = await pods.run(names('warm', WARMUP_PODS, runId), INTERVAL_MS, { timeoutMs: 30_000, every: WARMUP_PODS, say, signal: abort.signal });
+    await pods.deleteAll(warm.map((t) => t.name), 30_000, say);
+
+    say(`• phase 2: baseline — ${PODS} × spawn(${spawner.wrapped ? 'setpriv --pdeathsig KILL -- ' : ''}${COMMAND.join(' ')}) from node at ${1000 / INTERVAL_MS}/s`);
+    const spawnMs = await spawner.run({ argv: COMMAND, count: PODS, intervalMs: INTERVAL_MS, dir: spawnDir, signal: abort.signal, say });
+    say(`  killing ${spawner.running} baseline processes`);
+    await spawner.killAll();
+
+    say(`• phase 3: pod startup — ${PODS} pods (${COMMAND.join(' ')}, 10m cpu) at ${1000 / INTERVAL_MS}/s on ${NODES} nodes`);
+    const timelines = await pods.run(names('pod', PODS, runId), INTERVAL_MS, { timeoutMs: 60_000, every: 20, say, signal: abort.signal });
+    const startup = timelines.map((t) => t.running! - t.create!);
+    say(`  deleting ${PODS} pods`);
+    await pods.deleteAll(timelines.map((t) => t.name), 60_000, say);
+
+    say(`• phase 4: API create latency — ${API_CREATES} sequential Namespace creates, interleaved with raw KV puts (after ${API_WARMUP} of each as warm-up)`);
+    const api = await apiLatency(client, nc, { count: API_CREATES, warmup: API_WARMUP, runId, say, signal: abort.signal });
+
+    const offset = Date.now() - now(); // kubelet log times are Date.now(); ours are timeOrigin-based
+    const starts = readContainerStarts(path.join(ctx.clusterDir, 'logs'));
+    for (const t of timelines) {
+      const wall = t.uid ? starts.get(t.uid) : undefined;
+      if (wall !== undefined) t.containerStarted = wall - offset;
+    }
+    const report: BenchReport = {
+      date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      machine,
+      durationS: (now() - t0) / 1000,
+      upMs,
+      pods: { count: PODS, perSecond: 1000 / INTERVAL_MS, nodes: NODES, warmup: WARMUP_PODS },
+      podStartup: { name: 'pod startup', value: summarize(startup), baselineName: 'spawn', baseline: summarize(spawnMs) },
+      api: { name: 'API create', value: summarize(api.create), baselineName: 'KV put', baseline: summarize(api.kvPut), count: API_CREATES, objectBytes: api.objectBytes },
+      breakdown: breakdown(timelines),
+      notes: [
+        spawner.wrapped ? 'Containers and baseline both wrapped with setpriv --pdeathsig KILL.' : 'setpriv with --pdeathsig not available: containers and baseline spawned unwrapped.',
+        `Pods per node: ${perNode(timelines)}; watch events per pod until Running: ${summarize(timelines.map((t) => t.events)).mean.toFixed(1)} on average.`,
+      ],
+    };
+    console.log('\n' + renderRun(report));
+    const file = path.join(PACKAGE_ROOT, 'docs', 'BENCHMARKS.md');
+    writeMarkdown(file, report);
+    say(`written to ${path.relative(process.cwd(), file)}`);
+  } catch (e) {
+    console.error(`\nbenchmark failed: ${(e as Error).message}`);
+    if (keepLogs) console.error(`cluster logs kept in ${path.join(home, 'cluster', 'logs')}`);
+    else console.error('(the cluster logs are removed on exit; KUBEACT_BENCH_KEEP_LOGS=1 keeps them)');
+    process.exitCode = 1;
+  } finally {
+    say('• cleaning up');
+    await spawner.killAll().catch(() => {});
+    if (pods) {
+      if (pods.created.size) await pods.deleteAll([...pods.created], 20_000).catch((e) => say(`  ! deleting pods: ${(e as Error).message}`));
+      pods.stop();
+    }
+    await nc?.close().catch(() => {});
+    await down({ home, say: (l) => say(`  ${l.trim()}`) }).catch((e) => say(`  ! down: ${(e as Error).message}`));
+    if (keepLogs) rmSync(path.join(home, 'cluster', 'nodes'), { recursive: true, force: true });
+    else rmSync(home, { recursive: true, force: true });
+    rmSync(spawnDir, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    say('done');
+  }
+}
+
+function names(kind: string, count: number, runId: string): string[] {
+  return Array.from({ length: count }, (_, i) => `bench-${runId}-${kind}-${String(i).padStart(3, '0')}`);
+}
+
+function perNode(timelines: { node?: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const t of timelines) counts.set(t.node ?? '?', (counts.get(t.node ?? '?') ?? 0) + 1);
+  return [...counts].sort().map(([n, c]) => `${n} ${c}`).join(', ');
+}
+
+void main();
