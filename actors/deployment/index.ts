@@ -1,0 +1,4 @@
+export * from './hash.js';
+export * from './rollout.js';
+export * from './plan.js';
+export * from './machine.js';
