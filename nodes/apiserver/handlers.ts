@@ -13,6 +13,22 @@ import { defaultMetadata, defaultSpec, stampCreation } from './defaults.js';
 import type { KindStore } from './store.js';
 
 
+/** A compare-and-set write found a newer version than `revision`, the one the handler had read. */
+class LostWriteRace extends Error {
+  constructor(
+    readonly conflict: ApiError,
+    readonly revision: number,
+  ) {
+    super(conflict.message);
+  }
+}
+
+function lostRaceOnConflict<T>(write: Promise<T>, revision: number): Promise<T> {
+  return write.catch((e) => {
+    throw e instanceof ApiError && e.reason === Reason.Conflict ? new LostWriteRace(e, revision) : e;
+  });
+}
+
 export const PROTECTED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export class Handlers {
@@ -102,6 +118,21 @@ export class Handlers {
   }
 
   async delete(kind: Kind, req: DeleteRequest): Promise<KubeObject> {
+    // A delete whose compare-and-set write loses a race with another writer (a kubelet writing
+    // status) is tried again against the newer version, as kube-apiserver does: preconditions
+    // are checked again each time, so only a failed precondition is the caller's Conflict.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deleteOnce(kind, req);
+      } catch (e) {
+        if (!(e instanceof LostWriteRace)) throw e;
+        if (attempt >= 10) throw e.conflict;
+        await this.store(kind).untilChanged(scopeNamespace(kind, req.namespace), req.name, e.revision);
+      }
+    }
+  }
+
+  private async deleteOnce(kind: Kind, req: DeleteRequest): Promise<KubeObject> {
     requireName(req?.name);
     const namespace = scopeNamespace(kind, optionalString(req.namespace, 'namespace'));
     const store = this.store(kind);
@@ -125,10 +156,10 @@ export class Handlers {
         const next = structuredClone(existing);
         next.metadata!.deletionTimestamp = nowTimestamp(this.now() + grace * 1000);
         next.metadata!.deletionGracePeriodSeconds = grace;
-        return store.update(next, rev);
+        return lostRaceOnConflict(store.update(next, rev), rev);
       }
     }
-    await store.remove(namespace, req.name, rev);
+    await lostRaceOnConflict(store.remove(namespace, req.name, rev), rev);
     return existing;
   }
 

@@ -162,6 +162,15 @@ export class KindStore {
     return this.get(namespace, name!) ?? withVersion(obj, rev);
   }
 
+  /** Resolves once the cache holds another version of the object than `revision` (or none), at most `timeoutMs` later. */
+  async untilChanged(namespace: string | undefined, name: string, revision: number, timeoutMs = 5000): Promise<void> {
+    const key = objectKey(this.kind, namespace, name);
+    const deadline = Date.now() + timeoutMs;
+    while (this.cache.get(key)?.revision === revision && Date.now() < deadline && !this.stopped) {
+      await new Promise<void>((resolve) => this.waiters.push({ revision: this.appliedRevision + 1, resolve }));
+    }
+  }
+
   /** Removes an object, only if it is still at `expectedRevision`. */
   async remove(namespace: string | undefined, name: string, expectedRevision: number): Promise<void> {
     const key = objectKey(this.kind, namespace, name);

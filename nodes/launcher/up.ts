@@ -29,6 +29,8 @@ export interface UpOptions {
   heartbeatMs?: number;
   /** Extra flags for every worker (tests tune back-off with these). */
   workerArgs?: string[];
+  /** Extra flags for the control plane (tests tune the node lifecycle timings with these). */
+  controlPlaneArgs?: string[];
   say?: (line: string) => void;
   timeoutMs?: number;
 }
@@ -75,7 +77,7 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     saveContext(ctx);
 
     say('• starting control plane (api server, scheduler) ...');
-    started.push(launch('control-plane', 'control-plane', CONTROL_PLANE_MAIN, ['--nats', nats.url], logDir));
+    started.push(launch('control-plane', 'control-plane', CONTROL_PLANE_MAIN, ['--nats', nats.url, ...(opts.controlPlaneArgs ?? [])], logDir));
     saveContext(ctx);
 
     for (let i = 0; i < opts.nodes; i++) {

@@ -655,8 +655,11 @@ async function killSurvivor(state: StateFile): Promise<boolean> {
     while (isOurs(pid, startTime) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     return true;
   }
-  // The leader is gone. If its pid is still taken by some other process, the group cannot be ours.
-  if (readStat(pid) !== undefined) return false;
+  // The leader is gone. If its pid is still taken by some other process, the group cannot be ours;
+  // but it may be our leader's own zombie, not reaped yet by init (pdeathsig killed it when the
+  // previous kubelet died, and init reaps orphans when it gets to it): its group is still ours.
+  const leader = readStat(pid);
+  if (leader !== undefined && !(leader.state === 'Z' && startTime !== undefined && leader.startTime === startTime)) return false;
   // A pid stays reserved while a process group of that id exists, so members of group `pid`
   // started after our leader are the orphans of our container.
   let found = false;
