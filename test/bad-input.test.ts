@@ -185,7 +185,7 @@ t.test('oversized objects', async (t) => {
   t.test('annotations over 256 KiB: Invalid, field error on metadata.annotations', async (t) => {
     const pod = structuredClone(POD_OK) as any;
     pod.metadata = { name: 'annotated', annotations: { 'example.com/blob': 'x'.repeat(300 * 1024) } };
-    const r = await cluster.kubeact(['apply', '-f', file('annotated.yaml', yamlOf(pod))]);
+    const r = await cluster.kubeact(['apply', '-f', file('annotated.json', JSON.stringify(pod))]);
     t.equal(r.code, 1);
     t.equal(r.stdout, '');
     t.equal(r.stderr, `The Pod "annotated" is invalid: metadata.annotations: Too long: may not be more than ${TOTAL_ANNOTATION_SIZE_LIMIT} bytes\n`);
@@ -209,7 +209,7 @@ t.test('oversized objects', async (t) => {
     const pod = structuredClone(POD_OK) as any;
     pod.metadata.name = 'huge';
     pod.spec.containers[0].args = Array.from({ length: 1200 }, (_, i) => `${i}:${'a'.repeat(1000)}`);
-    const f = file('huge.yaml', yamlOf(pod));
+    const f = file('huge.json', JSON.stringify(pod)); // JSON: a big manifest parses fast
     const r = await cluster.kubeact(['apply', '-f', f]);
     t.equal(r.code, 1);
     t.equal(r.stdout, '');
@@ -234,7 +234,7 @@ t.test('oversized objects', async (t) => {
     const pod = structuredClone(POD_OK) as any;
     pod.metadata.name = 'enormous';
     pod.spec.containers[0].args = Array.from({ length: 5000 }, (_, i) => `${i}:${'b'.repeat(1000)}`);
-    const f = file('enormous.yaml', yamlOf(pod));
+    const f = file('enormous.json', JSON.stringify(pod));
     const r = await cluster.kubeact(['apply', '-f', f], { timeoutMs: 20_000 });
     t.equal(r.code, 1);
     t.equal(r.stdout, '');
