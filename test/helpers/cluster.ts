@@ -32,7 +32,10 @@ export async function startCluster(opts: Partial<UpOptions> & { nodes: number })
   const home = mkdtempSync(path.join(os.tmpdir(), 'kubeact-test-home-'));
   let ctx: ClusterContext;
   try {
-    ctx = await up({ nodeNetwork: block.nodeNetwork, podNetwork: block.podNetwork, ...opts, home });
+    // Test machines run many clusters at once on 2 cores: a kubelet may stall for seconds, so
+    // clusters that do not test node failure get a node-monitor grace period that tolerates it.
+    const controlPlaneArgs = opts.controlPlaneArgs ?? ['--node-monitor-grace-ms', '30000'];
+    ctx = await up({ nodeNetwork: block.nodeNetwork, podNetwork: block.podNetwork, ...opts, controlPlaneArgs, home });
   } catch (e) {
     block.release();
     rmSync(home, { recursive: true, force: true });
