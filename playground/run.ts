@@ -12,6 +12,7 @@ import path from 'node:path';
 import { connect } from 'nats';
 import { ApiClient } from '../protocol/client.js';
 import type { Node, Pod } from '../protocol/objects.js';
+import { deploymentSteps } from './deployment-steps.js';
 import { down } from '../nodes/launcher/down.js';
 import { up } from '../nodes/launcher/up.js';
 import { PACKAGE_ROOT } from '../nodes/shared/paths.js';
@@ -22,6 +23,7 @@ const keep = process.argv.includes('--keep');
 const home = process.env.KUBEACT_HOME ?? mkdtempSync(path.join(os.tmpdir(), 'kubeact-playground-'));
 const env = { KUBEACT_HOME: home };
 const manifest = path.join(PACKAGE_ROOT, 'playground', 'manifests', 'hello-pod.yaml');
+const deploymentManifest = path.join(PACKAGE_ROOT, 'playground', 'manifests', 'web-deployment.yaml');
 const n = new Narrator();
 
 async function kubeact(args: string[], opts: { expectFail?: boolean } = {}): Promise<string> {
@@ -108,6 +110,8 @@ async function main(): Promise<void> {
       check(!gone, 'the pod is still there after delete returned');
       await kubeact(['get', 'pods'], { expectFail: true });
     });
+
+    await deploymentSteps({ n, client: client!, kubeact, manifest: deploymentManifest, home });
 
     if (keep) {
       console.log(`\nThe cluster keeps running. Use it with:\n  export KUBEACT_HOME=${home}\n  npx kubeact get nodes\n  npx kubeact down`);
