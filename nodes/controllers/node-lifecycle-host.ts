@@ -133,8 +133,33 @@ export class NodeLifecycleHost {
         { status: true },
       );
       if (node) events.record(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+      await this.markPodsNotReady(name, ts);
     } catch (e) {
       this.opts.logger.warn({ node: name, err: (e as Error).message }, 'could not mark node unreachable');
+    }
+  }
+
+  /** As Kubernetes' MarkPodsNotReady: nobody vouches for the pods of an unreachable node. */
+  private async markPodsNotReady(name: string, ts: string): Promise<void> {
+    for (const pod of this.opts.pods.list((p) => (p as Pod).spec?.nodeName === name)) {
+      await this.opts.client
+        .modify<KubeObject>(
+          'Pod',
+          pod.metadata!.name!,
+          pod.metadata!.namespace,
+          (p) => {
+            if (p.metadata?.uid !== pod.metadata?.uid) return false;
+            const conditions: any[] = p.status?.conditions ?? [];
+            if (!conditions.some((c) => (c.type === 'Ready' || c.type === 'ContainersReady') && c.status === 'True')) return false;
+            p.status = {
+              ...p.status,
+              conditions: conditions.map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'NodeNotReady', lastTransitionTime: ts } : c)),
+              containerStatuses: (p.status?.containerStatuses ?? []).map((c: any) => ({ ...c, ready: false })),
+            };
+          },
+          { status: true },
+        )
+        .catch((e) => this.opts.logger.debug({ pod: pod.metadata?.name, err: (e as Error).message }, 'could not mark pod not ready'));
     }
   }
 
