@@ -8,6 +8,8 @@ export const KINDS = {
   Pod: { plural: 'pods', apiVersion: 'v1', namespaced: true, shortNames: ['po'] },
   Event: { plural: 'events', apiVersion: 'v1', namespaced: true, shortNames: ['ev'] },
   Lease: { plural: 'leases', apiVersion: 'coordination.k8s.io/v1', namespaced: true, shortNames: [] },
+  Service: { plural: 'services', apiVersion: 'v1', namespaced: true, shortNames: ['svc'] },
+  Endpoints: { plural: 'endpoints', apiVersion: 'v1', namespaced: true, shortNames: ['ep'] },
   Deployment: { plural: 'deployments', apiVersion: 'apps/v1', namespaced: true, shortNames: ['deploy'] },
   ReplicaSet: { plural: 'replicasets', apiVersion: 'apps/v1', namespaced: true, shortNames: ['rs'] },
 } as const satisfies Record<string, KindInfo>;

@@ -181,7 +181,7 @@ t.test('six mistakes, six causes, all at once', async (t) => {
 });
 
 t.test('envelope: kind and apiVersion', async (t) => {
-  one(t, pod((p) => (p.kind = 'Frobnicator')), 'kind', CauseType.NotSupported, 'Unsupported value: "Frobnicator": supported values: "Namespace", "Node", "Pod", "Event", "Lease", "Deployment", "ReplicaSet"');
+  one(t, pod((p) => (p.kind = 'Frobnicator')), 'kind', CauseType.NotSupported, 'Unsupported value: "Frobnicator": supported values: "Namespace", "Node", "Pod", "Event", "Lease", "Service", "Endpoints", "Deployment", "ReplicaSet"');
   one(t, pod((p) => delete p.kind), 'kind', CauseType.Required);
   one(t, pod((p) => (p.kind = 7)), 'kind', CauseType.TypeInvalid);
   one(t, pod((p) => (p.apiVersion = 'apps/v1')), 'apiVersion', CauseType.NotSupported, 'Unsupported value: "apps/v1": supported values: "v1"');

@@ -22,6 +22,10 @@ export interface UpOptions {
   nodeNetwork?: string;
   /** Pod IPs: node i gets the i-th /24 of this block. */
   podNetwork?: string;
+  /** ClusterIPs are allocated from this block (the cluster DNS takes its 10th address). */
+  serviceNetwork?: string;
+  /** External addresses handed to LoadBalancer services. */
+  loadBalancerPool?: string;
   /** Per node: cpu, memory, max pods (defaults 4 cpu, 8Gi, 110). */
   nodeCpu?: string;
   nodeMemory?: string;
@@ -37,6 +41,8 @@ export interface UpOptions {
 
 export const DEFAULT_NODE_NETWORK = '127.0.1.0/24';
 export const DEFAULT_POD_NETWORK = '127.64.0.0/16';
+export const DEFAULT_SERVICE_NETWORK = '127.100.0.0/16';
+export const DEFAULT_LOAD_BALANCER_POOL = '127.112.0.0/24';
 
 export const CONTROL_PLANE_MAIN = entryPoint('nodes/controlplane/main.js');
 export const WORKER_MAIN = entryPoint('nodes/worker/main.js');
@@ -77,7 +83,13 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     saveContext(ctx);
 
     say('• starting control plane (api server, scheduler) ...');
-    started.push(launch('control-plane', 'control-plane', CONTROL_PLANE_MAIN, ['--nats', nats.url, ...(opts.controlPlaneArgs ?? [])], logDir));
+    const cpArgs = [
+      '--nats', nats.url,
+      '--service-cidr', formatCidr(parseCidr(opts.serviceNetwork ?? DEFAULT_SERVICE_NETWORK)),
+      '--load-balancer-pool', formatCidr(parseCidr(opts.loadBalancerPool ?? DEFAULT_LOAD_BALANCER_POOL)),
+      ...(opts.controlPlaneArgs ?? []),
+    ];
+    started.push(launch('control-plane', 'control-plane', CONTROL_PLANE_MAIN, cpArgs, logDir));
     saveContext(ctx);
 
     for (let i = 0; i < opts.nodes; i++) {

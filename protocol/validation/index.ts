@@ -21,6 +21,7 @@ import { KIND_NAMES, KINDS, isKind, type Kind } from '../kinds.js';
 import type { KubeObject } from '../objects.js';
 import { validateDeployment, validateReplicaSet, validateSelectorUpdate } from './apps.js';
 import { validateEvent } from './event.js';
+import { validateEndpoints, validateService, validateServiceUpdate } from './service.js';
 import { validateLease } from './lease.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import { nameIsDNSLabel, nameIsDNSSubdomain, type NameValidator } from './names.js';
@@ -62,6 +63,8 @@ const RULES: Record<Kind, KindRules> = {
   },
   Event: { nameFn: nameIsDNSSubdomain, validate: validateEvent },
   Lease: { nameFn: nameIsDNSSubdomain, validate: validateLease },
+  Service: { nameFn: nameIsDNSLabel, validate: validateService, validateUpdate: validateServiceUpdate },
+  Endpoints: { nameFn: nameIsDNSSubdomain, validate: validateEndpoints },
   Deployment: { nameFn: nameIsDNSSubdomain, validate: validateDeployment, validateUpdate: validateSelectorUpdate },
   ReplicaSet: { nameFn: nameIsDNSSubdomain, validate: validateReplicaSet, validateUpdate: validateSelectorUpdate },
 };

@@ -35,7 +35,15 @@ export async function startCluster(opts: Partial<UpOptions> & { nodes: number })
     // Test machines run many clusters at once on 2 cores: a kubelet may stall for seconds, so
     // clusters that do not test node failure get a node-monitor grace period that tolerates it.
     const controlPlaneArgs = opts.controlPlaneArgs ?? ['--node-monitor-grace-ms', '30000'];
-    ctx = await up({ nodeNetwork: block.nodeNetwork, podNetwork: block.podNetwork, ...opts, controlPlaneArgs, home });
+    ctx = await up({
+      nodeNetwork: block.nodeNetwork,
+      podNetwork: block.podNetwork,
+      serviceNetwork: block.serviceNetwork,
+      loadBalancerPool: block.loadBalancerPool,
+      ...opts,
+      controlPlaneArgs,
+      home,
+    });
   } catch (e) {
     block.release();
     rmSync(home, { recursive: true, force: true });
