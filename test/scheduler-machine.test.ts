@@ -3,6 +3,7 @@ import { createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
 import type { Node, Pod } from '../protocol/objects.js';
 import { ApiError, Reason } from '../protocol/errors.js';
 import { schedulerMachine, type BindPodInput, type ScheduledReport, type UnschedulableReport } from '../actors/scheduler/index.js';
+import { DEFAULT_MAX_IN_FLIGHT_BINDS } from '../actors/scheduler/machine.js';
 
 function node(name: string, cpu = '2', memory = '4Gi'): Node {
   return {
@@ -35,7 +36,7 @@ function pod(name: string, opts: { cpu?: string; rv?: string; uid?: string; node
 
 type BindImpl = (input: BindPodInput, call: number) => Promise<unknown> | unknown;
 
-function harness(opts: { bind?: BindImpl; retryIntervalMs?: number } = {}) {
+function harness(opts: { bind?: BindImpl; retryIntervalMs?: number; maxInFlightBinds?: number } = {}) {
   const clock = new SimulatedClock();
   const binds: BindPodInput[] = [];
   const unschedulable: UnschedulableReport[] = [];
@@ -55,7 +56,7 @@ function harness(opts: { bind?: BindImpl; retryIntervalMs?: number } = {}) {
   });
   const actor = createActor(machine, {
     clock,
-    input: { retryIntervalMs: opts.retryIntervalMs },
+    input: { retryIntervalMs: opts.retryIntervalMs, maxInFlightBinds: opts.maxInFlightBinds },
     inspect: (ev) => {
       if (ev.type === '@xstate.microstep' && (ev.snapshot as { value?: { pipeline?: string } }).value?.pipeline === 'scheduling') decisions++;
     },
@@ -68,7 +69,10 @@ function harness(opts: { bind?: BindImpl; retryIntervalMs?: number } = {}) {
     scheduled,
     decisions: () => decisions,
     /** Waits (on promises only) until nothing is queued or being bound. */
-    settle: () => waitFor(actor, (s) => s.matches({ pipeline: 'idle' }) && s.context.queue.length === 0),
+    settle: () => waitFor(actor, (s) => s.matches({ pipeline: 'idle' }) && s.context.queue.length === 0 && Object.keys(s.context.binding).length === 0),
+    /** Keys with a bind in flight, and the ids of the running bind children. */
+    inFlight: () => Object.keys(actor.getSnapshot().context.binding).sort(),
+    bindChildren: () => Object.keys(actor.getSnapshot().children).sort(),
     send: (...events: Parameters<typeof actor.send>[0][]) => events.forEach((e) => actor.send(e)),
   };
 }
@@ -221,8 +225,11 @@ t.test('duplicate POD_UPSERT events do not produce duplicate binds', async (t) =
   const h = harness({ bind: () => gate });
   h.send({ type: 'NODE_UPSERT', node: node('n1') });
   h.send({ type: 'POD_UPSERT', pod: pod('web') }, { type: 'POD_UPSERT', pod: pod('web') });
-  t.ok(h.actor.getSnapshot().matches({ pipeline: 'binding' }));
-  h.send({ type: 'POD_UPSERT', pod: pod('web') }); // while the bind is in flight
+  t.same(h.inFlight(), ['default/web']);
+  t.same(h.bindChildren(), ['bind:default/web']);
+  h.send({ type: 'POD_UPSERT', pod: pod('web') }, { type: 'POD_UPSERT', pod: pod('web') }); // while the bind is in flight
+  t.same(h.bindChildren(), ['bind:default/web'], 'no second bind');
+  t.same(h.actor.getSnapshot().context.queue, []);
   release();
   await h.settle();
   h.send({ type: 'POD_UPSERT', pod: pod('web') }); // a stale pre-bind version after it
@@ -289,7 +296,8 @@ t.test('a pod deleted while its bind is in flight is not assumed', async (t) => 
 t.test('higher priority pods are decided first', async (t) => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const h = harness({ bind: () => gate });
+  // One bind slot, so `low` and `urgent` wait in the queue behind `first`'s bind.
+  const h = harness({ bind: () => gate, maxInFlightBinds: 1 });
   h.send({ type: 'NODE_UPSERT', node: node('n1') });
   h.send({ type: 'POD_UPSERT', pod: pod('first') }, { type: 'POD_UPSERT', pod: pod('low') });
   const urgent = pod('urgent');
@@ -298,5 +306,150 @@ t.test('higher priority pods are decided first', async (t) => {
   release();
   await h.settle();
   t.same(h.binds.map((b) => b.name), ['first', 'urgent', 'low']);
+  h.actor.stop();
+});
+
+/** Binds that stay pending until the test settles them, by pod name. */
+function gatedBinds() {
+  const waiting = new Map<string, { resolve: () => void; reject: (e: unknown) => void }>();
+  const bind: BindImpl = (input) => new Promise<void>((resolve, reject) => void waiting.set(input.name, { resolve, reject }));
+  return { bind, waiting };
+}
+
+/** Only JSON values (plus undefined fields): no actor refs, promises, maps or class instances. */
+function plainData(v: unknown): boolean {
+  if (v === null || v === undefined || ['string', 'number', 'boolean'].includes(typeof v)) return true;
+  if (Array.isArray(v)) return v.every(plainData);
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v as object).every(plainData);
+  return false;
+}
+
+/** Lets settled bind promises deliver their done/error events. */
+const flush = () => new Promise<void>((r) => setImmediate(r));
+
+const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
+
+t.test('binds run in the background: 20 queued pods are all decided and bound at once', async (t) => {
+  const g = gatedBinds();
+  const h = harness({ bind: g.bind });
+  t.equal(h.actor.getSnapshot().context.maxInFlightBinds, DEFAULT_MAX_IN_FLIGHT_BINDS);
+  t.equal(DEFAULT_MAX_IN_FLIGHT_BINDS, 64);
+  h.send({ type: 'NODE_UPSERT', node: node('n1', '4') }, { type: 'NODE_UPSERT', node: node('n2', '4') }, { type: 'NODE_UPSERT', node: node('n3', '4') });
+  const pods = names('web', 20);
+  h.send(...pods.map((n) => ({ type: 'POD_UPSERT' as const, pod: pod(n, { cpu: '100m' }) })));
+  // No bind has finished, yet every pod was decided and assumed, each with its own bind child.
+  const ctx = h.actor.getSnapshot().context;
+  t.equal(h.decisions(), 20);
+  t.same(h.inFlight(), pods.map((n) => `default/${n}`));
+  t.same(h.bindChildren(), pods.map((n) => `bind:default/${n}`));
+  t.same(h.binds.map((b) => b.name).sort(), pods);
+  t.same(ctx.queue, []);
+  t.ok(pods.every((n) => ctx.placed[`default/${n}`]?.assumed === true && ctx.placed[`default/${n}`].nodeName === ctx.binding[`default/${n}`].nodeName));
+  const perNode = new Map<string, number>();
+  for (const b of h.binds) perNode.set(b.nodeName, (perNode.get(b.nodeName) ?? 0) + 1);
+  t.ok([...perNode.values()].every((c) => c >= 5), `the assumed pods spread over the nodes: ${JSON.stringify([...perNode])}`);
+  t.ok(plainData(ctx), 'the context stays plain JSON data with binds in flight (no actor refs)');
+  t.same(h.scheduled, []);
+
+  for (const { resolve } of g.waiting.values()) resolve();
+  await h.settle();
+  t.same(h.scheduled.map((s) => s.name).sort(), pods);
+  t.same(h.bindChildren(), [], 'finished bind children are stopped');
+  t.ok(pods.every((n) => h.actor.getSnapshot().context.placed[`default/${n}`]?.assumed === true), 'still assumed until the bound versions arrive');
+  t.same(h.actor.getSnapshot().context.pending, {});
+  h.actor.stop();
+});
+
+t.test('assumed pods in flight count against capacity: one 600m pod per 1-CPU node', async (t) => {
+  const g = gatedBinds();
+  const h = harness({ bind: g.bind });
+  h.send({ type: 'NODE_UPSERT', node: node('n1', '1') }, { type: 'NODE_UPSERT', node: node('n2', '1') }, { type: 'NODE_UPSERT', node: node('n3', '1') });
+  const pods = names('big', 20);
+  h.send(...pods.map((n) => ({ type: 'POD_UPSERT' as const, pod: pod(n, { cpu: '600m' }) })));
+  const ctx = h.actor.getSnapshot().context;
+  t.equal(h.decisions(), 20, 'all decided while the binds are pending');
+  t.same(h.inFlight(), ['default/big-00', 'default/big-01', 'default/big-02']);
+  t.same(h.binds.map((b) => b.nodeName).sort(), ['n1', 'n2', 'n3'], 'one per node');
+  t.equal(Object.keys(ctx.parked).length, 17);
+  t.equal(h.unschedulable.length, 17);
+  t.ok(h.unschedulable.every((u) => u.message === '0/3 nodes are available: 3 Insufficient cpu.'));
+  h.actor.stop();
+});
+
+t.test('a failed bind forgets the assumption: its capacity goes to the next pod', async (t) => {
+  const g = gatedBinds();
+  const h = harness({ bind: g.bind, retryIntervalMs: 1000 });
+  h.send({ type: 'NODE_UPSERT', node: node('n1', '1') });
+  h.send({ type: 'POD_UPSERT', pod: pod('a', { cpu: '600m' }) }, { type: 'POD_UPSERT', pod: pod('b', { cpu: '600m' }) });
+  t.same(h.inFlight(), ['default/a']);
+  t.same(h.actor.getSnapshot().context.parked, { 'default/b': 'unschedulable' }, 'b does not fit beside the assumed a');
+
+  g.waiting.get('a')!.reject(new ApiError(Reason.ServiceUnavailable, 'apiserver unavailable'));
+  await flush();
+  let ctx = h.actor.getSnapshot().context;
+  t.same(h.inFlight(), ['default/b'], 'b is bound into the freed capacity at once');
+  t.same(h.binds.map((b) => `${b.name}->${b.nodeName}`), ['a->n1', 'b->n1']);
+  t.notOk(ctx.placed['default/a'], 'a is no longer assumed');
+  t.equal(ctx.placed['default/b'].assumed, true);
+  t.same(ctx.parked, { 'default/a': 'bindFailed' });
+  t.same(h.scheduled, []);
+
+  g.waiting.get('b')!.resolve();
+  await h.settle();
+  t.same(h.scheduled.map((s) => s.name), ['b']);
+  // The timer retries a, which now finds no room.
+  h.clock.increment(1000);
+  await h.settle();
+  ctx = h.actor.getSnapshot().context;
+  t.same(ctx.parked, { 'default/a': 'unschedulable' });
+  t.same(h.unschedulable.map((u) => u.name), ['b', 'a']);
+  t.equal(h.binds.length, 2);
+  h.actor.stop();
+});
+
+t.test('a pod that changed while its bind was in flight is retried at once when the bind fails', async (t) => {
+  const g = gatedBinds();
+  const h = harness({ bind: g.bind });
+  h.send({ type: 'NODE_UPSERT', node: node('n1') }, { type: 'POD_UPSERT', pod: pod('web') });
+  h.send({ type: 'POD_UPSERT', pod: pod('web', { rv: '2' }) });
+  t.equal(h.binds.length, 1);
+  g.waiting.get('web')!.reject(new ApiError(Reason.Conflict, 'the object has been modified'));
+  await flush();
+  t.equal(h.binds.length, 2, 'retried without waiting for the timer');
+  t.same(h.inFlight(), ['default/web']);
+  t.same(h.actor.getSnapshot().context.parked, {});
+  g.waiting.get('web')!.resolve();
+  await h.settle();
+  t.same(h.scheduled.map((s) => s.name), ['web']);
+  h.actor.stop();
+});
+
+t.test('the in-flight limit is honoured; a finished bind frees a slot', async (t) => {
+  const g = gatedBinds();
+  const h = harness({ bind: g.bind, maxInFlightBinds: 5 });
+  h.send({ type: 'NODE_UPSERT', node: node('n1', '8') });
+  const pods = names('p', 12);
+  h.send(...pods.map((n) => ({ type: 'POD_UPSERT' as const, pod: pod(n) })));
+  t.equal(h.binds.length, 5);
+  t.equal(h.inFlight().length, 5);
+  t.equal(h.decisions(), 5, 'deciding waits for a free slot');
+  t.same(h.actor.getSnapshot().context.queue, pods.slice(5).map((n) => `default/${n}`));
+
+  g.waiting.get('p-00')!.resolve();
+  g.waiting.get('p-01')!.reject(new ApiError(Reason.NotFound, 'pods "p-01" not found'));
+  await flush();
+  t.equal(h.binds.length, 7, 'two more started');
+  t.equal(h.inFlight().length, 5);
+
+  let seen = 0;
+  while (h.actor.getSnapshot().context.queue.length || h.inFlight().length) {
+    t.ok(h.inFlight().length <= 5);
+    for (const name of h.binds.slice(seen).map((b) => b.name)) g.waiting.get(name)!.resolve();
+    seen = h.binds.length;
+    await flush();
+  }
+  t.equal(h.binds.length, 12);
+  t.same(h.scheduled.map((s) => s.name).sort(), pods.filter((n) => n !== 'p-01'));
+  t.same(h.actor.getSnapshot().context.pending, {}, 'the NotFound pod is forgotten');
   h.actor.stop();
 });

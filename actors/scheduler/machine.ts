@@ -5,16 +5,23 @@
  * is the injected `bindPod` actor, reporting the injected `reportScheduled` /
  * `reportUnschedulable` actions. The decision itself is `schedulePod` (scoring.ts).
  *
+ * Like kube-scheduler, the scheduling cycle never waits for a bind: a pod placed on a node is
+ * assumed there at once (later decisions count it) and its bind runs in the background as a
+ * spawned `bindPod` child (`bind:<namespace>/<name>`), up to `maxInFlightBinds` at a time.
+ *
  * Two parallel regions:
- *   pipeline: idle → scheduling → binding → idle   (one pod at a time)
+ *   pipeline: idle ⇄ scheduling   (one decision per visit; loops while pods are queued and a bind slot is free)
  *   retry:    quiet → armed --after retryInterval--> quiet (requeues parked pods)
+ * Bind results arrive as the children's done/error events, handled at the root.
  */
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, fromPromise, setup, spawnChild, stopChild } from 'xstate';
 import type { Node, Pod } from '../../protocol/objects.js';
 import { isTerminal, keyOf, needsScheduling, podInfo, podKey, type PodInfo } from './predicates.js';
 import { schedulePod } from './scoring.js';
 
 export const DEFAULT_RETRY_INTERVAL_MS = 5000;
+/** Binds running at once; when all slots are taken, deciding waits for one to finish. */
+export const DEFAULT_MAX_IN_FLIGHT_BINDS = 64;
 
 export interface BindPodInput {
   namespace: string;
@@ -38,12 +45,14 @@ export type SchedulerEvent = NodeUpsertEvent | NodeDeleteEvent | PodUpsertEvent 
 
 export interface SchedulerInput {
   retryIntervalMs?: number;
+  /** At most this many binds run at once (default 64, at least 1). */
+  maxInFlightBinds?: number;
 }
 
 /** Why a pending pod is parked: it fits nowhere, or its bind failed (retried on any news of it). */
 export type ParkReason = 'unschedulable' | 'bindFailed';
 
-/** The pod being decided and bound right now. */
+/** The decision just taken (set and consumed within one step of the pipeline). */
 export interface Attempt {
   key: string;
   pod: Pod;
@@ -51,12 +60,25 @@ export interface Attempt {
   message?: string;
 }
 
+/** A bind in flight: the version of the pod it was decided for, and the node. */
+export interface Binding {
+  pod: Pod;
+  nodeName: string;
+}
+
+const BIND_PREFIX = 'bind:';
+/** The id of the spawned `bindPod` child for a pod key (`bind:<namespace>/<name>`). */
+export function bindActorId(key: string): string {
+  return BIND_PREFIX + key;
+}
+
 export interface SchedulerContext {
   retryIntervalMs: number;
+  maxInFlightBinds: number;
   nodes: Record<string, Node>;
-  /** Pods holding a node: seen bound in the API, or assumed after our own bind. */
+  /** Pods holding a node: seen bound in the API, or assumed (`assumed: true`) from the decision until their bound version arrives. */
   placed: Record<string, PodInfo>;
-  /** Latest version of each pod waiting for a node; each key is queued, parked or `attempt`. */
+  /** Latest version of each pod waiting for a node; each key is queued, parked or in `binding`. */
   pending: Record<string, Pod>;
   /** Keys to try next (kube-scheduler's activeQ). */
   queue: string[];
@@ -64,6 +86,8 @@ export interface SchedulerContext {
   parked: Record<string, ParkReason>;
   /** Last FailedScheduling message reported per pod, so the same one is not reported twice. */
   reported: Record<string, string>;
+  /** Binds in flight by pod key; each has a `bindPod` child `bind:<key>` and an assumed entry in `placed`. */
+  binding: Record<string, Binding>;
   attempt: Attempt | undefined;
 }
 
@@ -74,6 +98,10 @@ function without<T>(record: Record<string, T>, key: string): Record<string, T> {
   if (!(key in record)) return record;
   const { [key]: _, ...rest } = record;
   return rest;
+}
+
+function enqueue(queue: string[], key: string): string[] {
+  return queue.includes(key) ? queue : [...queue, key];
 }
 
 /** Moves every parked pod back to the queue (moveAllToActiveOrBackoffQueue). */
@@ -111,12 +139,24 @@ function applyPodUpsert(ctx: SchedulerContext, pod: Pod): Partial<SchedulerConte
     const freed = before && !isTerminal(before.phase) && isTerminal(info.phase);
     return freed ? { ...next, ...unpark({ ...ctx, ...next }) } : next;
   }
+  const inFlight = ctx.binding[key];
+  if (inFlight) {
+    // The bind's result decides what comes next; meanwhile remember the newest version (no second bind).
+    const prior = ctx.placed[key];
+    if (prior && !prior.assumed && prior.uid === uid) return {}; // a stale version after the bound one
+    if (inFlight.pod.metadata?.uid === uid && needsScheduling(pod)) return { pending: { ...ctx.pending, [key]: pod } };
+    // Recreated under the same name, or no longer to be scheduled: the assumption goes.
+    const dropAssumed = prior?.assumed === true;
+    const placed = dropAssumed ? without(ctx.placed, key) : ctx.placed;
+    const next: Partial<SchedulerContext> = needsScheduling(pod) ? { pending: { ...ctx.pending, [key]: pod }, placed } : { ...dropPending(ctx, key), placed };
+    return dropAssumed ? { ...next, ...unpark({ ...ctx, ...next }) } : next;
+  }
   const assumed = ctx.placed[key];
   if (assumed?.assumed && assumed.uid === uid) return {}; // a stale, pre-bind version of a pod we bound
   const placed = assumed && assumed.uid !== uid ? without(ctx.placed, key) : ctx.placed; // recreated under the same name
   if (!needsScheduling(pod)) return { ...dropPending(ctx, key), placed };
   const pending = { ...ctx.pending, [key]: pod };
-  if (ctx.attempt?.key === key || ctx.queue.includes(key)) return { pending, placed };
+  if (ctx.queue.includes(key)) return { pending, placed };
   const parked = ctx.parked[key];
   if (parked) {
     const specChanged = JSON.stringify(ctx.pending[key]?.spec) !== JSON.stringify(pod.spec);
@@ -138,7 +178,7 @@ function decide(ctx: SchedulerContext): Partial<SchedulerContext> {
   const key = ctx.queue[best];
   const queue = ctx.queue.filter((_, i) => i !== best);
   const pod = ctx.pending[key];
-  if (!pod) return { queue, attempt: undefined };
+  if (!pod || ctx.binding[key]) return { queue, attempt: undefined };
   const podsByNode = new Map<string, PodInfo[]>();
   for (const p of Object.values(ctx.placed)) {
     if (!p.nodeName) continue;
@@ -150,8 +190,57 @@ function decide(ctx: SchedulerContext): Partial<SchedulerContext> {
   return { queue, attempt: 'nodeName' in result ? { key, pod, nodeName: result.nodeName } : { key, pod, message: result.unschedulable } };
 }
 
-function bindInput(a: Attempt): BindPodInput {
-  return { namespace: a.pod.metadata?.namespace || 'default', name: a.pod.metadata?.name ?? '', uid: a.pod.metadata?.uid, nodeName: a.nodeName ?? '' };
+function bindInput(b: { pod: Pod; nodeName?: string }): BindPodInput {
+  return { namespace: b.pod.metadata?.namespace || 'default', name: b.pod.metadata?.name ?? '', uid: b.pod.metadata?.uid, nodeName: b.nodeName ?? '' };
+}
+
+/** The pod key of a `bindPod` child's done/error event (`xstate.done.actor.bind:<key>`), if it is one. */
+function bindKeyOf(event: { type: string }): string | undefined {
+  const m = /^xstate\.(?:done|error)\.actor\.(.*)$/.exec(event.type);
+  return m && m[1].startsWith(BIND_PREFIX) ? m[1].slice(BIND_PREFIX.length) : undefined;
+}
+
+/** Assumes the decided pod on its node and records its bind as in flight. */
+function startBind(ctx: SchedulerContext): Partial<SchedulerContext> {
+  const a = ctx.attempt!;
+  const info: PodInfo = { ...podInfo(a.pod), nodeName: a.nodeName, assumed: true };
+  return {
+    placed: { ...ctx.placed, [a.key]: info },
+    binding: { ...ctx.binding, [a.key]: { pod: a.pod, nodeName: a.nodeName! } },
+    attempt: undefined,
+  };
+}
+
+/** Bind succeeded: the pod stays assumed on its node until its bound version comes back. */
+function bindSucceeded(ctx: SchedulerContext, key: string): Partial<SchedulerContext> {
+  const b = ctx.binding[key];
+  if (!b) return {};
+  const binding = without(ctx.binding, key);
+  const current = ctx.pending[key];
+  if (!current) return { binding }; // already seen bound, deleted, or no longer to be scheduled
+  if (current.metadata?.uid !== b.pod.metadata?.uid) return { binding, queue: enqueue(ctx.queue, key) }; // recreated
+  const prior = ctx.placed[key];
+  const placed = prior ? ctx.placed : { ...ctx.placed, [key]: { ...podInfo(current), nodeName: b.nodeName, assumed: true } };
+  return { ...dropPending(ctx, key), placed, binding };
+}
+
+/**
+ * Bind failed: the assumption is forgotten (its capacity freed, so parked pods are retried),
+ * then: retried at once if the pod changed meanwhile, forgotten if gone (NotFound), else parked.
+ */
+function bindFailed(ctx: SchedulerContext, key: string, error: unknown): Partial<SchedulerContext> {
+  const b = ctx.binding[key];
+  if (!b) return {};
+  let next: SchedulerContext = { ...ctx, binding: without(ctx.binding, key) };
+  const prior = ctx.placed[key];
+  if (prior?.assumed && prior.uid === b.pod.metadata?.uid) next = { ...next, placed: without(ctx.placed, key) };
+  if (next.placed !== ctx.placed) next = { ...next, ...unpark(next) };
+  const current = next.pending[key];
+  if (!current) return next;
+  if (current.metadata?.resourceVersion !== b.pod.metadata?.resourceVersion || current.metadata?.uid !== b.pod.metadata?.uid)
+    return { ...next, queue: enqueue(next.queue, key) };
+  if (errorReason(error) === 'NotFound') return { ...next, ...dropPending(next, key) };
+  return { ...next, parked: { ...next.parked, [key]: 'bindFailed' as const } };
 }
 
 function errorReason(error: unknown): string | undefined {
@@ -203,28 +292,18 @@ export const schedulerMachine = setup({
         attempt: undefined,
       };
     }),
-    /** Bind succeeded: the pod now holds its node in our cache until its bound version comes back. */
-    assume: assign(({ context }) => {
-      const a = context.attempt!;
-      const current = context.pending[a.key];
-      if (context.placed[a.key] || !current) return { attempt: undefined }; // already seen bound, or deleted meanwhile
-      if (current.metadata?.uid !== a.pod.metadata?.uid) return { attempt: undefined, queue: [...context.queue, a.key] }; // recreated
-      const info: PodInfo = { ...podInfo(current), nodeName: a.nodeName, assumed: true };
-      return { ...dropPending(context, a.key), placed: { ...context.placed, [a.key]: info }, attempt: undefined };
-    }),
-    /** Bind failed: retry at once if the pod changed meanwhile, forget it if gone, else park it. */
-    bindFailed: assign(({ context, event }) => {
-      const a = context.attempt!;
-      const current = context.pending[a.key];
-      if (!current) return { attempt: undefined };
-      if (current.metadata?.resourceVersion !== a.pod.metadata?.resourceVersion || current.metadata?.uid !== a.pod.metadata?.uid)
-        return { attempt: undefined, queue: [...context.queue, a.key] };
-      if (errorReason((event as { error?: unknown }).error) === 'NotFound') return { ...dropPending(context, a.key), attempt: undefined };
-      return { attempt: undefined, parked: { ...context.parked, [a.key]: 'bindFailed' as const } };
-    }),
+    /** The decided pod is assumed on its node now, while its bind runs. */
+    startBind: assign(({ context }) => startBind(context)),
+    bindSucceeded: assign(({ context, event }) => bindSucceeded(context, bindKeyOf(event) ?? '')),
+    bindFailed: assign(({ context, event }) => bindFailed(context, bindKeyOf(event) ?? '', (event as { error?: unknown }).error)),
   },
   guards: {
-    hasQueued: ({ context }) => context.queue.length > 0,
+    /** A pod is queued and a bind slot is free. */
+    canDecide: ({ context }) => context.queue.length > 0 && Object.keys(context.binding).length < context.maxInFlightBinds,
+    isBind: ({ context, event }) => {
+      const key = bindKeyOf(event);
+      return key !== undefined && key in context.binding;
+    },
     hasParked: ({ context }) => Object.keys(context.parked).length > 0,
     placed: ({ context }) => context.attempt?.nodeName !== undefined,
     unschedulableNews: ({ context }) => {
@@ -241,12 +320,14 @@ export const schedulerMachine = setup({
   type: 'parallel',
   context: ({ input }) => ({
     retryIntervalMs: input?.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS,
+    maxInFlightBinds: Math.max(1, Math.floor(input?.maxInFlightBinds ?? DEFAULT_MAX_IN_FLIGHT_BINDS)),
     nodes: {},
     placed: {},
     pending: {},
     queue: [],
     parked: {},
     reported: {},
+    binding: {},
     attempt: undefined,
   }),
   on: {
@@ -254,19 +335,42 @@ export const schedulerMachine = setup({
     NODE_DELETE: { actions: 'deleteNode' },
     POD_UPSERT: { actions: 'upsertPod' },
     POD_DELETE: { actions: 'deletePod' },
+    // Results of the `bindPod` children (spawned as `bind:<namespace>/<name>`).
+    'xstate.done.actor.*': {
+      guard: 'isBind',
+      actions: [
+        { type: 'reportScheduled', params: ({ context, event }: { context: SchedulerContext; event: { type: string } }) => bindInput(context.binding[bindKeyOf(event)!]) },
+        'bindSucceeded',
+        stopChild(({ event }) => event.type.slice('xstate.done.actor.'.length)),
+      ],
+    },
+    // Never left unhandled: an unhandled error event would fail the whole machine.
+    'xstate.error.actor.*': {
+      actions: ['bindFailed', stopChild(({ event }) => event.type.slice('xstate.error.actor.'.length))],
+    },
   },
   states: {
     pipeline: {
       initial: 'idle',
       states: {
         idle: {
-          always: { guard: 'hasQueued', target: 'scheduling' },
+          always: { guard: 'canDecide', target: 'scheduling' },
         },
-        /** Filter and score for the next queued pod (a transient state). */
+        /** Filter and score for the next queued pod (a transient state); a placed pod is assumed and its bind spawned. */
         scheduling: {
           entry: 'decide',
           always: [
-            { guard: 'placed', target: 'binding' },
+            {
+              guard: 'placed',
+              target: 'idle',
+              actions: [
+                spawnChild('bindPod', {
+                  id: ({ context }) => bindActorId(context.attempt!.key),
+                  input: ({ context }) => bindInput(context.attempt!),
+                }),
+                'startBind',
+              ],
+            },
             {
               guard: 'unschedulableNews',
               target: 'idle',
@@ -284,17 +388,6 @@ export const schedulerMachine = setup({
             { guard: 'unschedulable', target: 'idle', actions: 'park' },
             { target: 'idle' },
           ],
-        },
-        binding: {
-          invoke: {
-            src: 'bindPod',
-            input: ({ context }) => bindInput(context.attempt!),
-            onDone: {
-              target: 'idle',
-              actions: [{ type: 'reportScheduled', params: ({ context }) => bindInput(context.attempt!) }, 'assume'],
-            },
-            onError: { target: 'idle', actions: 'bindFailed' },
-          },
         },
       },
     },
