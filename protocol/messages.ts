@@ -68,4 +68,57 @@ export interface LogChunk {
   end?: boolean;
 }
 
+/**
+ * Counters of one node's kube-proxy, published on `kubeact.node.<node>.proxy.metrics`. Counters
+ * are totals since the proxy started (they reset when it restarts); `bytesIn` flows from
+ * clients to endpoints, `bytesOut` back to clients. For UDP a "connection" is a client session.
+ * `requests` counts HTTP/1 requests seen on TCP connections (an approximation).
+ */
+export interface ProxyTrafficCounters {
+  connectionsTotal: number;
+  connectionsActive: number;
+  bytesIn: number;
+  bytesOut: number;
+  requests: number;
+}
+export interface ProxyEndpointMetrics extends ProxyTrafficCounters {
+  ip: string;
+  port: number;
+  /** `namespace/name` of the pod behind the endpoint, when the Endpoints name it. */
+  pod?: string;
+  nodeName?: string;
+  /** Connection attempts the endpoint refused (or that failed before connecting). */
+  failures: number;
+  /** False once the endpoint left the Endpoints (its open connections are still counted). */
+  current: boolean;
+}
+export interface ProxyServiceMetrics extends ProxyTrafficCounters {
+  namespace: string;
+  name: string;
+  /** The service port's name ('' when unnamed). */
+  port: string;
+  protocol: 'TCP' | 'UDP';
+  /** Connections (or datagrams) turned away because no endpoint was ready. */
+  rejected: number;
+  endpoints: ProxyEndpointMetrics[];
+}
+export interface ProxyListenerState {
+  /** `ip:port`. */
+  address: string;
+  protocol: 'TCP' | 'UDP';
+  role: 'clusterIP' | 'externalIP' | 'nodePort' | 'loadBalancer';
+  /** `namespace/name:port`. */
+  service: string;
+  /** `serving`: this node holds the address; `standby`: another process does (retrying). */
+  state: 'serving' | 'standby' | 'failed';
+  error?: string;
+}
+export interface ProxyMetrics {
+  node: string;
+  /** RFC 3339 with microseconds. */
+  time: string;
+  services: ProxyServiceMetrics[];
+  listeners: ProxyListenerState[];
+}
+
 export type Reply<T> = { ok: true; value: T } | { ok: false; error: WireError };

@@ -6,6 +6,7 @@
  *   kubeact.watch.<plural>.<namespace>.<name>   watch events published by the API server
  *   kubeact.node.<node>.pods                    watch events of pods bound to one node
  *   kubeact.node.<node>.logs                    container logs served by that node's kubelet
+ *   kubeact.node.<node>.proxy.metrics           that node's kube-proxy counters (published)
  * Node-scoped subjects carry the node name as a token, so a NATS account can later be
  * limited to its own node's subjects.
  */
@@ -57,5 +58,13 @@ export const subjects = {
   /** Log requests served by one node's kubelet. */
   nodeLogs(nodeName: string): string {
     return `${ROOT}.node.${token(nodeName)}.logs`;
+  },
+  /** Snapshots of one node's kube-proxy counters (ProxyMetrics), published periodically. */
+  proxyMetrics(nodeName: string): string {
+    return `${ROOT}.node.${token(nodeName)}.proxy.metrics`;
+  },
+  /** Subscription for every node's kube-proxy snapshots. */
+  proxyMetricsAll(): string {
+    return `${ROOT}.node.*.proxy.metrics`;
   },
 } as const;

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * A worker node process: the kubelet (and, later, kube-proxy) of one node.
+ * A worker node process: the kubelet and kube-proxy of one node.
  *   node dist/nodes/worker/main.js --nats URL --name node-1 --node-ip 127.0.1.1 \
  *     --pod-cidr 127.64.0.0/24 --data-dir DIR [--cpu 4 --memory 8Gi --max-pods 110]
+ *     [--proxy on|off --proxy-retry-ms 1000 --proxy-metrics-ms 5000 --proxy-udp-idle-ms 30000]
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
 import { Kubelet } from './kubelet.js';
+import { KubeProxy } from './proxy/index.js';
 import { ProcessRuntime } from './runtime/process.js';
 
 const args = daemonArgs({
@@ -29,6 +31,11 @@ const args = daemonArgs({
   'backoff-initial-ms': { type: 'string', default: '10000' },
   'backoff-max-ms': { type: 'string', default: '300000' },
   'backoff-reset-ms': { type: 'string', default: '600000' },
+  // kube-proxy: on by default; `--proxy off` (or false/0) runs the kubelet alone.
+  proxy: { type: 'string', default: 'on' },
+  'proxy-retry-ms': { type: 'string', default: '1000' },
+  'proxy-metrics-ms': { type: 'string', default: '5000' },
+  'proxy-udp-idle-ms': { type: 'string', default: '30000' },
 });
 
 const name = args.name as string;
@@ -72,11 +79,27 @@ async function main(): Promise<void> {
       statusEvery: Number(args['status-every']),
     },
   });
+  const proxyOn = !['off', 'false', '0', 'no'].includes(String(args.proxy).toLowerCase());
+  const proxy = proxyOn
+    ? new KubeProxy({
+        client,
+        nc,
+        nodeName: name,
+        nodeIP: args['node-ip'] as string,
+        logger: log.child({ component: 'kube-proxy' }),
+        retryMs: Number(args['proxy-retry-ms']),
+        metricsMs: Number(args['proxy-metrics-ms']),
+        udpIdleMs: Number(args['proxy-udp-idle-ms']),
+        resyncMs: Number(args['resync-ms']),
+      })
+    : undefined;
   onShutdown(async () => {
+    await proxy?.stop();
     await kubelet.stop();
     await nc.drain();
   }, log);
   await kubelet.start();
+  await proxy?.start();
 }
 
 main().catch((e) => {

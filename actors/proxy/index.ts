@@ -1,0 +1,2 @@
+export * from './balancer.js';
+export * from './plan.js';

@@ -1,0 +1,1 @@
+export { KubeProxy, type KubeProxyOptions } from './kube-proxy.js';
