@@ -73,8 +73,12 @@ export class NodeLifecycleHost {
     const existing = this.actors.get(name);
     if (existing) return existing;
     if (!this.opts.nodes.get(undefined, name)) return undefined; // a lease without a node
-    const lease = this.opts.leases.get(NODE_LEASE_NAMESPACE, name) as Lease | undefined;
-    const renewed = Date.parse(lease?.spec?.renewTime ?? '');
+    // The grace period runs from when this controller first observes the node (Kubernetes:
+    // probeTimestamp = now for a newly observed node), not from the lease's last renewTime:
+    // after a control-plane restart that took longer than the grace period, every node's lease
+    // is "old", and healthy nodes would be tainted and their pods evicted before their kubelets
+    // had a chance to renew against the new API server.
+    const now = Date.now();
     const log = this.opts.logger.child({ node: name });
     const machine = nodeLifecycleMachine.provide({
       actions: {
@@ -92,8 +96,8 @@ export class NodeLifecycleHost {
     const actor = createActor(machine, {
       input: {
         name,
-        now: Date.now(),
-        renewedAt: Number.isFinite(renewed) ? renewed : Date.now(),
+        now,
+        renewedAt: now,
         gracePeriodMs: this.opts.gracePeriodMs,
         evictionTolerationMs: this.opts.evictionTolerationMs,
       },

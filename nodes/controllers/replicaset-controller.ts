@@ -9,6 +9,7 @@ import {
   controllerRef,
   ownerReferenceFor,
   podFromTemplate,
+  reconcileReplicaSet,
   replicaSetMatches,
   replicaSetMachine,
   type CreatePodsInput,
@@ -50,8 +51,13 @@ export class ReplicaSetController {
       },
       actors: {
         createPods: fromPromise<CreatePodsOutput, CreatePodsInput>(async ({ input }) => {
-          let created = 0;
-          const queue = Array.from({ length: input.count }, () => podFromTemplate(input.rs));
+          // A restored actor re-runs the create it had in flight when the control plane died,
+          // and the pods made before then are in the informer now: create only what the
+          // ReplicaSet still lacks (a live actor asks for exactly that many), counting the
+          // ones that already exist as created, so a restart never over-creates (maxSurge).
+          const count = this.stillMissing(input);
+          let created = input.count - count;
+          const queue = Array.from({ length: count }, () => podFromTemplate(input.rs));
           const worker = async () => {
             for (let pod = queue.pop(); pod; pod = queue.pop()) {
               try {
@@ -64,7 +70,7 @@ export class ReplicaSetController {
               }
             }
           };
-          await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, input.count) }, worker));
+          await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, count) }, worker));
           if (created === 0 && input.count > 0) throw new Error(`none of ${input.count} pods could be created`);
           return { created };
         }),
@@ -117,6 +123,15 @@ export class ReplicaSetController {
   resync(): void {
     const now = Date.now();
     for (const a of this.actors.all()) a.send({ type: 'RESYNC', now });
+  }
+
+  /** Of the `input.count` pods asked for, how many the ReplicaSet still lacks by the pod informer (the actor's own reconcile). */
+  private stillMissing(input: CreatePodsInput): number {
+    const ns = input.rs.metadata?.namespace;
+    const current = this.opts.replicaSets.get(ns, input.rs.metadata!.name!) as ReplicaSet | undefined;
+    const rs = current?.metadata?.uid === input.rs.metadata?.uid ? current! : input.rs;
+    const pods = this.opts.pods.list((p) => p.metadata?.namespace === ns) as Pod[];
+    return Math.max(0, Math.min(input.count, reconcileReplicaSet(rs, pods, Date.now(), { burstReplicas: input.count }).create));
   }
 
   private async syncReplicaSet(obj: KubeObject): Promise<void> {

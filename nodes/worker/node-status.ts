@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { ApiClient } from '../../protocol/client.js';
+import { ApiClient } from '../../protocol/client.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
 import { NODE_LEASE_NAMESPACE, nowMicroTime, nowTimestamp, type KubeObject, type Node } from '../../protocol/objects.js';
 import type { Logger } from '../shared/logger.js';
@@ -124,12 +124,18 @@ export class Heartbeat {
   private beats = 0;
   private leaseVersion?: string;
   private stopped = false;
+  private readonly client: ApiClient;
 
   constructor(
-    private readonly client: ApiClient,
+    client: ApiClient,
     private readonly cfg: NodeConfig,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // Each heartbeat request gives up within one interval: a renewal sent to a control plane
+    // that is being killed gets no answer, and waiting the client's usual 5 s for it would hold
+    // back the next renewals past the node-monitor grace period (3 s) of the restarted one.
+    this.client = new ApiClient(client.nc, { timeoutMs: Math.max(500, cfg.heartbeatMs) });
+  }
 
   start(): void {
     const tick = async () => {
