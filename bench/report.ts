@@ -6,9 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fmtMs, fmtRatio, type Summary } from './stats.js';
+import type { FailoverRun } from './failover.js';
+import type { RolloutResult } from './rollout.js';
+import { fmtMs, fmtRatio, percentile, type Summary } from './stats.js';
 
 export const POD_STARTUP_TARGET_P99_MS = 250;
+export const FAILOVER_TARGET_MEDIAN_MS = 5000;
 const RUN_MARKER = '<!-- bench-run -->';
 const MAX_RUNS = 10;
 
@@ -43,6 +46,10 @@ export interface BenchReport {
   podStartup: Figure;
   api: Figure & { count: number; objectBytes: number };
   breakdown: Stage[];
+  /** Rolling update of a Deployment (bench/rollout.ts). */
+  rollout?: RolloutResult;
+  /** Worker SIGKILL failover runs (bench/failover.ts). */
+  failover?: { replicas: number; runs: FailoverRun[] };
   notes: string[];
 }
 
@@ -91,8 +98,10 @@ export function renderRun(r: BenchReport): string {
     ...figureRows(r.podStartup, (p) => `Pod startup ${p}: create → Running seen by a watch (${r.pods.count} pods at ${r.pods.perSecond}/s, ${r.pods.nodes} nodes)`),
     ...figureRows(r.api, (p) => `API create ${p} (${r.api.count} Namespaces, sequential, ${r.api.objectBytes} B stored)`),
     `| \`kubeact up --nodes ${r.pods.nodes}\`: call → all nodes Ready | ${fmtMs(r.upMs)} | — | — |`,
+    ...workloadRows(r),
     '',
     `Target p99 pod startup ≤ ${POD_STARTUP_TARGET_P99_MS} ms: **${met ? 'met' : 'not met'}** (${fmtMs(r.podStartup.value.p99)}).`,
+    ...failoverTarget(r),
     '',
     'Where pod startup time goes (per pod, from the same run; each row is its own distribution, so the p99s do not add up):',
     '',
@@ -103,6 +112,37 @@ export function renderRun(r: BenchReport): string {
   if (r.notes.length) lines.push('', ...r.notes.map((n) => `- ${n}`));
   lines.push('', `Whole benchmark: ${r.durationS.toFixed(0)} s.`, '');
   return lines.join('\n');
+}
+
+/** Table rows of the Deployment rollout and the failover runs, when they ran. */
+function workloadRows(r: BenchReport): string[] {
+  const rows: string[] = [];
+  const ro = r.rollout;
+  if (ro) {
+    rows.push(
+      `| Rollout of a ${ro.replicas}-replica Deployment to a new image (RollingUpdate 25%/25%): set image → rollout status complete | ${fmtMs(ro.rolloutMs)} | ${ro.replicas} pods created at once → all Running: ${fmtMs(ro.directMs)} | ${fmtRatio(ro.rolloutMs, ro.directMs)} |`,
+      `| Largest surge during that rollout: max Σ ReplicaSet spec.replicas − ${ro.replicas} (maxSurge ${ro.surgeAllowed}); fewest ready pods (floor ${ro.minReadyAllowed}) | ${ro.maxSurge}; ${ro.minReady} ready | — | — |`,
+      `| Deployment of ${ro.replicas} replicas: create → all available | ${fmtMs(ro.deployMs)} | ${ro.replicas} pods created at once → all Running: ${fmtMs(ro.directMs)} | ${fmtRatio(ro.deployMs, ro.directMs)} |`,
+    );
+  }
+  const fo = r.failover;
+  if (fo?.runs.length) {
+    const median = (f: (x: FailoverRun) => number) => percentile(fo.runs.map(f), 50);
+    rows.push(
+      `| Failover median of ${fo.runs.length}: worker SIGKILL → all its pods Running on other nodes (${fo.replicas}-replica Deployment) | ${fmtMs(median((x) => x.failoverMs))} | — | — |`,
+      `|   of which SIGKILL → node NotReady + unreachable taint (grace 3 s after the last lease renewal) | ${fmtMs(median((x) => x.detectMs))} | — | — |`,
+      `|   of which SIGKILL → its pods marked for deletion (+ eviction toleration 1 s) | ${fmtMs(median((x) => x.evictMs))} | — | — |`,
+    );
+  }
+  return rows;
+}
+
+function failoverTarget(r: BenchReport): string[] {
+  const fo = r.failover;
+  if (!fo?.runs.length) return [];
+  const median = percentile(fo.runs.map((x) => x.failoverMs), 50);
+  const runs = fo.runs.map((x) => `${x.victim} (${x.pods} pods) ${fmtMs(x.failoverMs)}`).join(', ');
+  return ['', `Target failover median ≤ ${FAILOVER_TARGET_MEDIAN_MS / 1000} s: **${median <= FAILOVER_TARGET_MEDIAN_MS ? 'met' : 'not met'}** (${fmtMs(median)}; runs: ${runs}).`];
 }
 
 const HEADER = `# Benchmarks
@@ -126,6 +166,20 @@ the ratio is the number to compare between runs and machines.
   nats-server, interleaved one-for-one with the creates.
 - **\`kubeact up --nodes 3\`**: from the call to \`up()\` until all three nodes are Ready (the time
   a user waits); no baseline.
+- **Rollout**: a 50-replica Deployment (the same container, RollingUpdate defaults: maxSurge 25%
+  → 13, maxUnavailable 25% → 12, no readiness probe) rolled to a new image: from the spec write
+  \`kubeact set image\` does (the same compare-and-set, made in-process so no CLI start-up is
+  counted) until the Deployment, seen by a watch, meets \`kubeact rollout status\`' completion
+  condition. The surge is sampled on every ReplicaSet watch event (Σ spec.replicas − 50), the
+  fewest ready pods on every pod watch event.
+  *Baseline*: 50 pods of the same spec created directly, all at once, until all are Running.
+- **Failover**: five runs, each with a fresh 9-replica Deployment spread over the three nodes and
+  the control plane's default node-monitor settings (3 s grace, 1 s eviction toleration): a
+  worker is SIGKILLed (each run the next node that runs some of the pods), timed until the
+  Deployment has its 9 replicas Running again with none on the lost node. The worker is then
+  started again with its recorded argv, and the run ends once its node is Ready without the
+  taint, the evicted pods are gone and the Deployment is deleted. Median reported; no
+  baseline (the floor is set by the grace period and the toleration); target ≤ 5 s.
 - **Breakdown**: the watch also stamps when the pod object was first seen, when it was bound
   (the scheduler's \`spec.nodeName\`) and when the kubelet's first status write arrived; the
   kubelets' own log line \`container started\` (after \`runtime.start\` returned) gives the time

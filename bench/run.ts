@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: pod startup and API latency on a real 3-node cluster on this machine, each
- * beside a baseline measured in the same run; printed, and written to docs/BENCHMARKS.md.
+ * beside a baseline measured in the same run, then a Deployment rollout and worker failover;
+ * printed, and written to docs/BENCHMARKS.md.
  * Everything it starts is stopped again, also on failure or Ctrl-C.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,9 +15,11 @@ import { PACKAGE_ROOT } from '../nodes/shared/paths.js';
 import { apiLatency } from './api-latency.js';
 import { SpawnBaseline } from './baseline.js';
 import { breakdown } from './breakdown.js';
+import { failoverBench } from './failover.js';
 import { now } from './pace.js';
 import { PodBench, readContainerStarts } from './pod-startup.js';
 import { machineInfo, renderRun, writeMarkdown, type BenchReport } from './report.js';
+import { rolloutBench } from './rollout.js';
 import { summarize } from './stats.js';
 
 const NODES = 3;
@@ -25,6 +28,9 @@ const WARMUP_PODS = 6;
 const INTERVAL_MS = 50; // 20 pods/s
 const API_CREATES = 500;
 const API_WARMUP = 20;
+const ROLLOUT_REPLICAS = 50;
+const FAILOVER_RUNS = 5;
+const FAILOVER_REPLICAS = 9;
 // Our own loopback blocks, outside the default cluster's and the tests' (see test/helpers/blocks.ts).
 const NODE_NETWORK = '127.0.252.0/24';
 const POD_NETWORK = '127.96.0.0/16';
@@ -80,6 +86,12 @@ async function main(): Promise<void> {
     say(`• phase 4: API create latency — ${API_CREATES} sequential Namespace creates, interleaved with raw KV puts (after ${API_WARMUP} of each as warm-up)`);
     const api = await apiLatency(client, nc, { count: API_CREATES, warmup: API_WARMUP, runId, say, signal: abort.signal });
 
+    say(`• phase 5: rollout — ${ROLLOUT_REPLICAS} pods at once (baseline), then a ${ROLLOUT_REPLICAS}-replica Deployment rolled to a new image`);
+    const rollout = await rolloutBench(client, { replicas: ROLLOUT_REPLICAS, runId, say, signal: abort.signal });
+
+    say(`• phase 6: failover — ${FAILOVER_RUNS} runs: SIGKILL a worker under a ${FAILOVER_REPLICAS}-replica Deployment, restart it`);
+    const failovers = await failoverBench(client, ctx, { runs: FAILOVER_RUNS, replicas: FAILOVER_REPLICAS, runId, say, signal: abort.signal });
+
     const offset = Date.now() - now(); // kubelet log times are Date.now(); ours are timeOrigin-based
     const starts = readContainerStarts(path.join(ctx.clusterDir, 'logs'));
     for (const t of timelines) {
@@ -95,6 +107,8 @@ async function main(): Promise<void> {
       podStartup: { name: 'pod startup', value: summarize(startup), baselineName: 'spawn', baseline: summarize(spawnMs) },
       api: { name: 'API create', value: summarize(api.create), baselineName: 'KV put', baseline: summarize(api.kvPut), count: API_CREATES, objectBytes: api.objectBytes },
       breakdown: breakdown(timelines),
+      rollout,
+      failover: { replicas: FAILOVER_REPLICAS, runs: failovers },
       notes: [
         spawner.wrapped ? 'Containers and baseline both wrapped with setpriv --pdeathsig KILL.' : 'setpriv with --pdeathsig not available: containers and baseline spawned unwrapped.',
         `Pods per node: ${perNode(timelines)}; watch events per pod until Running: ${summarize(timelines.map((t) => t.events)).mean.toFixed(1)} on average.`,
