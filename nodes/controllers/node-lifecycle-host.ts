@@ -46,7 +46,13 @@ export class NodeLifecycleHost {
         if (lease.metadata?.namespace !== NODE_LEASE_NAMESPACE) return;
         const renewedAt = Date.parse((lease as Lease).spec?.renewTime ?? '');
         if (!Number.isFinite(renewedAt)) return;
-        this.ensure(lease.metadata!.name!)?.send({ type: 'LEASE_RENEWED', renewedAt, now: Date.now() });
+        const name = lease.metadata!.name!;
+        const actor = this.ensure(name);
+        actor?.send({ type: 'LEASE_RENEWED', renewedAt, now: Date.now() });
+        // Level-based: a healthy node still carrying our taint (it recovered while the
+        // control plane was down, so no actor saw the recovery) gets it removed.
+        const node = this.opts.nodes.get(undefined, name);
+        if (actor?.getSnapshot().value === 'Healthy' && (node?.spec?.taints ?? []).some((t: { key: string }) => t.key === UNREACHABLE_TAINT)) void this.markReachable(name);
       },
     });
     for (const node of nodes.list()) this.ensure(node.metadata!.name!);
