@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FailoverRun } from './failover.js';
+import { PROXY_BENCH_DESCRIPTION, proxyRows, proxyTargetLines, type ProxyBenchResult } from './proxy.js';
 import type { RolloutResult } from './rollout.js';
 import { fmtMs, fmtRatio, percentile, type Summary } from './stats.js';
 
@@ -50,6 +51,8 @@ export interface BenchReport {
   rollout?: RolloutResult;
   /** Worker SIGKILL failover runs (bench/failover.ts). */
   failover?: { replicas: number; runs: FailoverRun[] };
+  /** HTTP through kube-proxy vs straight to the pod (bench/proxy.ts). */
+  proxy?: ProxyBenchResult;
   notes: string[];
 }
 
@@ -99,9 +102,11 @@ export function renderRun(r: BenchReport): string {
     ...figureRows(r.api, (p) => `API create ${p} (${r.api.count} Namespaces, sequential, ${r.api.objectBytes} B stored)`),
     `| \`kubeact up --nodes ${r.pods.nodes}\`: call → all nodes Ready | ${fmtMs(r.upMs)} | — | — |`,
     ...workloadRows(r),
+    ...proxyRows(r.proxy),
     '',
     `Target p99 pod startup ≤ ${POD_STARTUP_TARGET_P99_MS} ms: **${met ? 'met' : 'not met'}** (${fmtMs(r.podStartup.value.p99)}).`,
     ...failoverTarget(r),
+    ...proxyTargetLines(r.proxy),
     '',
     'Where pod startup time goes (per pod, from the same run; each row is its own distribution, so the p99s do not add up):',
     '',
@@ -180,7 +185,7 @@ the ratio is the number to compare between runs and machines.
   started again with its recorded argv, and the run ends once its node is Ready without the
   taint, the evicted pods are gone and the Deployment is deleted. Median reported; no
   baseline (the floor is set by the grace period and the toleration); target ≤ 5 s.
-- **Breakdown**: the watch also stamps when the pod object was first seen, when it was bound
+${PROXY_BENCH_DESCRIPTION}- **Breakdown**: the watch also stamps when the pod object was first seen, when it was bound
   (the scheduler's \`spec.nodeName\`) and when the kubelet's first status write arrived; the
   kubelets' own log line \`container started\` (after \`runtime.start\` returned) gives the time
   the process was up. Times from different processes share the wall clock (ms resolution).

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: pod startup and API latency on a real 3-node cluster on this machine, each
- * beside a baseline measured in the same run, then a Deployment rollout and worker failover;
- * printed, and written to docs/BENCHMARKS.md.
+ * beside a baseline measured in the same run, then a Deployment rollout, worker failover and
+ * HTTP through kube-proxy; printed, and written to docs/BENCHMARKS.md.
  * Everything it starts is stopped again, also on failure or Ctrl-C.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { breakdown } from './breakdown.js';
 import { failoverBench } from './failover.js';
 import { now } from './pace.js';
 import { PodBench, readContainerStarts } from './pod-startup.js';
+import { proxyBench } from './proxy.js';
 import { machineInfo, renderRun, writeMarkdown, type BenchReport } from './report.js';
 import { rolloutBench } from './rollout.js';
 import { summarize } from './stats.js';
@@ -34,6 +35,8 @@ const FAILOVER_REPLICAS = 9;
 // Our own loopback blocks, outside the default cluster's and the tests' (see test/helpers/blocks.ts).
 const NODE_NETWORK = '127.0.252.0/24';
 const POD_NETWORK = '127.96.0.0/16';
+const SERVICE_NETWORK = '127.98.0.0/16';
+const LOAD_BALANCER_POOL = '127.113.0.0/24';
 const COMMAND = ['sleep', '3600'];
 const keepLogs = process.env.KUBEACT_BENCH_KEEP_LOGS === '1';
 
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
   try {
     say(`• phase 1: kubeact up --nodes ${NODES} (cluster home ${home})`);
     const tUp = now();
-    const ctx = await up({ nodes: NODES, home, nodeNetwork: NODE_NETWORK, podNetwork: POD_NETWORK, say: (l) => say(`  ${l.trim()}`) });
+    const ctx = await up({ nodes: NODES, home, nodeNetwork: NODE_NETWORK, podNetwork: POD_NETWORK, serviceNetwork: SERVICE_NETWORK, loadBalancerPool: LOAD_BALANCER_POOL, say: (l) => say(`  ${l.trim()}`) });
     const upMs = now() - tUp;
     say(`  cluster up in ${(upMs / 1000).toFixed(2)} s`);
     nc = await connect({ servers: ctx.natsUrl, name: 'kubeact-bench' });
@@ -92,6 +95,9 @@ async function main(): Promise<void> {
     say(`• phase 6: failover — ${FAILOVER_RUNS} runs: SIGKILL a worker under a ${FAILOVER_REPLICAS}-replica Deployment, restart it`);
     const failovers = await failoverBench(client, ctx, { runs: FAILOVER_RUNS, replicas: FAILOVER_REPLICAS, runId, say, signal: abort.signal });
 
+    say('• phase 7: kube-proxy — HTTP through a ClusterIP vs straight to the pod IP (keep-alive clients)');
+    const proxy = await proxyBench(client, { runId, serviceNetwork: SERVICE_NETWORK, say, signal: abort.signal });
+
     const offset = Date.now() - now(); // kubelet log times are Date.now(); ours are timeOrigin-based
     const starts = readContainerStarts(path.join(ctx.clusterDir, 'logs'));
     for (const t of timelines) {
@@ -109,6 +115,7 @@ async function main(): Promise<void> {
       breakdown: breakdown(timelines),
       rollout,
       failover: { replicas: FAILOVER_REPLICAS, runs: failovers },
+      proxy,
       notes: [
         spawner.wrapped ? 'Containers and baseline both wrapped with setpriv --pdeathsig KILL.' : 'setpriv with --pdeathsig not available: containers and baseline spawned unwrapped.',
         `Pods per node: ${perNode(timelines)}; watch events per pod until Running: ${summarize(timelines.map((t) => t.events)).mean.toFixed(1)} on average.`,
