@@ -38,6 +38,11 @@ export interface PodWorkerOptions {
   events: EventRecorder;
   logger: Logger;
   tuning?: PodWorkerTuning;
+  /**
+   * The Service variables for this pod (service-env.ts), asked once, when its first container
+   * starts: the pod sees the Services that existed then, and keeps them across restarts.
+   */
+  serviceEnv?: (pod: Pod) => Record<string, string>;
   /** Called once the pod is fully stopped and its object removed (or gone already). */
   onDone: () => void;
 }
@@ -52,6 +57,7 @@ export class PodWorker {
   private writtenStatus?: PodStatus;
   private writing?: Promise<void>;
   private objectGone = false;
+  private serviceEnv?: Record<string, string>;
 
   constructor(private readonly opts: PodWorkerOptions) {
     this.pod = opts.pod;
@@ -61,14 +67,15 @@ export class PodWorker {
     const machine = podMachine.provide({
       actors: {
         startContainer: fromPromise<StartContainerOutput, StartContainerInput>(async ({ input }) => {
-          const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement);
+          this.serviceEnv ??= opts.serviceEnv?.(input.pod) ?? {};
+          const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, this.serviceEnv);
           const handle = await runtime.start(config);
           return { containerId: handle.id, startedAt: handle.startedAt };
         }),
         waitContainer: fromPromise<ExitStatus, WaitContainerInput>(({ input }) => runtime.wait(input.containerId)),
         stopContainer: fromPromise<ExitStatus, StopContainerInput>(({ input }) => runtime.stop(input.containerId, input.graceMs)),
         // One probe, once; the actor aborts `signal` when it abandons the probe (container stopped, pod deleted).
-        runProbe: fromPromise<RunProbeOutput, RunProbeInput>(({ input, signal }) => probeContainer(input, { placement, signal })),
+        runProbe: fromPromise<RunProbeOutput, RunProbeInput>(({ input, signal }) => probeContainer(input, { placement, signal, serviceEnv: this.serviceEnv })),
       },
       actions: {
         publishStatus: (_, status) => this.publish(status),
@@ -122,7 +129,16 @@ export class PodWorker {
 
   private publish(status: PodStatus): void {
     this.latestStatus = status;
-    if (!this.writing) this.writing = this.writeLoop().finally(() => (this.writing = undefined));
+    this.kick();
+  }
+
+  /** Starts the writer unless it runs; a status published while it was finishing starts it again. */
+  private kick(): void {
+    if (this.writing) return;
+    this.writing = this.writeLoop().finally(() => {
+      this.writing = undefined;
+      if (this.latestStatus && this.latestStatus !== this.writtenStatus && !this.objectGone && !this.detached) this.kick();
+    });
   }
 
   /** One writer per pod; bursts of changes collapse into the latest status (compare-and-set, retried on Conflict). */
