@@ -47,7 +47,7 @@ export class SchedulerHost {
         },
       },
     });
-    this.actor = createActor(machine, { input: { retryIntervalMs: this.opts.retryIntervalMs } });
+    this.actor = createActor(machine, { input: { retryIntervalMs: this.opts.retryIntervalMs, maxInFlightBinds: 16 } });
     this.actor.start();
     const send = (ev: Parameters<Actor<typeof schedulerMachine>['send']>[0]) => this.actor?.send(ev);
     this.watches.push(
