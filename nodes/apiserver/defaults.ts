@@ -38,6 +38,41 @@ export function defaultSpec(kind: Kind, obj: KubeObject): void {
   if (kind === 'Pod') defaultPod(obj);
   if (kind === 'Deployment' || kind === 'ReplicaSet') defaultWorkload(kind, obj);
   if (kind === 'Namespace') obj.status = { phase: obj.status?.phase ?? 'Active' };
+  if (kind === 'Service') defaultService(obj);
+}
+
+/**
+ * Service defaults (SetDefaults_Service): type ClusterIP, sessionAffinity None (ClientIP gets a
+ * 3 h timeout), single-stack IPv4, internalTrafficPolicy Cluster, externalTrafficPolicy Cluster
+ * for NodePort/LoadBalancer, ports' protocol TCP and targetPort = port. ClusterIP and node ports
+ * are allocated later (service-ips.ts), after validation.
+ */
+function defaultService(obj: KubeObject): void {
+  const spec = obj.spec;
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return;
+  spec.type ??= 'ClusterIP';
+  spec.sessionAffinity ??= 'None';
+  if (spec.sessionAffinity === 'ClientIP') {
+    spec.sessionAffinityConfig ??= { clientIP: { timeoutSeconds: 10800 } };
+    const cfg = spec.sessionAffinityConfig;
+    if (cfg && typeof cfg === 'object' && !Array.isArray(cfg)) {
+      cfg.clientIP ??= {};
+      if (cfg.clientIP && typeof cfg.clientIP === 'object') cfg.clientIP.timeoutSeconds ??= 10800;
+    }
+  }
+  if (spec.type !== 'ExternalName') {
+    spec.ipFamilyPolicy ??= 'SingleStack';
+    spec.ipFamilies ??= ['IPv4'];
+    spec.internalTrafficPolicy ??= 'Cluster';
+  }
+  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') spec.externalTrafficPolicy ??= 'Cluster';
+  if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
+  for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
+    if (!p || typeof p !== 'object') continue;
+    p.protocol ??= 'TCP';
+    if (p.targetPort === undefined || p.targetPort === null || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
+  }
+  obj.status = { loadBalancer: {} }; // a new Service starts with an empty status (updates keep the stored one)
 }
 
 function defaultPod(obj: KubeObject): void {

@@ -10,6 +10,7 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } 
 import { validateObject, MAX_OBJECT_BYTES } from '../../protocol/validation/index.js';
 import { encode } from '../../protocol/codec.js';
 import { defaultMetadata, defaultSpec, stampCreation } from './defaults.js';
+import { prepareServiceUpdate, type Claim, type ServiceAllocator } from './service-ips.js';
 import type { KindStore } from './store.js';
 
 
@@ -35,6 +36,8 @@ export class Handlers {
   constructor(
     private readonly stores: Map<Kind, KindStore>,
     private readonly now: () => number = Date.now,
+    /** ClusterIPs and node ports of Services (none: Services are stored as given). */
+    private readonly services?: ServiceAllocator,
   ) {}
 
   private store(kind: Kind): KindStore {
@@ -66,7 +69,12 @@ export class Handlers {
 
   async create(kind: Kind, req: CreateRequest): Promise<KubeObject> {
     const obj = this.admitNew(kind, req?.object);
-    return this.store(kind).create(obj);
+    const claim = kind === 'Service' ? this.services?.allocateCreate(obj) : undefined;
+    try {
+      return await this.store(kind).create(obj);
+    } finally {
+      claim?.done(); // stored: the store's change event holds the values now; failed: they are free again
+    }
   }
 
   async apply(kind: Kind, req: ApplyRequest): Promise<ApplyResult> {
@@ -85,6 +93,7 @@ export class Handlers {
       defaultSpec(kind, candidate);
       if (kind === 'Pod' && existing.spec?.nodeName && candidate.spec && typeof candidate.spec === 'object') candidate.spec.nodeName ??= existing.spec.nodeName;
       next.spec = candidate.spec;
+      if (kind === 'Service') prepareServiceUpdate(existing, next);
     }
     if (sameContent(existing, next)) return { object: existing, outcome: 'unchanged' };
     return { object: await this.writeUpdate(kind, existing, next), outcome: 'configured' };
@@ -102,6 +111,7 @@ export class Handlers {
       defaultSpec(kind, next);
       next.status = existing.status;
       if (existing.spec?.nodeName) next.spec.nodeName ??= existing.spec.nodeName;
+      if (kind === 'Service') prepareServiceUpdate(existing, next);
     }
     checkVersion(kind, incoming, existing);
     return this.writeUpdate(kind, existing, next);
@@ -275,10 +285,16 @@ export class Handlers {
     keepSystemMetadata(next, existing);
     const causes = validateObject(next, existing);
     if (causes.length) throw ApiError.invalid(kind, String(next.metadata?.name ?? ''), causes);
-    if (JSON.stringify(next.spec) !== JSON.stringify(existing.spec)) next.metadata!.generation = (existing.metadata?.generation ?? 1) + 1;
-    checkSize(kind, next);
-    if (sameContent(existing, next)) return existing;
-    return this.store(kind).update(next, Number(existing.metadata!.resourceVersion));
+    let claim: Claim | undefined;
+    if (kind === 'Service') claim = this.services?.allocateUpdate(existing, next);
+    try {
+      if (JSON.stringify(next.spec) !== JSON.stringify(existing.spec)) next.metadata!.generation = (existing.metadata?.generation ?? 1) + 1;
+      checkSize(kind, next);
+      if (sameContent(existing, next)) return existing;
+      return await this.store(kind).update(next, Number(existing.metadata!.resourceVersion));
+    } finally {
+      claim?.done();
+    }
   }
 }
 

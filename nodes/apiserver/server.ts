@@ -12,6 +12,7 @@ import { NODE_LEASE_NAMESPACE, type KubeObject, type WatchEvent } from '../../pr
 import { API_SERVICE_NAME, API_VERBS, subjects, type ApiVerb } from '../../protocol/subjects.js';
 import type { Logger } from '../shared/logger.js';
 import { Handlers } from './handlers.js';
+import { DNS_SERVICE_NAME, DNS_SERVICE_NAMESPACE, ServiceAllocator, dnsServiceObject } from './service-ips.js';
 import { KindStore } from './store.js';
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', NODE_LEASE_NAMESPACE];
@@ -20,11 +21,14 @@ export interface ApiServerOptions {
   nc: NatsConnection;
   logger: Logger;
   now?: () => number;
+  /** ClusterIPs come from this block (`--service-cidr`; default 127.100.0.0/16); its 10th address is the cluster DNS. */
+  serviceCidr?: string;
 }
 
 export class ApiServer {
   readonly stores = new Map<Kind, KindStore>();
   readonly handlers: Handlers;
+  readonly serviceAllocator: ServiceAllocator;
   private service?: Service;
   private readonly nc: NatsConnection;
   private readonly log: Logger;
@@ -33,14 +37,19 @@ export class ApiServer {
     this.nc = opts.nc;
     this.log = opts.logger;
     for (const kind of KIND_NAMES) this.stores.set(kind, new KindStore(kind));
-    this.handlers = new Handlers(this.stores, opts.now);
+    this.serviceAllocator = new ServiceAllocator({ serviceCidr: opts.serviceCidr, logger: opts.logger });
+    this.handlers = new Handlers(this.stores, opts.now, this.serviceAllocator);
   }
 
   async start(): Promise<void> {
     const js = this.nc.jetstream();
     await Promise.all([...this.stores.values()].map((s) => s.open(js)));
+    const services = this.stores.get('Service')!;
+    this.serviceAllocator.rebuild(services.all());
+    services.onChange((ev) => this.serviceAllocator.observe(ev));
     for (const store of this.stores.values()) store.onChange((ev) => this.publish(store.kind, ev));
     await this.ensureSystemNamespaces();
+    await this.ensureDnsService();
     this.service = await this.nc.services.add({
       name: API_SERVICE_NAME,
       version: '0.1.0',
@@ -73,6 +82,19 @@ export class ApiServer {
         if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
       });
     }
+  }
+
+  /**
+   * The `kube-dns` Service in kube-system, on the service CIDR's 10th address (what pods will
+   * use as their nameserver). Only the Service: the DNS server behind it (pods labelled
+   * `k8s-app: kube-dns`) is not part of kubeact yet, so its Endpoints stay empty.
+   */
+  private async ensureDnsService(): Promise<void> {
+    if (this.stores.get('Service')!.get(DNS_SERVICE_NAMESPACE, DNS_SERVICE_NAME)) return;
+    await this.handlers.create('Service', { object: dnsServiceObject(this.serviceAllocator.dnsIP) }).catch((e) => {
+      if (e instanceof ApiError && e.reason === 'AlreadyExists') return;
+      this.log.warn({ err: (e as Error).message, clusterIP: this.serviceAllocator.dnsIP }, 'could not create the kube-dns service');
+    });
   }
 
   /** Decodes, dispatches and answers one request; every failure becomes a typed error reply. */

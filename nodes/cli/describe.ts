@@ -1,5 +1,5 @@
 /**
- * `kubeact describe`: kubectl's describers for Pods, Nodes and Namespaces (and its generic
+ * `kubeact describe`: kubectl's describers for Pods, Nodes, Namespaces and Services (and its generic
  * describer for the other kinds), written line by line as kubectl writes them and aligned
  * through the same tabwriter settings, so the output reads exactly like `kubectl describe`.
  */
@@ -7,7 +7,7 @@ import type { Container, ContainerState, ContainerStatus, Event, Node, Pod, Prob
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { KubeObject } from '../../protocol/objects.js';
 import { cpuMillis, formatBytes, formatCpu, parseQuantity, quantityValue } from '../../protocol/quantity.js';
-import { DESCRIBE_TABWRITER, compareStrings, formatAge, humanDuration, nodeRoles, parseTime, tabwrite } from './printers.js';
+import { DESCRIBE_TABWRITER, compareStrings, formatAge, formatEndpoints, formatLabels, humanDuration, nodeRoles, parseTime, tabwrite } from './printers.js';
 
 /** What a Node's description shows besides the Node itself (kubectl fetches these). */
 export interface DescribeExtras {
@@ -15,6 +15,8 @@ export interface DescribeExtras {
   lease?: Lease | null;
   /** Pods bound to the node; the non-terminated ones are listed with their requests and limits. */
   pods?: Pod[];
+  /** A Service's Endpoints (same name); `null` or absent when there are none. */
+  endpoints?: KubeObject | null;
 }
 
 /**
@@ -35,6 +37,10 @@ export function describe(kind: string, obj: KubeObject, events: Event[], now: nu
       break;
     case 'Namespace':
       describeNamespace(w, obj);
+      break;
+    case 'Service':
+      describeService(w, obj, extras.endpoints ?? null);
+      describeEvents(w, events, now);
       break;
     default:
       describeGeneric(w, obj);
@@ -607,6 +613,42 @@ function describeNamespace(w: PrefixWriter, ns: KubeObject): void {
       w.write(LEVEL_1, `${c.type ?? ''}\t${c.status ?? ''}\t${formatRFC1123Z(c.lastTransitionTime)}\t${c.reason ?? ''}\t${c.message ?? ''}\n`);
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Service: kubectl's describeService (with the Service's Endpoints)
+
+function describeService(w: PrefixWriter, svc: KubeObject, endpoints: KubeObject | null): void {
+  const spec = svc.spec ?? {};
+  w.write(LEVEL_0, `Name:\t${svc.metadata?.name ?? ''}\n`);
+  w.write(LEVEL_0, `Namespace:\t${svc.metadata?.namespace ?? ''}\n`);
+  printLabelsMultiline(w, 'Labels', svc.metadata?.labels);
+  printAnnotationsMultiline(w, 'Annotations', svc.metadata?.annotations);
+  w.write(LEVEL_0, `Selector:\t${formatLabels(spec.selector)}\n`);
+  w.write(LEVEL_0, `Type:\t${spec.type ?? ''}\n`);
+  if (spec.ipFamilyPolicy) w.write(LEVEL_0, `IP Family Policy:\t${spec.ipFamilyPolicy}\n`);
+  w.write(LEVEL_0, `IP Families:\t${spec.ipFamilies?.length ? spec.ipFamilies.join(',') : '<none>'}\n`);
+  w.write(LEVEL_0, `IP:\t${spec.clusterIP ?? ''}\n`);
+  w.write(LEVEL_0, `IPs:\t${spec.clusterIPs?.length ? spec.clusterIPs.join(',') : '<none>'}\n`);
+  if (spec.externalIPs?.length) w.write(LEVEL_0, `External IPs:\t${spec.externalIPs.join(',')}\n`);
+  if (spec.loadBalancerIP) w.write(LEVEL_0, `IP:\t${spec.loadBalancerIP}\n`);
+  if (spec.externalName) w.write(LEVEL_0, `External Name:\t${spec.externalName}\n`);
+  const ingress: Array<{ ip?: string; hostname?: string }> = svc.status?.loadBalancer?.ingress ?? [];
+  if (ingress.length) w.write(LEVEL_0, `LoadBalancer Ingress:\t${ingress.map((i) => i.ip || i.hostname || '').join(', ')}\n`);
+  for (const sp of (spec.ports ?? []) as Array<{ name?: string; port: number; protocol?: string; targetPort?: number | string; nodePort?: number }>) {
+    const name = sp.name || '<unset>';
+    const protocol = sp.protocol ?? 'TCP';
+    w.write(LEVEL_0, `Port:\t${name}\t${sp.port}/${protocol}\n`);
+    w.write(LEVEL_0, `TargetPort:\t${sp.targetPort ?? sp.port}/${protocol}\n`);
+    if (sp.nodePort) w.write(LEVEL_0, `NodePort:\t${name}\t${sp.nodePort}/${protocol}\n`);
+    w.write(LEVEL_0, `Endpoints:\t${formatEndpoints(endpoints, new Set([sp.name ?? '']))}\n`);
+  }
+  if (!spec.ports?.length) w.write(LEVEL_0, `Endpoints:\t${formatEndpoints(endpoints)}\n`);
+  w.write(LEVEL_0, `Session Affinity:\t${spec.sessionAffinity ?? ''}\n`);
+  if (spec.externalTrafficPolicy) w.write(LEVEL_0, `External Traffic Policy:\t${spec.externalTrafficPolicy}\n`);
+  if (spec.internalTrafficPolicy) w.write(LEVEL_0, `Internal Traffic Policy:\t${spec.internalTrafficPolicy}\n`);
+  if (spec.healthCheckNodePort) w.write(LEVEL_0, `HealthCheck NodePort:\t${spec.healthCheckNodePort}\n`);
+  if (spec.loadBalancerSourceRanges?.length) w.write(LEVEL_0, `LoadBalancer Source Ranges:\t${spec.loadBalancerSourceRanges.join(',')}\n`);
 }
 
 // ---------------------------------------------------------------------------------------

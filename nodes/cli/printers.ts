@@ -411,6 +411,114 @@ COLUMNS.ReplicaSet = {
   },
 };
 
+// ---------------------------------------------------------------------------------------
+// Services and Endpoints: kubectl's printService / printEndpoints
+
+/** kubectl's `loadBalancerWidth`: a narrow table cuts the LoadBalancer addresses at 16 characters. */
+const LOAD_BALANCER_WIDTH = 16;
+
+/** kubectl's `loadBalancerStatusStringer`: ingress IPs (or hostnames), sorted, joined with commas. */
+export function loadBalancerAddresses(svc: KubeObject, wide: boolean): string {
+  const ingress: Array<{ ip?: string; hostname?: string }> = svc.status?.loadBalancer?.ingress ?? [];
+  const set = new Set<string>();
+  for (const i of ingress) {
+    if (i?.ip) set.add(i.ip);
+    else if (i?.hostname) set.add(i.hostname);
+  }
+  const r = [...set].sort(compareStrings).join(',');
+  return !wide && r.length > LOAD_BALANCER_WIDTH ? `${r.slice(0, LOAD_BALANCER_WIDTH - 3)}...` : r;
+}
+
+/** kubectl's `getServiceExternalIP`: `<none>`, the LoadBalancer address or `<pending>`, the external name. */
+export function serviceExternalIP(svc: KubeObject, wide: boolean): string {
+  const externalIPs: string[] = svc.spec?.externalIPs ?? [];
+  switch (svc.spec?.type ?? 'ClusterIP') {
+    case 'ClusterIP':
+    case 'NodePort':
+      return externalIPs.length ? externalIPs.join(',') : '<none>';
+    case 'LoadBalancer': {
+      const lb = loadBalancerAddresses(svc, wide);
+      if (externalIPs.length) return [...(lb ? lb.split(',') : []), ...externalIPs].join(',');
+      return lb || '<pending>';
+    }
+    case 'ExternalName':
+      return svc.spec?.externalName ?? '';
+    default:
+      return '<unknown>';
+  }
+}
+
+/** kubectl's `makePortString`: `80/TCP`, `80:30080/TCP`, comma-separated. */
+export function servicePorts(svc: KubeObject): string {
+  const ports: Array<{ port: number; nodePort?: number; protocol?: string }> = svc.spec?.ports ?? [];
+  return ports.map((p) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
+}
+
+/**
+ * kubectl's `formatEndpoints`: the first 3 ready `ip:port` (or `ip` for port-less subsets), then
+ * ` + N more...`; `<none>` without subsets. `portNames` keeps only those ports (describe shows one
+ * service port per line).
+ */
+export function formatEndpoints(endpoints: KubeObject | undefined | null, portNames?: Set<string>): string {
+  const subsets: Array<{ addresses?: Array<{ ip: string }>; ports?: Array<{ name?: string; port: number }> }> = (endpoints as any)?.subsets ?? [];
+  if (!subsets.length) return '<none>';
+  const list: string[] = [];
+  const max = 3;
+  let more = false;
+  let count = 0;
+  for (const ss of subsets) {
+    const addresses = ss.addresses ?? [];
+    if (!ss.ports?.length) {
+      count += addresses.length;
+      for (const a of addresses) {
+        if (list.length === max) {
+          more = true;
+          break;
+        }
+        list.push(a.ip);
+      }
+      continue;
+    }
+    for (const port of ss.ports) {
+      if (portNames && !portNames.has(port.name ?? '')) continue;
+      count += addresses.length;
+      for (const a of addresses) {
+        if (list.length === max) {
+          more = true;
+          break;
+        }
+        list.push(`${a.ip}:${port.port}`);
+      }
+    }
+  }
+  const joined = list.join(',');
+  return more ? `${joined} + ${count - max} more...` : joined;
+}
+
+COLUMNS.Service = {
+  headers: ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
+  wideHeaders: ['SELECTOR'],
+  row(obj, now, wide) {
+    const clusterIPs: string[] = obj.spec?.clusterIPs ?? [];
+    const cells = [
+      obj.metadata?.name ?? '',
+      String(obj.spec?.type ?? ''),
+      clusterIPs[0] || obj.spec?.clusterIP || '<none>',
+      serviceExternalIP(obj, wide),
+      servicePorts(obj) || '<none>',
+      formatAge(obj.metadata?.creationTimestamp, now),
+    ];
+    if (wide) cells.push(formatLabels(obj.spec?.selector));
+    return cells;
+  },
+};
+
+COLUMNS.Endpoints = {
+  headers: ['NAME', 'ENDPOINTS', 'AGE'],
+  wideHeaders: [],
+  row: (obj, now) => [obj.metadata?.name ?? '', formatEndpoints(obj), formatAge(obj.metadata?.creationTimestamp, now)],
+};
+
 const GENERIC: Columns = {
   headers: ['NAME', 'AGE'],
   wideHeaders: [],

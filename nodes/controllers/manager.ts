@@ -1,6 +1,7 @@
 /**
  * The controller-manager: shared informers, and the controllers that keep the cluster at
- * its desired state — ReplicaSet and Deployment actors, node lifecycle, garbage collection.
+ * its desired state — ReplicaSet and Deployment actors, node lifecycle, garbage collection,
+ * Endpoints of Services.
  * Runs inside the control-plane process; every controller is level-based.
  */
 import type { NatsConnection } from 'nats';
@@ -8,6 +9,7 @@ import type { ApiClient } from '../../protocol/client.js';
 import type { KubeObject } from '../../protocol/objects.js';
 import { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
+import { EndpointsController } from './endpoints-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { Informer } from './informer.js';
 import { NodeLifecycleHost } from './node-lifecycle-host.js';
@@ -31,7 +33,10 @@ export class ControllerManager {
   readonly leases: Informer<KubeObject>;
   readonly replicaSets: Informer<KubeObject>;
   readonly deployments: Informer<KubeObject>;
+  readonly services: Informer<KubeObject>;
+  readonly endpoints: Informer<KubeObject>;
   private readonly events: EventRecorder;
+  private readonly endpointsController: EndpointsController;
   private readonly nodeLifecycle: NodeLifecycleHost;
   private readonly gc: GarbageCollector;
   readonly snapshots: SnapshotStore;
@@ -40,12 +45,14 @@ export class ControllerManager {
   constructor(private readonly opts: ControllerManagerOptions) {
     const { client, logger } = opts;
     const resyncMs = opts.resyncMs ?? 30_000;
-    const inf = (kind: 'Pod' | 'Node' | 'Lease' | 'ReplicaSet' | 'Deployment') => new Informer<KubeObject>(client, kind, { resyncMs, logger });
+    const inf = (kind: 'Pod' | 'Node' | 'Lease' | 'ReplicaSet' | 'Deployment' | 'Service' | 'Endpoints') => new Informer<KubeObject>(client, kind, { resyncMs, logger });
     this.pods = inf('Pod');
     this.nodes = inf('Node');
     this.leases = inf('Lease');
     this.replicaSets = inf('ReplicaSet');
     this.deployments = inf('Deployment');
+    this.services = inf('Service');
+    this.endpoints = inf('Endpoints');
     this.events = new EventRecorder(client, { component: 'controller-manager' }, logger);
     this.snapshots = new SnapshotStore(logger.child({ component: 'snapshots' }));
     this.nodeLifecycle = new NodeLifecycleHost({
@@ -59,6 +66,14 @@ export class ControllerManager {
       evictionTolerationMs: opts.podEvictionTolerationMs ?? 1000,
     });
     this.gc = new GarbageCollector({ client, dependents: [this.replicaSets, this.pods], nodes: this.nodes, logger: logger.child({ controller: 'garbage-collector' }) });
+    this.endpointsController = new EndpointsController({
+      client,
+      services: this.services,
+      pods: this.pods,
+      endpoints: this.endpoints,
+      events: this.events,
+      logger: logger.child({ controller: 'endpoints' }),
+    });
     this.workloads = new WorkloadsHost({
       client,
       pods: this.pods,
@@ -73,22 +88,28 @@ export class ControllerManager {
   async start(): Promise<void> {
     await this.snapshots.open(this.opts.nc.jetstream());
     // Informers first (each lists before it resolves), so every controller starts from a full cache.
-    await Promise.all([this.nodes, this.leases, this.pods, this.replicaSets, this.deployments].map((i) => i.start()));
+    await Promise.all(this.informers().map((i) => i.start()));
     this.deployments.on({ delete: (d) => this.gc.ownerDeleted(d) });
     this.replicaSets.on({ delete: (rs) => this.gc.ownerDeleted(rs) });
     await this.workloads.start();
     this.nodeLifecycle.start();
     this.gc.start();
+    this.endpointsController.start();
     this.opts.logger.info('controller-manager ready');
   }
 
   async stop(): Promise<void> {
     this.gc.stop();
+    this.endpointsController.stop();
     this.nodeLifecycle.stop();
     await this.workloads.stop();
-    for (const i of [this.nodes, this.leases, this.pods, this.replicaSets, this.deployments]) i.stop();
+    for (const i of this.informers()) i.stop();
     await this.snapshots.flush();
     await this.events.flush();
+  }
+
+  private informers(): Informer<KubeObject>[] {
+    return [this.nodes, this.leases, this.pods, this.replicaSets, this.deployments, this.services, this.endpoints];
   }
 
   nodeStates(): Record<string, string> {

@@ -24,7 +24,7 @@ const log = createLogger('control-plane');
 
 async function main(): Promise<void> {
   const nc = await connectNats(args.nats as string, 'kubeact-control-plane', log);
-  const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }) });
+  const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }), serviceCidr: args['service-cidr'] as string });
   await api.start();
   const client = new ApiClient(nc);
   const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']) });

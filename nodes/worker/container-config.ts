@@ -1,6 +1,6 @@
 /**
  * From a pod's spec to what the runtime starts: the environment (with `$(VAR)` expansion,
- * fieldRef / resourceFieldRef, and the variables kubeact adds), and argv.
+ * fieldRef / resourceFieldRef, the Service variables and the ones kubeact adds), and argv.
  */
 import type { Container, Pod } from '../../protocol/objects.js';
 import { cpuMillis, quantityValue } from '../../protocol/quantity.js';
@@ -56,10 +56,15 @@ function resourceFieldRef(container: Container, resource: string, divisor?: stri
   return String(Math.ceil(quantityValue(value) / div));
 }
 
-export function buildContainerConfig(pod: Pod, containerName: string, restartCount: number, placement: PodPlacement): ContainerConfig {
+/**
+ * `serviceEnv`: the Service discovery variables (service-env.ts) the kubelet computed for the
+ * pod; the container's own `env` overrides them and may refer to them with `$(VAR)`.
+ */
+export function buildContainerConfig(pod: Pod, containerName: string, restartCount: number, placement: PodPlacement, serviceEnv: Record<string, string> = {}): ContainerConfig {
   const container = pod.spec?.containers.find((c) => c.name === containerName);
   if (!container) throw new RuntimeError('ContainerCannotRun', `container "${containerName}" is not in pod "${pod.metadata?.name}"`);
   const env: Record<string, string> = {
+    ...serviceEnv,
     POD_NAME: pod.metadata?.name ?? '',
     POD_NAMESPACE: pod.metadata?.namespace ?? 'default',
     POD_IP: placement.podIP,

@@ -8,12 +8,15 @@ import type { ApiClient, Watch } from '../../protocol/client.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
 import type { KubeObject, Pod, WatchEvent } from '../../protocol/objects.js';
 import { subjects } from '../../protocol/subjects.js';
+import type { Service } from 'kubernetes-types/core/v1.js';
+import { Informer } from '../controllers/informer.js';
 import { IpAllocator, parseCidr } from '../shared/cidr.js';
 import { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { LogsServer } from './logs-server.js';
 import { Heartbeat, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker, type PodWorkerTuning } from './pod-worker.js';
+import { serviceEnvVars } from './service-env.js';
 import type { ContainerRuntime } from './runtime/types.js';
 
 export interface KubeletOptions {
@@ -33,6 +36,8 @@ export class Kubelet {
   private readonly heartbeat: Heartbeat;
   private readonly logs: LogsServer;
   private readonly events: EventRecorder;
+  /** Every Service (the kubelet's view, for the pods' discovery variables). */
+  private readonly services: Informer<KubeObject>;
   private watch?: Watch;
   private resyncTimer?: NodeJS.Timeout;
   private stopping = false;
@@ -44,6 +49,7 @@ export class Kubelet {
     this.heartbeat = new Heartbeat(opts.client, opts.config, opts.logger);
     this.logs = new LogsServer(opts.nc, opts.client, opts.runtime, opts.config.name, opts.logger);
     this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger);
+    this.services = new Informer<KubeObject>(opts.client, 'Service', { resyncMs: 30_000, logger: opts.logger });
   }
 
   get nodeName(): string {
@@ -60,6 +66,9 @@ export class Kubelet {
     await this.untilApiAnswers(() => registerNode(this.opts.client, this.opts.config, this.log));
     this.heartbeat.start();
     this.logs.start();
+    // Services before pods, as the kubelet waits for its service informer: a pod's first
+    // container gets the variables of the Services that exist (service-env.ts).
+    await this.untilApiAnswers(() => this.services.start());
     this.watch = await this.untilApiAnswers(() => this.opts.client.watch<KubeObject>(
       'Pod',
       { fieldSelector: `spec.nodeName=${this.nodeName}`, subject: subjects.nodePods(this.nodeName) },
@@ -93,6 +102,7 @@ export class Kubelet {
     this.stopping = true;
     clearTimeout(this.resyncTimer);
     this.watch?.stop();
+    this.services.stop();
     this.heartbeat.stop();
     this.logs.stop();
     for (const w of this.workers.values()) w.detach();
@@ -143,6 +153,7 @@ export class Kubelet {
       events: this.events,
       logger: this.log.child({ pod: key }),
       tuning: this.opts.tuning,
+      serviceEnv: (p) => serviceEnvVars(this.services.list() as Service[], p.metadata?.namespace ?? 'default', p.spec?.enableServiceLinks),
       onDone: () => {
         if (this.workers.get(key) === created) this.workers.delete(key);
         this.ips.release(podIP);

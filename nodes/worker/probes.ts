@@ -28,6 +28,8 @@ import { buildContainerConfig, type PodPlacement } from './container-config.js';
 export interface ProbeOptions {
   /** Where the pod runs (exec probes build the container's environment from it). */
   placement: PodPlacement;
+  /** The pod's Service variables (as its containers got them). */
+  serviceEnv?: Record<string, string>;
   /** Aborted when the pod actor abandons the probe (container stopped, pod deleted). */
   signal?: AbortSignal;
 }
@@ -195,7 +197,7 @@ function execProbe(input: RunProbeInput, command: string[], timeoutMs: number, o
   if (!command.length) throw new ProbeError('exec probe has no command');
   let config;
   try {
-    config = buildContainerConfig(input.pod, input.container, 0, opts.placement);
+    config = buildContainerConfig(input.pod, input.container, 0, opts.placement, opts.serviceEnv);
   } catch (e) {
     throw new ProbeError((e as Error).message);
   }

@@ -36,7 +36,9 @@ export async function describeCommand(args: string[], io: Output): Promise<numbe
                 lease: (await session.client.find<Lease & KubeObject>('Lease', obj.metadata!.name!, NODE_LEASE_NAMESPACE)) ?? null,
                 pods: (await session.client.list<Pod & KubeObject>('Pod', { fieldSelector: `spec.nodeName=${obj.metadata!.name}` })).items as Pod[],
               }
-            : undefined;
+            : t.kind === 'Service'
+              ? { endpoints: (await session.client.find('Endpoints', obj.metadata!.name!, obj.metadata?.namespace)) ?? null }
+              : undefined;
         blocks.push(describe(t.kind, obj, own as Event[], Date.now(), extras).replace(/\n$/, ''));
       }
     }
