@@ -207,7 +207,8 @@ export function nextWakeAt(ctx: ReplicaSetContext): number | undefined {
 }
 
 function statusKey(s: ReplicaSetStatus | undefined): string {
-  return JSON.stringify([s?.replicas ?? 0, s?.fullyLabeledReplicas ?? 0, s?.readyReplicas ?? 0, s?.availableReplicas ?? 0, s?.observedGeneration ?? 0]);
+  const terminating = (s as { terminatingReplicas?: number } | undefined)?.terminatingReplicas ?? 0;
+  return JSON.stringify([s?.replicas ?? 0, s?.fullyLabeledReplicas ?? 0, s?.readyReplicas ?? 0, s?.availableReplicas ?? 0, s?.observedGeneration ?? 0, terminating]);
 }
 
 function backOff(ctx: ReplicaSetContext): Pick<ReplicaSetContext, 'failures' | 'retryAt'> {

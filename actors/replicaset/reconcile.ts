@@ -6,7 +6,7 @@
  *
  *   claim (adopt orphans that match, release owned pods that no longer match)
  *     → diff = active − spec.replicas → create −diff | delete the `diff` lowest-ranked
- *     → status (replicas, fullyLabeled, ready, available, observedGeneration)
+ *     → status (replicas, fullyLabeled, ready, available, observedGeneration, terminating)
  */
 import type { ReplicaSet, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { OwnerReference, Pod } from '../../protocol/objects.js';
@@ -220,8 +220,13 @@ export function reconcileReplicaSet(rs: ReplicaSet, pods: readonly Pod[], now: n
   const adopt: PodRef[] = [];
   const release: PodRef[] = [];
   const active: Pod[] = [];
+  let terminatingReplicas = 0;
   for (const pod of pods) {
-    if ((pod.metadata?.namespace || 'default') !== namespace || !isPodActive(pod)) continue;
+    if ((pod.metadata?.namespace || 'default') !== namespace) continue;
+    if (!isPodActive(pod)) {
+      if (!isTerminalPod(pod) && isControlledBy(pod, uid)) terminatingReplicas++; // kube's FilterTerminatingPods
+      continue;
+    }
     const matches = replicaSetMatches(rs, pod, selector);
     const owner = controllerRef(pod);
     if (owner) {
@@ -267,6 +272,8 @@ export function reconcileReplicaSet(rs: ReplicaSet, pods: readonly Pod[], now: n
     readyReplicas,
     availableReplicas,
     ...(rs.metadata?.generation !== undefined ? { observedGeneration: rs.metadata.generation } : {}),
-  };
+    // Pods being deleted but not gone yet: a Recreate rollout waits for them (omitted when 0).
+    ...(terminatingReplicas > 0 ? { terminatingReplicas } : {}),
+  } as ReplicaSetStatus;
   return { adopt, release, create, delete: remove, status, ...(nextAvailableCheckMs !== undefined ? { nextAvailableCheckMs } : {}) };
 }
