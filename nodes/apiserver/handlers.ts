@@ -146,17 +146,29 @@ export class Handlers {
     requireName(req?.name);
     const namespace = scopeNamespace(kind, optionalString(req.namespace, 'namespace'));
     const store = this.store(kind);
-    const existing = store.get(namespace, req.name);
+    let existing = store.get(namespace, req.name);
     if (!existing) throw ApiError.notFound(kind, req.name);
     const pre = req.preconditions;
     if (pre?.uid && pre.uid !== existing.metadata?.uid) throw new ApiError(Reason.Conflict, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata?.uid}`);
     if (pre?.resourceVersion && pre.resourceVersion !== existing.metadata?.resourceVersion) throw ApiError.conflict(kind, req.name);
-    const rev = Number(existing.metadata!.resourceVersion);
+    let rev = Number(existing.metadata!.resourceVersion);
     if (kind === 'Namespace') return this.deleteNamespace(existing, rev);
     if (req.propagationPolicy !== undefined && req.propagationPolicy !== 'Orphan' && req.propagationPolicy !== 'Background') {
       throw ApiError.badRequest(`unsupported propagationPolicy "${String(req.propagationPolicy)}": use Orphan or Background`);
     }
-    if (req.propagationPolicy === 'Orphan') await this.orphanDependents(existing);
+    if (req.propagationPolicy === 'Orphan' && this.dependentsOf(existing).length) {
+      // As kube-apiserver's orphan finalizer does: the owner is marked as being deleted first, so
+      // its controller leaves it alone (a Deployment would make a new ReplicaSet for the ones it
+      // just lost, a ReplicaSet would adopt its pods back), then the dependents lose their
+      // ownerReference, then the owner goes.
+      if (kind !== 'Pod' && !existing.metadata?.deletionTimestamp) {
+        const marked = structuredClone(existing);
+        marked.metadata!.deletionTimestamp = nowTimestamp(this.now());
+        existing = await lostRaceOnConflict(store.update(marked, rev), rev);
+        rev = Number(existing.metadata!.resourceVersion);
+      }
+      await this.orphanDependents(existing);
+    }
     if (kind === 'Pod' && this.needsGracefulStop(existing)) {
       const grace = req.gracePeriodSeconds ?? existing.spec?.terminationGracePeriodSeconds ?? 30;
       if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0) throw ApiError.badRequest('gracePeriodSeconds must be a non-negative integer');
@@ -176,18 +188,41 @@ export class Handlers {
   /** `--cascade=orphan`: dependents lose their ownerReference to `owner`, so the GC leaves them. */
   private async orphanDependents(owner: KubeObject): Promise<void> {
     const uid = owner.metadata?.uid;
-    for (const kind of Object.keys(KINDS) as Kind[]) {
-      if (!KINDS[kind].namespaced) continue;
+    for (const [kind, dependent] of this.dependentsOf(owner)) {
       const store = this.store(kind);
-      for (const obj of [...store.all()]) {
-        if (obj.metadata?.namespace !== owner.metadata?.namespace) continue;
-        if (!(obj.metadata?.ownerReferences ?? []).some((r) => r.uid === uid)) continue;
+      const { namespace, name } = dependent.metadata!;
+      // A dependent written meanwhile (a controller's status) is read again, not a failed delete.
+      for (let attempt = 1; ; attempt++) {
+        const obj = store.get(namespace, name!);
+        if (!obj || !(obj.metadata?.ownerReferences ?? []).some((r) => r.uid === uid)) break;
         const next = structuredClone(obj);
         next.metadata!.ownerReferences = next.metadata!.ownerReferences!.filter((r) => r.uid !== uid);
         if (!next.metadata!.ownerReferences.length) delete next.metadata!.ownerReferences;
-        await store.update(next, Number(obj.metadata!.resourceVersion));
+        const objRev = Number(obj.metadata!.resourceVersion);
+        try {
+          await store.update(next, objRev);
+          break;
+        } catch (e) {
+          if (!(e instanceof ApiError && e.reason === Reason.Conflict) || attempt >= 10) throw e;
+          await store.untilChanged(namespace, name!, objRev);
+        }
       }
     }
+  }
+
+  /** The objects of the owner's namespace with an ownerReference to it. */
+  private dependentsOf(owner: KubeObject): [Kind, KubeObject][] {
+    const uid = owner.metadata?.uid;
+    const out: [Kind, KubeObject][] = [];
+    if (!uid) return out;
+    for (const kind of Object.keys(KINDS) as Kind[]) {
+      if (!KINDS[kind].namespaced) continue;
+      for (const obj of this.store(kind).all()) {
+        if (obj.metadata?.namespace !== owner.metadata?.namespace) continue;
+        if ((obj.metadata?.ownerReferences ?? []).some((r) => r.uid === uid)) out.push([kind, obj]);
+      }
+    }
+    return out;
   }
 
   /** The pods/binding subresource: sets spec.nodeName once, with compare-and-set. */
