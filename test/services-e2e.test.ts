@@ -93,6 +93,9 @@ function endpoints(predicate: (ep: Obj) => boolean, name = 'web', timeoutMs = 30
 
 let clusterIP: string;
 
+/** Cells of a table row (kubectl pads columns with at least 3 spaces). */
+const cells = (line: string) => line.trim().split(/\s{3,}/);
+
 t.test('a Deployment behind a Service: ClusterIP from the block, Endpoints = the ready pods', async (t) => {
   await cluster.client.create(deployment);
   const svc = await cluster.client.create(service);
@@ -158,6 +161,17 @@ t.test('NodePort: allocated in range; a taken one is refused with the field erro
   t.notOk(await cluster.client.find('Service', 'web-np2', NS), 'nothing stored');
 });
 
+t.test('LoadBalancer: an address from the cluster\'s pool, shown as EXTERNAL-IP', async (t) => {
+  const lb = await cluster.client.create({ ...service, metadata: { name: 'web-lb', namespace: NS }, spec: { ...service.spec, type: 'LoadBalancer' } });
+  t.ok(lb.spec.ports[0].nodePort >= 30000, 'a LoadBalancer gets node ports too');
+  const up = await waitForObject(cluster.client, 'Service', 'web-lb', NS, (s) => Boolean(s?.status?.loadBalancer?.ingress?.[0]?.ip));
+  const ip = up?.status.loadBalancer.ingress[0].ip;
+  t.ok(contains(parseCidr(cluster.block.loadBalancerPool), ip), `${ip} is inside ${cluster.block.loadBalancerPool}`);
+  const res = await cluster.kubeact(['get', 'svc', 'web-lb', '-o', 'wide']);
+  t.same(cells(res.stdout.trim().split('\n')[1]).slice(1, 5), ['LoadBalancer', lb.spec.clusterIP, ip, `80:${lb.spec.ports[0].nodePort}/TCP`]);
+  await cluster.client.delete('Service', 'web-lb', { namespace: NS });
+});
+
 t.test('a pod created after the Service sees it in its environment', async (t) => {
   const script = 'for v in WEB_SERVICE_HOST WEB_SERVICE_PORT WEB_SERVICE_PORT_HTTP WEB_PORT WEB_PORT_80_TCP_ADDR KUBERNETES_SERVICE_HOST; do eval "echo $v=\\${$v-unset}"; done';
   const pod = (name: string, links: boolean): KubeObject => ({
@@ -183,8 +197,6 @@ t.test('a pod created after the Service sees it in its environment', async (t) =
   t.match(none.stdout, /^WEB_SERVICE_HOST=unset$/m, 'enableServiceLinks: false');
 });
 
-/** Cells of a table row (kubectl pads columns with at least 3 spaces). */
-const cells = (line: string) => line.trim().split(/\s{3,}/);
 
 t.test('kubeact get svc / get ep / describe svc', async (t) => {
   const svc = await cluster.kubeact(['get', 'svc']);

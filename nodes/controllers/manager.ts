@@ -1,7 +1,7 @@
 /**
  * The controller-manager: shared informers, and the controllers that keep the cluster at
  * its desired state — ReplicaSet and Deployment actors, node lifecycle, garbage collection,
- * Endpoints of Services.
+ * Endpoints of Services, LoadBalancer addresses.
  * Runs inside the control-plane process; every controller is level-based.
  */
 import type { NatsConnection } from 'nats';
@@ -12,6 +12,7 @@ import type { Logger } from '../shared/logger.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { Informer } from './informer.js';
+import { LoadBalancerController } from './load-balancer.js';
 import { NodeLifecycleHost } from './node-lifecycle-host.js';
 import { SnapshotStore } from './snapshots.js';
 import { WorkloadsHost } from './workloads-host.js';
@@ -25,6 +26,8 @@ export interface ControllerManagerOptions {
   /** Unreachable this long → its pods are evicted (Kubernetes: 300 s toleration). */
   podEvictionTolerationMs?: number;
   resyncMs?: number;
+  /** `--load-balancer-pool`: LoadBalancer Services get their address from this block (none: they stay pending). */
+  loadBalancerPool?: string;
 }
 
 export class ControllerManager {
@@ -37,6 +40,7 @@ export class ControllerManager {
   readonly endpoints: Informer<KubeObject>;
   private readonly events: EventRecorder;
   private readonly endpointsController: EndpointsController;
+  private readonly loadBalancers?: LoadBalancerController;
   private readonly nodeLifecycle: NodeLifecycleHost;
   private readonly gc: GarbageCollector;
   readonly snapshots: SnapshotStore;
@@ -74,6 +78,15 @@ export class ControllerManager {
       events: this.events,
       logger: logger.child({ controller: 'endpoints' }),
     });
+    if (opts.loadBalancerPool) {
+      this.loadBalancers = new LoadBalancerController({
+        client,
+        pool: opts.loadBalancerPool,
+        services: this.services,
+        events: this.events,
+        logger: logger.child({ controller: 'load-balancer' }),
+      });
+    }
     this.workloads = new WorkloadsHost({
       client,
       pods: this.pods,
@@ -95,12 +108,14 @@ export class ControllerManager {
     this.nodeLifecycle.start();
     this.gc.start();
     this.endpointsController.start();
+    await this.loadBalancers?.start();
     this.opts.logger.info('controller-manager ready');
   }
 
   async stop(): Promise<void> {
     this.gc.stop();
     this.endpointsController.stop();
+    this.loadBalancers?.stop();
     this.nodeLifecycle.stop();
     await this.workloads.stop();
     for (const i of this.informers()) i.stop();

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     logger: log.child({ component: 'controller-manager' }),
     nodeMonitorGraceMs: Number(args['node-monitor-grace-ms']),
     podEvictionTolerationMs: Number(args['pod-eviction-toleration-ms']),
+    loadBalancerPool: args['load-balancer-pool'] as string,
   });
   await controllers.start();
   log.info({ nats: args.nats }, 'control plane ready');
