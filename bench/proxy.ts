@@ -8,14 +8,16 @@
  *    alternate between the two paths until each has `latencyRequests` samples. p50/p99 each,
  *    and the p50 the proxy adds.
  *  - Throughput: `connections` keep-alive connections, each sending its next request when the
- *    answer arrives, for `roundMs`; rounds alternate between the paths (`rounds` each). Requests
- *    per second (median round), and the latency under that load.
+ *    answer arrives, for `roundMs`; `rounds` pairs of rounds, one per path, the order swapped
+ *    every pair (D P, P D, …) so drift in the machine's load cancels out. The ratio is the median
+ *    of the pairs' ratios (robust to a round hit by other work); requests per second are medians
+ *    of the rounds; and the latency under that load.
  *
  * Standalone (without the rest of the benchmark): `node dist/bench/proxy.js` brings up its own
  * one-node cluster in a temporary home.
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -43,6 +45,8 @@ export interface ProxyBenchOptions {
   rounds?: number;
   roundMs?: number;
   namespace?: string;
+  /** The worker processes (kube-proxy runs in them): their CPU time gives the proxy's cost per request. */
+  workerPids?: number[];
 }
 
 export interface PathFigures {
@@ -65,6 +69,34 @@ export interface ProxyBenchResult {
   proxied: PathFigures;
   /** Response body size (bytes). */
   bodyBytes: number;
+  /** Proxied / direct requests per second of each pair of adjacent rounds. */
+  pairRatios: number[];
+  /**
+   * CPU per request (µs) during the throughput rounds: the worker processes' (proxied rounds
+   * minus their background, taken from the direct rounds), and this process' HTTP client.
+   */
+  cpu?: { proxyUs: number; clientDirectUs: number; clientProxiedUs: number };
+}
+
+/** utime + stime of a process, in µs (Linux /proc; undefined elsewhere or when it is gone). */
+function processCpuUs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+function workersCpuUs(pids: number[]): number | undefined {
+  let sum = 0;
+  for (const pid of pids) {
+    const v = processCpuUs(pid);
+    if (v === undefined) return undefined;
+    sum += v;
+  }
+  return sum;
 }
 
 const SERVER = [
@@ -110,8 +142,8 @@ export async function proxyBench(client: ApiClient, opts: ProxyBenchOptions): Pr
   const latencyRequests = opts.latencyRequests ?? 3000;
   const chunk = opts.chunk ?? 250;
   const connections = opts.connections ?? 8;
-  const rounds = opts.rounds ?? 3;
-  const roundMs = opts.roundMs ?? 2000;
+  const rounds = opts.rounds ?? 8;
+  const roundMs = opts.roundMs ?? 1000;
   const name = `bench-${runId}-proxy`;
   const clusterIP = hostAddress(parseCidr(opts.serviceNetwork), 200);
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -189,17 +221,35 @@ export async function proxyBench(client: ApiClient, opts: ProxyBenchOptions): Pr
       agents.proxied.destroy();
     }
 
-    say(`  throughput: ${connections} keep-alive connections, ${rounds} alternating rounds of ${roundMs} ms per path`);
+    say(`  throughput: ${connections} keep-alive connections, ${rounds} pairs of ${roundMs} ms rounds (direct/proxied, order swapped every pair)`);
     const rps = { direct: [] as number[], proxied: [] as number[] };
     const loaded = { direct: [] as number[], proxied: [] as number[] };
+    const pairRatios: number[] = [];
+    const pids = opts.workerPids ?? [];
+    const spent = { direct: { workers: 0, client: 0, requests: 0, ms: 0 }, proxied: { workers: 0, client: 0, requests: 0, ms: 0 } };
+    let cpuKnown = pids.length > 0;
     for (let r = 0; r < rounds; r++) {
-      for (const which of ['direct', 'proxied'] as const) {
+      const order = r % 2 === 0 ? (['direct', 'proxied'] as const) : (['proxied', 'direct'] as const);
+      const pair: Record<string, number> = {};
+      for (const which of order) {
         const target = which === 'direct' ? direct : proxied;
+        const w0 = workersCpuUs(pids);
+        const c0 = process.cpuUsage();
+        const t0 = now();
         const res = await closedLoop(target, connections, roundMs, signal);
+        const c1 = process.cpuUsage(c0);
+        const w1 = workersCpuUs(pids);
+        if (w0 === undefined || w1 === undefined) cpuKnown = false;
+        else spent[which].workers += w1 - w0;
+        spent[which].client += c1.user + c1.system;
+        spent[which].requests += res.latencies.length;
+        spent[which].ms += now() - t0;
         rps[which].push(res.rps);
         loaded[which].push(...res.latencies);
-        say(`    round ${r + 1} ${which.padEnd(7)} ${res.rps.toFixed(0)} req/s`);
+        pair[which] = res.rps;
       }
+      pairRatios.push(pair.proxied / pair.direct);
+      say(`    pair ${r + 1}: direct ${pair.direct.toFixed(0)} req/s, proxied ${pair.proxied.toFixed(0)} req/s (${(pair.proxied / pair.direct).toFixed(2)}×)`);
     }
     return {
       clusterIP,
@@ -209,6 +259,17 @@ export async function proxyBench(client: ApiClient, opts: ProxyBenchOptions): Pr
       roundMs,
       latencyRequests,
       bodyBytes,
+      pairRatios,
+      ...(spent.direct.requests && spent.proxied.requests
+        ? {
+            cpu: {
+              // The workers' background CPU (kubelet, heartbeats) per ms, from the direct rounds, is taken off.
+              proxyUs: cpuKnown ? (spent.proxied.workers - (spent.direct.workers / spent.direct.ms) * spent.proxied.ms) / spent.proxied.requests : NaN,
+              clientDirectUs: spent.direct.client / spent.direct.requests,
+              clientProxiedUs: spent.proxied.client / spent.proxied.requests,
+            },
+          }
+        : {}),
       direct: { latency: summarize(lat.direct), rps: rps.direct, loadedLatency: summarize(loaded.direct) },
       proxied: { latency: summarize(lat.proxied), rps: rps.proxied, loadedLatency: summarize(loaded.proxied) },
     };
@@ -258,7 +319,7 @@ const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b
 
 /** Whether the targets were met: throughput ratio and added p50. */
 export function proxyTargets(r: ProxyBenchResult): { throughputRatio: number; addedP50Ms: number; throughputMet: boolean; latencyMet: boolean } {
-  const throughputRatio = median(r.proxied.rps) / median(r.direct.rps);
+  const throughputRatio = median(r.pairRatios);
   const addedP50Ms = r.proxied.latency.p50 - r.direct.latency.p50;
   return { throughputRatio, addedP50Ms, throughputMet: throughputRatio >= PROXY_TARGET_THROUGHPUT_RATIO, latencyMet: addedP50Ms <= PROXY_TARGET_ADDED_P50_MS };
 }
@@ -269,10 +330,15 @@ export function proxyRows(r: ProxyBenchResult | undefined): string[] {
   const d = r.direct;
   const p = r.proxied;
   return [
-    `| HTTP through a ClusterIP (kube-proxy): throughput, ${r.connections} keep-alive connections (median of ${r.rounds} rounds of ${r.roundMs / 1000} s) | ${median(p.rps).toFixed(0)} req/s | straight to the pod IP: ${median(d.rps).toFixed(0)} req/s | ${ratio(median(p.rps), median(d.rps))} |`,
+    `| HTTP through a ClusterIP (kube-proxy): throughput, ${r.connections} keep-alive connections (medians of ${r.rounds} rounds of ${r.roundMs / 1000} s per path; ratio: median of the ${r.rounds} adjacent-round ratios) | ${median(p.rps).toFixed(0)} req/s | straight to the pod IP: ${median(d.rps).toFixed(0)} req/s | ${median(r.pairRatios).toFixed(2)}× |`,
     `| HTTP through a ClusterIP: latency p50, 1 connection, sequential (${r.latencyRequests} requests) | ${us(p.latency.p50)} | pod IP p50: ${us(d.latency.p50)} | ${ratio(p.latency.p50, d.latency.p50)} |`,
     `| HTTP through a ClusterIP: latency p99, 1 connection, sequential | ${us(p.latency.p99)} | pod IP p99: ${us(d.latency.p99)} | ${ratio(p.latency.p99, d.latency.p99)} |`,
     `| HTTP through a ClusterIP: latency p50 / p99 under the throughput load | ${us(p.loadedLatency.p50)} / ${us(p.loadedLatency.p99)} | pod IP: ${us(d.loadedLatency.p50)} / ${us(d.loadedLatency.p99)} | ${ratio(p.loadedLatency.p50, d.loadedLatency.p50)} / ${ratio(p.loadedLatency.p99, d.loadedLatency.p99)} |`,
+    ...(r.cpu
+      ? [
+          `| kube-proxy CPU per proxied request (worker processes during proxied rounds, minus their background CPU) | ${Number.isFinite(r.cpu.proxyUs) ? `${r.cpu.proxyUs.toFixed(0)} µs` : 'n/a'} | the HTTP client's CPU per request: ${r.cpu.clientDirectUs.toFixed(0)} µs direct, ${r.cpu.clientProxiedUs.toFixed(0)} µs proxied | — |`,
+        ]
+      : []),
   ];
 }
 
@@ -292,8 +358,11 @@ export const PROXY_BENCH_DESCRIPTION = `- **kube-proxy**: one pod serving a ~100
   selector) whose Endpoints name that pod, and node's \`http\` client with keep-alive agents in the
   benchmark process. Latency: one connection, sequential requests, chunks of 250 alternating
   between the ClusterIP and the pod IP; the proxy's cost is the p50 difference (target ≤ 200 µs).
-  Throughput: 8 connections in a closed loop for 2 s, rounds alternating between the two paths
-  (3 each), median round; target ≥ 0.7× the direct throughput. Client, proxy (a worker process)
+  Throughput: 8 connections in a closed loop; 8 pairs of 1 s rounds, one round per path, the order
+  swapped every pair; the ratio is the median of the pairs' ratios (a round hit by other work
+  spoils one pair, not the figure); target ≥ 0.7× the direct throughput. The proxy's CPU per
+  request is the worker processes' CPU time (\`/proc\`) during the proxied rounds minus their
+  background rate measured during the direct rounds. Client, proxy (a worker process)
   and pod share the machine's cores, so on a 2-core machine the proxied path also competes for
   CPU with the client and the server it sits between.
 `;
@@ -307,7 +376,8 @@ async function standalone(): Promise<void> {
     const ctx = await up({ nodes: 1, home, nodeNetwork: '127.0.253.0/24', podNetwork: '127.97.0.0/16', serviceNetwork, loadBalancerPool: '127.114.0.0/24', say: (l) => say(`  ${l.trim()}`) });
     const nc = await connect({ servers: ctx.natsUrl, name: 'kubeact-bench-proxy' });
     try {
-      const r = await proxyBench(new ApiClient(nc, { timeoutMs: 10_000 }), { runId: Date.now().toString(36), serviceNetwork, say });
+      const workerPids = ctx.processes.filter((p) => p.role === 'worker').map((p) => p.pid);
+      const r = await proxyBench(new ApiClient(nc, { timeoutMs: 10_000 }), { runId: Date.now().toString(36), serviceNetwork, say, workerPids });
       console.log(['', '| Figure | Value | Baseline (same run) | Ratio |', '| --- | --- | --- | --- |', ...proxyRows(r), ...proxyTargetLines(r)].join('\n'));
     } finally {
       await nc.close();

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { ApiClient } from '../protocol/client.js';
+import { isAlive } from '../nodes/launcher/context.js';
 import { down } from '../nodes/launcher/down.js';
 import { up } from '../nodes/launcher/up.js';
 import { PACKAGE_ROOT } from '../nodes/shared/paths.js';
@@ -96,7 +97,8 @@ async function main(): Promise<void> {
     const failovers = await failoverBench(client, ctx, { runs: FAILOVER_RUNS, replicas: FAILOVER_REPLICAS, runId, say, signal: abort.signal });
 
     say('• phase 7: kube-proxy — HTTP through a ClusterIP vs straight to the pod IP (keep-alive clients)');
-    const proxy = await proxyBench(client, { runId, serviceNetwork: SERVICE_NETWORK, say, signal: abort.signal });
+    const workerPids = ctx.processes.filter((p) => p.role === 'worker' && isAlive(p.pid)).map((p) => p.pid);
+    const proxy = await proxyBench(client, { runId, serviceNetwork: SERVICE_NETWORK, say, signal: abort.signal, workerPids });
 
     const offset = Date.now() - now(); // kubelet log times are Date.now(); ours are timeOrigin-based
     const starts = readContainerStarts(path.join(ctx.clusterDir, 'logs'));
