@@ -348,7 +348,7 @@ export function proxyTargetLines(r: ProxyBenchResult | undefined): string[] {
   const t = proxyTargets(r);
   return [
     '',
-    `Target kube-proxy throughput ≥ ${PROXY_TARGET_THROUGHPUT_RATIO}× direct: **${t.throughputMet ? 'met' : 'not met'}** (${t.throughputRatio.toFixed(2)}×); ` +
+    `Target kube-proxy throughput ≥ ${PROXY_TARGET_THROUGHPUT_RATIO}× direct: **${t.throughputMet ? 'met' : 'not met'}** (${t.throughputRatio.toFixed(3)}×); ` +
       `added p50 ≤ ${PROXY_TARGET_ADDED_P50_MS * 1000} µs: **${t.latencyMet ? 'met' : 'not met'}** (${us(t.addedP50Ms)}).`,
   ];
 }
