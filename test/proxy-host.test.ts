@@ -270,8 +270,13 @@ t.test('when the node serving a ClusterIP stops, the other node takes the addres
   const owner = await metrics.waitFor('an owner', (m) => [...m.values()].some((x) => x.listeners.some((l) => l.address === `${clusterIP(0)}:80` && l.protocol === 'TCP' && l.state === 'serving')));
   const ownerNode = [...owner.values()].find((x) => x.listeners.some((l) => l.address === `${clusterIP(0)}:80` && l.protocol === 'TCP' && l.state === 'serving'))!.node;
   const idx = Number(ownerNode.split('-')[1]) - 1;
+  // A keep-alive connection through the owner stays open while it stops: stop() must not wait for it.
+  const held = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => held.destroy());
+  await httpGet(clusterIP(0), 80, { agent: held });
   const t0 = Date.now();
   await proxies[idx].stop();
+  t.ok(Date.now() - t0 < 1000, `stop() returned in ${Date.now() - t0} ms with a connection open`);
   await until('the other node serves the ClusterIP', () => httpGet(clusterIP(0), 80), 5000, 20);
   const took = Date.now() - t0;
   t.ok(took < 3000, `taken over in ${took} ms (retry period 200 ms)`);

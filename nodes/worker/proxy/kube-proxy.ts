@@ -129,10 +129,12 @@ export class KubeProxy {
     this.endpoints?.stop();
     this.udp.stop();
     await this.listeners.stop();
+    // The node's proxy goes away: its connections go with it (as they would with the node).
     for (const f of this.flows) {
       f.client.destroy();
       f.upstream.destroy();
     }
+    this.flows.clear();
   }
 
   /** The counters now (what is published), with open connections' bytes so far. */

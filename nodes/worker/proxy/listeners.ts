@@ -191,8 +191,9 @@ export class ListenerSet {
       this.handlers.udpClosed(slot.spec);
       return new Promise((resolve) => socket.close(() => resolve()));
     }
-    // Open connections are not cut: they finish on their own (server.close only stops accepting).
-    if (server) return new Promise((resolve) => server.close(() => resolve()));
+    // Open connections are not cut: they finish on their own (server.close only stops accepting;
+    // its callback would wait for them, so it is not awaited).
+    server?.close();
     return Promise.resolve();
   }
 }
