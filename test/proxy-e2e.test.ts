@@ -5,12 +5,14 @@
  * controller touches the Endpoints). Through the ClusterIP requests reach several pods,
  * ClientIP affinity sticks, a removed endpoint gets no new connections while open ones keep
  * working, UDP echoes, NodePort answers on every node IP, no endpoints → reset at once, the
- * metrics snapshots on NATS count the connections, and a SIGKILLed owner's ClusterIP is taken
- * over by the other node. Only 127.0.0.0/8; synchronised on conditions with deadlines.
+ * metrics snapshots on NATS count the connections, a LoadBalancer Service with a selector is
+ * served on its allocated ClusterIP, node port and pool address (API server, Endpoints and
+ * LoadBalancer controllers together), and a SIGKILLed owner's ClusterIP is taken over by the
+ * other node. Only 127.0.0.0/8; synchronised on conditions with deadlines.
  */
 import t from 'tap';
 import http from 'node:http';
-import { hostAddress, parseCidr } from '../nodes/shared/cidr.js';
+import { contains, hostAddress, parseCidr } from '../nodes/shared/cidr.js';
 import type { KubeObject } from '../protocol/objects.js';
 import { startCluster, waitForObject, type TestCluster } from './helpers/cluster.js';
 import { httpGet, MetricsWatch, POD_SERVER_SCRIPT, serviceTotals, servingNodes, tcpOutcome, udpClient, udpRequest, until } from './helpers/proxy.js';
@@ -224,6 +226,36 @@ t.test('the metrics snapshots on NATS count the connections', async (t) => {
   t.ok(s.bytesIn > base.bytesIn && s.bytesOut > base.bytesOut, 'bytes both ways');
   const owner = Object.values(s.perNode).find((x) => x && x.connectionsTotal > 0)!;
   t.same(owner.endpoints.map((e) => e.pod).sort(), ['default/web-a', 'default/web-b', 'default/web-c', 'default/web-d'], 'per endpoint, naming the pod');
+});
+
+t.test('the whole chain: a LoadBalancer Service with a selector gets a ClusterIP, Endpoints and an ingress IP, all served', async (t) => {
+  // ClusterIP and node port from the API server, Endpoints from the Endpoints controller
+  // (named targetPort), the ingress IP from the LoadBalancer controller.
+  const created = await cluster.client.create<KubeObject>({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'lb-web', namespace: NS },
+    spec: { type: 'LoadBalancer', selector: { app: 'proxied' }, ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 'http' }] },
+  });
+  t.match(created.spec.clusterIP, /^127\./, `ClusterIP ${created.spec.clusterIP} allocated`);
+  const withIngress = await waitForObject(cluster.client, 'Service', 'lb-web', NS, (s) => !!s?.status?.loadBalancer?.ingress?.[0]?.ip, 20_000);
+  const lbIP = withIngress!.status.loadBalancer.ingress[0].ip as string;
+  t.ok(contains(parseCidr(cluster.block.loadBalancerPool), lbIP), `ingress ${lbIP} from the pool ${cluster.block.loadBalancerPool}`);
+  await endpointsApplied('lb-web', ['web-a', 'web-b', 'web-c', 'web-d']);
+  const viaLb = new Set<string>();
+  for (let i = 0; i < 8; i++) viaLb.add((await until('LoadBalancer IP answers', () => httpGet(lbIP, 80), 15_000)).pod);
+  t.ok(viaLb.size >= 2, `through ${lbIP}:80: ${[...viaLb].sort().join(', ')}`);
+  t.match((await httpGet(created.spec.clusterIP, 80)).pod, /^web-[a-d]$/, 'through the allocated ClusterIP');
+  const nodePort = created.spec.ports[0].nodePort as number;
+  t.ok(nodePort >= 30000 && nodePort <= 32767, `node port ${nodePort} allocated`);
+  t.match((await until('NodePort answers', () => httpGet(nodeIP(0), nodePort), 10_000)).pod, /^web-[a-d]$/);
+  const all = await metrics.waitFor('the LB address served once', (m) => servingNodes(m, 'TCP', `${lbIP}:80`).length === 1);
+  t.equal(servingNodes(all, 'TCP', `${lbIP}:80`).length, 1, 'exactly one node holds the LoadBalancer address');
+  await cluster.client.delete('Service', 'lb-web', { namespace: NS });
+  await until('the LoadBalancer address is no longer served', async () => {
+    const out = await tcpOutcome(lbIP, 80);
+    if (out.kind !== 'refused') throw new Error(out.kind);
+  }, 10_000);
 });
 
 t.test('the ClusterIP of a SIGKILLed node is taken over by the other node', async (t) => {
