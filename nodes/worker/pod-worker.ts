@@ -190,24 +190,21 @@ export class PodWorker {
 
   /** All containers stopped after deletion: write the last status, remove the object, free what it held. */
   private async finish(): Promise<void> {
-    try {
-      while (this.writing) await this.writing;
-      if (!this.objectGone) {
-        await this.opts.client
-          .delete('Pod', this.pod.metadata!.name!, { namespace: this.pod.metadata!.namespace, gracePeriodSeconds: 0, preconditions: { uid: this.uid } })
-          .catch((e) => {
-            if (!(e instanceof ApiError && (e.reason === Reason.NotFound || e.reason === Reason.Conflict))) throw e;
-          });
+    while (this.writing) await this.writing;
+    if (!this.objectGone) {
+      try {
+        await this.opts.client.delete('Pod', this.pod.metadata!.name!, { namespace: this.pod.metadata!.namespace, gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
+      } catch (e) {
+        if (!(e instanceof ApiError && (e.reason === Reason.NotFound || e.reason === Reason.Conflict))) {
+          // Everything is stopped; the object stays Terminating. Once this worker is gone, the
+          // kubelet's next sync of the pod (a watch event or the resync) finishes the deletion.
+          this.opts.logger.warn({ err: (e as Error).message }, 'removing the stopped pod failed; the next sync retries');
+        }
       }
-      await this.opts.runtime.removePod(this.uid);
-    } catch (e) {
-      this.opts.logger.warn({ err: (e as Error).message }, 'finishing pod deletion failed; the next resync retries');
-      this.objectGone = false;
-      return;
-    } finally {
-      this.actor.stop();
     }
-    this.opts.logger.info('pod stopped and removed');
+    await this.opts.runtime.removePod(this.uid).catch((e) => this.opts.logger.warn({ err: (e as Error).message }, 'removing pod files failed'));
+    this.actor.stop();
+    this.opts.logger.info('pod stopped');
     this.opts.onDone();
   }
 }
