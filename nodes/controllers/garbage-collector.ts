@@ -69,8 +69,13 @@ export class GarbageCollector {
         if (!isKind(ref.kind)) return; // an owner kind we do not serve: leave it alone
         if (await this.exists(ref.kind, ref.name, obj.metadata?.namespace, ref.uid)) return;
       }
+      // Re-read the dependent: it may have been orphaned (or re-owned) since the cache saw it.
+      const current = await this.opts.client.find(kind, obj.metadata!.name!, obj.metadata?.namespace);
+      if (!current || current.metadata?.uid !== obj.metadata?.uid) return;
+      const currentRefs = current.metadata?.ownerReferences ?? [];
+      if (!currentRefs.length || currentRefs.some((r) => !refs.some((o) => o.uid === r.uid))) return;
       this.opts.logger.info({ kind, name: obj.metadata?.name, owners: refs.map((r) => `${r.kind}/${r.name}`) }, 'deleting object whose owners are gone');
-      await this.remove(kind, obj);
+      await this.remove(kind, current);
     } catch (e) {
       this.opts.logger.warn({ kind, name: obj.metadata?.name, err: (e as Error).message }, 'garbage collection check failed');
     } finally {
