@@ -128,6 +128,37 @@ export async function deploymentSteps({ n, client, kubeact, manifest, home }: De
     check(d.metadata?.annotations?.[REVISION] === '4', `expected revision 4 after resume, got ${d.metadata?.annotations?.[REVISION]}`);
   });
 
+  await n.step('Expose the Deployment as a NodePort Service: requests through its ClusterIP land on different pods', async () => {
+    await kubeact(['expose', 'deployment/web', '--port', '80', '--target-port', '8080', '--type', 'NodePort']);
+    await client.waitFor('Endpoints', 'web', 'default', (ep) => ((ep as { subsets?: { addresses?: unknown[] }[] } | undefined)?.subsets ?? []).flatMap((s) => s.addresses ?? []).length === 5, 30_000);
+    await kubeact(['get', 'service,endpoints', 'web']);
+    const service = await client.get('Service', 'web', 'default');
+    const clusterIP = service.spec.clusterIP as string;
+    const nodePort = service.spec.ports[0].nodePort as number;
+    const seen = new Set<string>();
+    const deadline = Date.now() + 20_000;
+    // kube-proxy opens the ClusterIP listener once it has seen the Service: retry until it answers.
+    while (seen.size < 2 && Date.now() < deadline) {
+      try {
+        const res = await fetch(`http://${clusterIP}/`, { signal: AbortSignal.timeout(2000) });
+        seen.add((await res.text()).trim());
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`http://${clusterIP}/`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      if (res) seen.add((await res.text()).trim());
+    }
+    n.say(`GET http://${clusterIP}/ answered from: ${[...seen].join(' | ')}`);
+    check(seen.size >= 2, `requests through the ClusterIP reached ${seen.size} pod(s)`);
+    const node = (await client.list('Node')).items[0] as unknown as Node;
+    const nodeIP = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    const viaNodePort = await fetch(`http://${nodeIP}:${nodePort}/`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text());
+    n.say(`GET http://${nodeIP}:${nodePort}/ (NodePort) → ${viaNodePort.trim()}`);
+    check(viaNodePort.includes(' on node-'), 'no answer through the NodePort');
+  });
+
   await n.step('Kill a worker node with SIGKILL: it turns NotReady and its pods are replaced on the others', async () => {
     const pods = await webPods(client);
     const counts = new Map<string, number>();

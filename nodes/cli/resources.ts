@@ -18,7 +18,6 @@ export function parseTargets(words: string[]): Target[] {
   }
   const kinds = words[0].split(',').filter(Boolean).map(kindOrThrow);
   const names = words.slice(1);
-  if (names.length && kinds.length > 1) throw new CliError('you must specify only one resource type when naming resources');
   return kinds.map((kind) => ({ kind, names }));
 }
 
