@@ -13,7 +13,7 @@ import { saveContext } from '../nodes/launcher/context.js';
 import { launch } from '../nodes/launcher/up.js';
 import { contains, parseCidr } from '../nodes/shared/cidr.js';
 import type { Container, KubeObject } from '../protocol/objects.js';
-import { startCluster, waitForObject, type TestCluster } from './helpers/cluster.js';
+import { startCluster, waitForObject, waitForPodEvents, type TestCluster } from './helpers/cluster.js';
 
 const NS = 'default';
 const BACKOFF_INITIAL_MS = 200;
@@ -103,32 +103,9 @@ async function deleteAndWatch(name: string, timeoutMs = 15_000): Promise<{ state
   }
 }
 
-/** Resolves with the pod's Events once `predicate` holds for them (watch-based, with a deadline). */
-async function waitForEvents(pod: Pod, predicate: (events: KubeObject[]) => boolean, timeoutMs = 10_000): Promise<KubeObject[]> {
-  const uid = pod.metadata!.uid;
-  const events = new Map<string, KubeObject>();
-  let settle!: () => void;
-  const done = new Promise<void>((r) => (settle = r));
-  const watch = await cluster.client.watch('Event', { namespace: NS, fieldSelector: `involvedObject.name=${pod.metadata!.name}` }, (ev) => {
-    if ((ev.object as any).involvedObject?.uid !== uid) return;
-    if (ev.type === 'DELETED') events.delete(ev.object.metadata!.name!);
-    else events.set(ev.object.metadata!.name!, ev.object);
-    if (predicate([...events.values()])) settle();
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    if (predicate([...events.values()])) return [...events.values()];
-    await Promise.race([
-      done,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out waiting for Events of pod ${pod.metadata!.name}; saw: ${JSON.stringify([...events.values()].map((e: any) => [e.type, e.reason, e.message, e.count]))}`)), timeoutMs);
-      }),
-    ]);
-    return [...events.values()];
-  } finally {
-    clearTimeout(timer);
-    watch.stop();
-  }
+/** The pod's Events once `predicate` holds for them (see waitForPodEvents). */
+function waitForEvents(pod: Pod, predicate: (events: KubeObject[]) => boolean, timeoutMs = 10_000): Promise<KubeObject[]> {
+  return waitForPodEvents(cluster.client, pod, predicate, timeoutMs);
 }
 
 /** Follows a container's log (from its start) until `predicate` holds for the text so far. */

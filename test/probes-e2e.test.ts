@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Container, KubeObject } from '../protocol/objects.js';
-import { startCluster, waitForObject, type TestCluster } from './helpers/cluster.js';
+import { startCluster, waitForObject, waitForPodEvents, type TestCluster } from './helpers/cluster.js';
 
 const NS = 'default';
 
@@ -43,35 +43,9 @@ const condition = (pod: Pod | undefined, type: string) => pod?.status?.condition
 const runningUnready = (pod: Pod | undefined) =>
   pod?.status?.phase === 'Running' && !!main(pod)?.state?.running && main(pod)?.ready === false && condition(pod, 'Ready')?.status === 'False';
 
-/** Resolves with the pod's Events once `predicate` holds for them (watch-based, with a deadline). */
-async function waitForEvents(pod: Pod, predicate: (events: KubeObject[]) => boolean, timeoutMs = 10_000): Promise<KubeObject[]> {
-  const uid = pod.metadata!.uid;
-  const events = new Map<string, KubeObject>();
-  let settle!: () => void;
-  const done = new Promise<void>((r) => (settle = r));
-  const watch = await cluster.client.watch('Event', { namespace: NS, fieldSelector: `involvedObject.name=${pod.metadata!.name}` }, (ev) => {
-    if ((ev.object as any).involvedObject?.uid !== uid) return;
-    if (ev.type === 'DELETED') events.delete(ev.object.metadata!.name!);
-    else events.set(ev.object.metadata!.name!, ev.object);
-    if (predicate([...events.values()])) settle();
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    if (predicate([...events.values()])) return [...events.values()];
-    await Promise.race([
-      done,
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`timed out waiting for Events of pod ${pod.metadata!.name}; saw: ${JSON.stringify([...events.values()].map((e: any) => [e.type, e.reason, e.message, e.count]))}`)),
-          timeoutMs,
-        );
-      }),
-    ]);
-    return [...events.values()];
-  } finally {
-    clearTimeout(timer);
-    watch.stop();
-  }
+/** The pod's Events once `predicate` holds for them (see waitForPodEvents). */
+function waitForEvents(pod: Pod, predicate: (events: KubeObject[]) => boolean, timeoutMs = 10_000): Promise<KubeObject[]> {
+  return waitForPodEvents(cluster.client, pod, predicate, timeoutMs);
 }
 
 const hasEvent = (events: KubeObject[], type: string, reason: string, message: string | RegExp, minCount = 1) =>

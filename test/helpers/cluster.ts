@@ -78,3 +78,36 @@ export function waitForObject<T extends KubeObject = KubeObject>(
 ): Promise<T | undefined> {
   return client.waitFor<T>(kind, name, namespace, predicate, timeoutMs);
 }
+
+/** Resolves with the pod's Events once `predicate` holds for them (watch-based, with a deadline). */
+export async function waitForPodEvents(
+  client: ApiClient,
+  pod: { metadata?: { name?: string; namespace?: string; uid?: string } },
+  predicate: (events: KubeObject[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<KubeObject[]> {
+  const uid = pod.metadata!.uid;
+  const events = new Map<string, KubeObject>();
+  let settle!: () => void;
+  const done = new Promise<void>((r) => (settle = r));
+  const watch = await client.watch('Event', { namespace: pod.metadata!.namespace ?? 'default', fieldSelector: `involvedObject.name=${pod.metadata!.name}` }, (ev) => {
+    if ((ev.object as any).involvedObject?.uid !== uid) return;
+    if (ev.type === 'DELETED') events.delete(ev.object.metadata!.name!);
+    else events.set(ev.object.metadata!.name!, ev.object);
+    if (predicate([...events.values()])) settle();
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    if (predicate([...events.values()])) return [...events.values()];
+    await Promise.race([
+      done,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out waiting for Events of pod ${pod.metadata!.name}; saw: ${JSON.stringify([...events.values()].map((e: any) => [e.type, e.reason, e.message, e.count]))}`)), timeoutMs);
+      }),
+    ]);
+    return [...events.values()];
+  } finally {
+    clearTimeout(timer);
+    watch.stop();
+  }
+}
