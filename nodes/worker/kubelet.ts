@@ -131,14 +131,15 @@ export class Kubelet {
       return;
     }
     const worker = existing?.uid === uid ? existing : undefined;
-    if (worker) {
+    if (worker && !(worker.finished && pod.metadata?.deletionTimestamp)) {
       worker.update(pod);
       return;
     }
     const phase = pod.status?.phase;
     if (pod.metadata?.deletionTimestamp) {
       // Nothing runs here for it (e.g. after a kubelet restart): finish the deletion.
-      void this.opts.client.delete('Pod', pod.metadata.name!, { namespace: pod.metadata.namespace, gracePeriodSeconds: 0, preconditions: { uid } }).catch(() => {});
+      void this.opts.client.delete('Pod', pod.metadata.name!, { namespace: pod.metadata.namespace, gracePeriodSeconds: 0, preconditions: { uid } })
+        .catch((e) => this.log.debug({ pod: key, err: (e as Error).message }, 'removing a stopped pod failed; the next sync retries'));
       return;
     }
     if (phase === 'Succeeded' || phase === 'Failed') return; // finished pods are not run again

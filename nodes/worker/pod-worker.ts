@@ -189,8 +189,12 @@ export class PodWorker {
   }
 
   /** All containers stopped after deletion: write the last status, remove the object, free what it held. */
+  /** Every container is stopped; only the object's removal is left (the kubelet may retry it). */
+  finished = false;
+
   private async finish(): Promise<void> {
     while (this.writing) await this.writing;
+    this.finished = true; // after the last status is written: users see how the containers ended
     if (!this.objectGone) {
       try {
         await this.opts.client.delete('Pod', this.pod.metadata!.name!, { namespace: this.pod.metadata!.namespace, gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
