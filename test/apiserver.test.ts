@@ -13,6 +13,7 @@ import { ApiError, CauseType } from '../protocol/errors.js';
 import type { KubeObject, WatchEvent } from '../protocol/objects.js';
 import { API_SERVICE_NAME } from '../protocol/subjects.js';
 import { startTestNats, type TestNats } from './helpers/nats.js';
+import { rejects } from './helpers/errors.js';
 
 let nats: TestNats;
 let nc: NatsConnection;
@@ -27,15 +28,6 @@ const pod = (name: string, extra: Partial<KubeObject> = {}): KubeObject => ({
   ...extra,
 });
 
-async function rejects(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function storedKeys(kind: 'Pod' | 'Namespace'): Promise<string[]> {
   const kv = await nc.jetstream().views.kv(bucketName(kind));

@@ -15,6 +15,7 @@ import { ApiClient } from '../protocol/client.js';
 import { ApiError, Reason } from '../protocol/errors.js';
 import type { KubeObject } from '../protocol/objects.js';
 import { startTestNats, type TestNats } from './helpers/nats.js';
+import { rejects } from './helpers/errors.js';
 
 const CIDR = '127.100.8.0/26'; // 62 usable addresses: small enough to fill
 let nats: TestNats;
@@ -29,15 +30,6 @@ const svc = (name: string, spec: Record<string, unknown> = {}, namespace = 'defa
   spec: { selector: { app: name }, ports: [{ port: 80 }], ...spec },
 });
 
-async function rejects(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const causeLines = (e: ApiError) => e.causes.map((c) => `${c.field}: ${c.message}`);
 
