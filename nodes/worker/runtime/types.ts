@@ -23,6 +23,31 @@ export interface ContainerConfig {
   restartCount: number;
   /** Limits where the runtime can enforce them. */
   limits?: { cpuMillis?: number; memoryBytes?: number };
+  /** Requests (for runtimes that set CPU shares / reservations from them). */
+  requests?: { cpuMillis?: number; memoryBytes?: number };
+  /** Volumes the kubelet prepared on the host, to appear at `containerPath` (docker: bind mounts). */
+  mounts?: Mount[];
+  /** Kubernetes' imagePullPolicy, already defaulted (runtimes without images ignore it). */
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+}
+
+/** One volume mount, resolved by the kubelet to a host path (subPath already applied). */
+export interface Mount {
+  /** Volume name in the pod spec. */
+  name: string;
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+/** Resource usage of one running container, as the metrics pipeline samples it. */
+export interface ContainerStats {
+  /** Cumulative CPU time used, in nanoseconds (rate = delta / elapsed). */
+  cpuUsageNanos: number;
+  /** Working-set memory in bytes. */
+  memoryBytes: number;
+  /** When the sample was taken, ms since the epoch. */
+  timestamp: number;
 }
 
 export interface ContainerHandle {
@@ -89,6 +114,8 @@ export interface ContainerRuntime {
    * `fromStart`) until `signal` aborts or the container exits.
    */
   followLogs(podUid: string, container: string, onText: (text: string) => void, signal: AbortSignal, opts?: { fromStart?: boolean }): Promise<void>;
+  /** Current usage of a running container; undefined when it is not running (or not known). */
+  stats?(id: string): Promise<ContainerStats | undefined>;
   /** Stops everything (kubelet shutdown). */
   close(): Promise<void>;
 }
