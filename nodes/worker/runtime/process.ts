@@ -133,7 +133,10 @@ export class ProcessRuntime implements ContainerRuntime {
       throw new RuntimeError('ContainerCannotRun', `container ${config.id} is already running`);
     }
     if (config.argv.length === 0 || !config.argv[0]) {
-      throw new RuntimeError('StartError', `container "${config.name}": no command specified`);
+      throw new RuntimeError(
+        'StartError',
+        `container "${config.name}" has no command: the process runtime runs \`command\`/\`args\` on the host (image entrypoints exist only with a container engine)`,
+      );
     }
     this.podNames.set(config.podUid, config.podName);
 
