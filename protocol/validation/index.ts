@@ -14,6 +14,8 @@
  *  - Deployment / ReplicaSet: replicas ≥ 0, a non-empty selector matching the template labels (immutable), the
  *    template's pod spec (restartPolicy Always), strategy (maxSurge/maxUnavailable int or %, not both 0),
  *    revisionHistoryLimit, progressDeadlineSeconds > minReadySeconds.
+ *  - NetworkPolicy: selectors, rules' ports (protocol, number/name, endPort) and peers (ipBlock alone, CIDR, except
+ *    strictly inside cidr), policyTypes.
  *  - Size: checkObjectSize rejects encoded objects over MAX_OBJECT_BYTES (1 MiB) with RequestEntityTooLarge.
  */
 import { ApiError, type FieldCause } from '../errors.js';
@@ -26,6 +28,7 @@ import { validateLease } from './lease.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import { nameIsDNSLabel, nameIsDNSSubdomain, type NameValidator } from './names.js';
 import { validateNamespace } from './namespace.js';
+import { validateNetworkPolicy } from './netpol.js';
 import { validateNode, validateNodeUpdate } from './node.js';
 import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { asObject, invalid, isObject, notSupported, required, typeInvalid, type Causes, type JsonObject } from './types.js';
@@ -65,6 +68,7 @@ const RULES: Record<Kind, KindRules> = {
   Lease: { nameFn: nameIsDNSSubdomain, validate: validateLease },
   Service: { nameFn: nameIsDNSLabel, validate: validateService, validateUpdate: validateServiceUpdate },
   Endpoints: { nameFn: nameIsDNSSubdomain, validate: validateEndpoints },
+  NetworkPolicy: { nameFn: nameIsDNSSubdomain, validate: validateNetworkPolicy },
   Deployment: { nameFn: nameIsDNSSubdomain, validate: validateDeployment, validateUpdate: validateSelectorUpdate },
   ReplicaSet: { nameFn: nameIsDNSSubdomain, validate: validateReplicaSet, validateUpdate: validateSelectorUpdate },
 };
