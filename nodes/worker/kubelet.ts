@@ -16,6 +16,7 @@ import type { Logger } from '../shared/logger.js';
 import { LogsServer } from './logs-server.js';
 import { Heartbeat, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker, type PodWorkerTuning } from './pod-worker.js';
+import type { PodDns } from './pod-dns.js';
 import { serviceEnvVars } from './service-env.js';
 import type { ContainerRuntime } from './runtime/types.js';
 
@@ -28,6 +29,8 @@ export interface KubeletOptions {
   tuning?: PodWorkerTuning;
   /** Full relist of this node's pods (safety net for lost events), ms. */
   resyncMs?: number;
+  /** Per-pod resolv.conf files (dnsPolicy, `--cluster-dns`); none: containers get no DNS files. */
+  podDns?: PodDns;
 }
 
 export class Kubelet {
@@ -154,6 +157,7 @@ export class Kubelet {
       events: this.events,
       logger: this.log.child({ pod: key }),
       tuning: this.opts.tuning,
+      podDns: this.opts.podDns,
       serviceEnv: (p) => serviceEnvVars(this.services.list() as Service[], p.metadata?.namespace ?? 'default', p.spec?.enableServiceLinks),
       onDone: () => {
         if (this.workers.get(key) === created) this.workers.delete(key);

@@ -5,6 +5,7 @@
  *     --pod-cidr 127.64.0.0/24 --data-dir DIR [--cpu 4 --memory 8Gi --max-pods 110]
  *     [--proxy on|off --proxy-retry-ms 1000 --proxy-metrics-ms 5000 --proxy-udp-idle-ms 30000]
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient } from '../../protocol/client.js';
@@ -14,6 +15,7 @@ import { createLogger } from '../shared/logger.js';
 import { Kubelet } from './kubelet.js';
 import { KubeProxy } from './proxy/index.js';
 import { ProcessRuntime } from './runtime/process.js';
+import { PodDns } from './pod-dns.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -39,6 +41,8 @@ const args = daemonArgs({
   // Pods' DNS (dnsPolicy ClusterFirst): the kube-dns ClusterIP, none when the cluster has no DNS.
   'cluster-dns': { type: 'string', default: '' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
+  // The node's resolv.conf: what dnsPolicy Default gives, and ClusterFirst's extra search domains.
+  'resolv-conf': { type: 'string', default: '/etc/resolv.conf' },
 });
 
 const name = args.name as string;
@@ -53,12 +57,29 @@ function parseLabels(text: string): Record<string, string> {
   return out;
 }
 
+/** The node's resolv.conf text; empty (with a warning) when it cannot be read. */
+function readHostResolvConf(file: string): string {
+  if (!file) return '';
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    log.warn({ file, err: (e as Error).message }, 'cannot read the node resolv.conf; dnsPolicy Default pods get an empty one');
+    return '';
+  }
+}
+
 async function main(): Promise<void> {
   const dataDir = (args['data-dir'] as string | undefined) ?? path.join(os.tmpdir(), `kubeact-${name}`);
   const runtime = new ProcessRuntime({ dataDir, logger: log.child({ component: 'runtime' }) });
   const nc = await connectNats(args.nats as string, `kubeact-kubelet-${name}`, log);
   const client = new ApiClient(nc);
+  const podDns = new PodDns(path.join(dataDir, 'kubelet', 'pods'), {
+    clusterDNS: (args['cluster-dns'] as string) || undefined,
+    clusterDomain: args['cluster-domain'] as string,
+    hostResolvConf: readHostResolvConf(args['resolv-conf'] as string),
+  });
   const kubelet = new Kubelet({
+    podDns,
     nc,
     client,
     runtime,
