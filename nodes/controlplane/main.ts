@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The control-plane process: API server, scheduler and controller-manager.
+ * The control-plane process: API server, scheduler, controller-manager and metrics server.
  *   node dist/nodes/controlplane/main.js --nats nats://127.0.0.1:4222
  */
 import { daemonArgs } from '../shared/args.js';
@@ -10,6 +10,7 @@ import { ApiServer } from '../apiserver/server.js';
 import { ApiClient } from '../../protocol/client.js';
 import { SchedulerHost } from '../scheduler/host.js';
 import { ControllerManager } from '../controllers/manager.js';
+import { MetricsServer } from '../metrics/server.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -18,6 +19,7 @@ const args = daemonArgs({
   'service-cidr': { type: 'string', default: '127.100.0.0/16' },
   'load-balancer-pool': { type: 'string', default: '127.112.0.0/24' },
   'pod-eviction-toleration-ms': { type: 'string', default: '1000' },
+  'metrics-stale-ms': { type: 'string', default: '60000' },
 });
 
 const log = createLogger('control-plane');
@@ -38,8 +40,11 @@ async function main(): Promise<void> {
     loadBalancerPool: args['load-balancer-pool'] as string,
   });
   await controllers.start();
+  const metrics = new MetricsServer({ nc, logger: log.child({ component: 'metrics-server' }), staleMs: Number(args['metrics-stale-ms']) });
+  metrics.start();
   log.info({ nats: args.nats }, 'control plane ready');
   onShutdown(async () => {
+    metrics.stop();
     await controllers.stop();
     await scheduler.stop();
     await api.stop();

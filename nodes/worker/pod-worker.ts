@@ -58,6 +58,8 @@ export class PodWorker {
   private writing?: Promise<void>;
   private objectGone = false;
   private serviceEnv?: Record<string, string>;
+  /** Container name → id of its latest instance (what the metrics sampler asks the runtime about). */
+  readonly containerIds = new Map<string, string>();
 
   constructor(private readonly opts: PodWorkerOptions) {
     this.pod = opts.pod;
@@ -70,6 +72,7 @@ export class PodWorker {
           this.serviceEnv ??= opts.serviceEnv?.(input.pod) ?? {};
           const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, this.serviceEnv);
           const handle = await runtime.start(config);
+          this.containerIds.set(input.container, handle.id);
           return { containerId: handle.id, startedAt: handle.startedAt };
         }),
         waitContainer: fromPromise<ExitStatus, WaitContainerInput>(({ input }) => runtime.wait(input.containerId)),
@@ -95,6 +98,11 @@ export class PodWorker {
       },
     });
     this.actor.subscribe({ error: (err) => opts.logger.error({ err }, 'pod actor failed') });
+  }
+
+  /** The latest pod object this worker was given. */
+  get object(): Pod {
+    return this.pod;
   }
 
   start(): void {
