@@ -14,6 +14,7 @@ import { IpAllocator, parseCidr } from '../shared/cidr.js';
 import { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { LogsServer } from './logs-server.js';
+import { MetricsSampler } from './metrics-sampler.js';
 import { Heartbeat, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker, type PodWorkerTuning } from './pod-worker.js';
 import type { PodDns } from './pod-dns.js';
@@ -31,6 +32,8 @@ export interface KubeletOptions {
   resyncMs?: number;
   /** Per-pod resolv.conf files (dnsPolicy, `--cluster-dns`); none: containers get no DNS files. */
   podDns?: PodDns;
+  /** How often container and node usage is sampled and published, ms (0: never). */
+  metricsMs?: number;
 }
 
 export class Kubelet {
@@ -39,6 +42,7 @@ export class Kubelet {
   private readonly heartbeat: Heartbeat;
   private readonly logs: LogsServer;
   private readonly events: EventRecorder;
+  private readonly metrics: MetricsSampler;
   /** Every Service (the kubelet's view, for the pods' discovery variables). */
   private readonly services: Informer<KubeObject>;
   private watch?: Watch;
@@ -52,6 +56,14 @@ export class Kubelet {
     this.heartbeat = new Heartbeat(opts.client, opts.config, opts.logger);
     this.logs = new LogsServer(opts.nc, opts.client, opts.runtime, opts.config.name, opts.logger);
     this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger);
+    this.metrics = new MetricsSampler({
+      nc: opts.nc,
+      runtime: opts.runtime,
+      nodeName: opts.config.name,
+      pods: () => this.workers.values(),
+      intervalMs: opts.metricsMs ?? 5000,
+      logger: opts.logger,
+    });
     this.services = new Informer<KubeObject>(opts.client, 'Service', { resyncMs: 30_000, logger: opts.logger });
   }
 
@@ -69,6 +81,7 @@ export class Kubelet {
     await this.untilApiAnswers(() => registerNode(this.opts.client, this.opts.config, this.log));
     this.heartbeat.start();
     this.logs.start();
+    this.metrics.start();
     // Services before pods, as the kubelet waits for its service informer: a pod's first
     // container gets the variables of the Services that exist (service-env.ts).
     await this.untilApiAnswers(() => this.services.start());
@@ -108,6 +121,7 @@ export class Kubelet {
     this.services.stop();
     this.heartbeat.stop();
     this.logs.stop();
+    this.metrics.stop();
     for (const w of this.workers.values()) w.detach();
     await this.opts.runtime.close();
     await this.events.flush();

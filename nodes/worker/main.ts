@@ -3,6 +3,7 @@
  * A worker node process: the kubelet and kube-proxy of one node.
  *   node dist/nodes/worker/main.js --nats URL --name node-1 --node-ip 127.0.1.1 \
  *     --pod-cidr 127.64.0.0/24 --data-dir DIR [--cpu 4 --memory 8Gi --max-pods 110]
+ *     [--metrics-ms 5000 --memory-check-ms 1000]
  *     [--proxy on|off --proxy-retry-ms 1000 --proxy-metrics-ms 5000 --proxy-udp-idle-ms 30000]
  */
 import { readFileSync } from 'node:fs';
@@ -30,6 +31,8 @@ const args = daemonArgs({
   'heartbeat-ms': { type: 'string', default: '1000' },
   'status-every': { type: 'string', default: '10' },
   'resync-ms': { type: 'string', default: '10000' },
+  'metrics-ms': { type: 'string', default: '5000' },
+  'memory-check-ms': { type: 'string', default: '1000' },
   'backoff-initial-ms': { type: 'string', default: '10000' },
   'backoff-max-ms': { type: 'string', default: '300000' },
   'backoff-reset-ms': { type: 'string', default: '600000' },
@@ -70,7 +73,7 @@ function readHostResolvConf(file: string): string {
 
 async function main(): Promise<void> {
   const dataDir = (args['data-dir'] as string | undefined) ?? path.join(os.tmpdir(), `kubeact-${name}`);
-  const runtime = new ProcessRuntime({ dataDir, logger: log.child({ component: 'runtime' }) });
+  const runtime = new ProcessRuntime({ dataDir, logger: log.child({ component: 'runtime' }), memoryCheckMs: Number(args['memory-check-ms']) });
   const nc = await connectNats(args.nats as string, `kubeact-kubelet-${name}`, log);
   const client = new ApiClient(nc);
   const podDns = new PodDns(path.join(dataDir, 'kubelet', 'pods'), {
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
     runtime,
     logger: log,
     resyncMs: Number(args['resync-ms']),
+    metricsMs: Number(args['metrics-ms']),
     tuning: {
       backoffInitialMs: Number(args['backoff-initial-ms']),
       backoffMaxMs: Number(args['backoff-max-ms']),

@@ -62,6 +62,8 @@ export class PodWorker {
   private objectGone = false;
   private serviceEnv?: Record<string, string>;
   private dnsFiles?: Promise<PodDnsFiles>;
+  /** Container name → id of its latest instance (what the metrics sampler asks the runtime about). */
+  readonly containerIds = new Map<string, string>();
 
   constructor(private readonly opts: PodWorkerOptions) {
     this.pod = opts.pod;
@@ -80,6 +82,7 @@ export class PodWorker {
           const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, { ...this.serviceEnv, ...dns.env });
           if (dns.mounts.length) config.mounts = [...(config.mounts ?? []), ...dns.mounts];
           const handle = await runtime.start(config);
+          this.containerIds.set(input.container, handle.id);
           return { containerId: handle.id, startedAt: handle.startedAt };
         }),
         waitContainer: fromPromise<ExitStatus, WaitContainerInput>(({ input }) => runtime.wait(input.containerId)),
@@ -105,6 +108,11 @@ export class PodWorker {
       },
     });
     this.actor.subscribe({ error: (err) => opts.logger.error({ err }, 'pod actor failed') });
+  }
+
+  /** The latest pod object this worker was given. */
+  get object(): Pod {
+    return this.pod;
   }
 
   start(): void {
