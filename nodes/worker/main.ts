@@ -4,6 +4,7 @@
  *   node dist/nodes/worker/main.js --nats URL --name node-1 --node-ip 127.0.1.1 \
  *     --pod-cidr 127.64.0.0/24 --data-dir DIR [--cpu 4 --memory 8Gi --max-pods 110]
  *     [--proxy on|off --proxy-retry-ms 1000 --proxy-metrics-ms 5000 --proxy-udp-idle-ms 30000]
+ *     [--runtime process|docker --docker-socket /var/run/docker.sock]
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,9 @@ import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
 import { Kubelet } from './kubelet.js';
 import { KubeProxy } from './proxy/index.js';
+import { DockerRuntime } from './runtime/docker.js';
 import { ProcessRuntime } from './runtime/process.js';
+import { RuntimeError, type ContainerRuntime } from './runtime/types.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -36,6 +39,9 @@ const args = daemonArgs({
   'proxy-retry-ms': { type: 'string', default: '1000' },
   'proxy-metrics-ms': { type: 'string', default: '5000' },
   'proxy-udp-idle-ms': { type: 'string', default: '30000' },
+  // Container runtime: host processes (default) or Docker containers.
+  runtime: { type: 'string', default: 'process' },
+  'docker-socket': { type: 'string' },
 });
 
 const name = args.name as string;
@@ -52,7 +58,7 @@ function parseLabels(text: string): Record<string, string> {
 
 async function main(): Promise<void> {
   const dataDir = (args['data-dir'] as string | undefined) ?? path.join(os.tmpdir(), `kubeact-${name}`);
-  const runtime = new ProcessRuntime({ dataDir, logger: log.child({ component: 'runtime' }) });
+  const runtime = await createRuntime(dataDir);
   const nc = await connectNats(args.nats as string, `kubeact-kubelet-${name}`, log);
   const client = new ApiClient(nc);
   const kubelet = new Kubelet({
@@ -102,7 +108,22 @@ async function main(): Promise<void> {
   await proxy?.start();
 }
 
+/** The runtime `--runtime` names; a docker runtime only once its engine answers. */
+async function createRuntime(dataDir: string): Promise<ContainerRuntime> {
+  const logger = log.child({ component: 'runtime' });
+  switch (args.runtime) {
+    case 'process':
+      return new ProcessRuntime({ dataDir, logger });
+    case 'docker':
+      return DockerRuntime.connect({ nodeName: name, scope: path.resolve(dataDir), socketPath: args['docker-socket'] as string | undefined, logger });
+    default:
+      throw new RuntimeError('RuntimeUnavailable', `unknown --runtime "${String(args.runtime)}": use process or docker`);
+  }
+}
+
 main().catch((e) => {
-  log.fatal({ err: e }, 'kubelet failed to start');
+  log.fatal({ err: e, code: (e as RuntimeError).code }, 'kubelet failed to start');
+  // Also on stderr in plain words: the first thing a user starting a worker by hand reads.
+  process.stderr.write(`kubelet failed to start: ${(e as Error).message}\n`);
   process.exit(1);
 });

@@ -69,7 +69,8 @@ export class PodWorker {
         startContainer: fromPromise<StartContainerOutput, StartContainerInput>(async ({ input }) => {
           this.serviceEnv ??= opts.serviceEnv?.(input.pod) ?? {};
           const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, this.serviceEnv);
-          const handle = await runtime.start(config);
+          // After a kubelet restart: the container still running from before is this one.
+          const handle = (await runtime.adopt?.(config.podUid, config.name)) ?? (await runtime.start(config));
           return { containerId: handle.id, startedAt: handle.startedAt };
         }),
         waitContainer: fromPromise<ExitStatus, WaitContainerInput>(({ input }) => runtime.wait(input.containerId)),
