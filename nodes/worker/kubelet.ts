@@ -79,6 +79,7 @@ export class Kubelet {
     const leftovers = await this.opts.runtime.recover();
     if (leftovers.length) this.log.info({ containers: leftovers.length }, 'stopped containers left by a previous kubelet');
     await this.untilApiAnswers(() => registerNode(this.opts.client, this.opts.config, this.log));
+    if (leftovers.length && this.opts.runtime.removeOrphans) await this.removeOrphans();
     this.heartbeat.start();
     this.logs.start();
     this.metrics.start();
@@ -97,6 +98,20 @@ export class Kubelet {
     };
     this.resyncTimer = setTimeout(resync, this.opts.resyncMs ?? 10_000);
     this.log.info({ node: this.nodeName, podCIDR: this.opts.config.podCIDR }, 'kubelet ready');
+  }
+
+  /**
+   * Containers a previous kubelet left running for pods that are gone (or being deleted) are
+   * removed; the others wait for their pod's worker to adopt them (runtime.adopt).
+   */
+  private async removeOrphans(): Promise<void> {
+    try {
+      const list = await this.untilApiAnswers(() => this.opts.client.list<KubeObject>('Pod', { fieldSelector: `spec.nodeName=${this.nodeName}` }));
+      const keep = new Set(list.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata!.uid!));
+      await this.opts.runtime.removeOrphans!(keep);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'removing orphaned containers failed');
+    }
   }
 
   /** The control plane may start after us, or be restarting: wait for it, saying so. */

@@ -81,7 +81,8 @@ export class PodWorker {
           });
           const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, { ...this.serviceEnv, ...dns.env });
           if (dns.mounts.length) config.mounts = [...(config.mounts ?? []), ...dns.mounts];
-          const handle = await runtime.start(config);
+          // After a kubelet restart: the container still running from before is this one.
+          const handle = (await runtime.adopt?.(config.podUid, config.name)) ?? (await runtime.start(config));
           this.containerIds.set(input.container, handle.id);
           return { containerId: handle.id, startedAt: handle.startedAt };
         }),

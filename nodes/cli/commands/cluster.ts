@@ -22,6 +22,7 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       'max-pods': { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'worker-arg': { type: 'string', multiple: true },
+      runtime: { type: 'string', default: 'process' },
     },
     allowPositionals: false,
   });
@@ -42,6 +43,7 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       nodeMemory: values['node-memory'],
       maxPods: values['max-pods'] ? Number(values['max-pods']) : undefined,
       heartbeatMs: values['heartbeat-ms'] ? Number(values['heartbeat-ms']) : undefined,
+      runtimes: values.runtime.split(',').map((r) => r.trim()).filter(Boolean),
       workerArgs: values['worker-arg'],
       say: (l) => io.out(l),
     });
