@@ -12,6 +12,8 @@ export const KINDS = {
   Endpoints: { plural: 'endpoints', apiVersion: 'v1', namespaced: true, shortNames: ['ep'] },
   Deployment: { plural: 'deployments', apiVersion: 'apps/v1', namespaced: true, shortNames: ['deploy'] },
   ReplicaSet: { plural: 'replicasets', apiVersion: 'apps/v1', namespaced: true, shortNames: ['rs'] },
+  ConfigMap: { plural: 'configmaps', apiVersion: 'v1', namespaced: true, shortNames: ['cm'] },
+  Secret: { plural: 'secrets', apiVersion: 'v1', namespaced: true, shortNames: [] },
 } as const satisfies Record<string, KindInfo>;
 
 export interface KindInfo {

@@ -155,7 +155,8 @@ export const containerMachine = setup({
       };
     }),
 
-    markCreating: assign({ waiting: { reason: 'ContainerCreating' } }),
+    // A retried config error keeps showing its reason until the start succeeds or fails otherwise.
+    markCreating: assign(({ context }) => (context.waiting?.reason === 'CreateContainerConfigError' ? {} : { waiting: { reason: 'ContainerCreating' } })),
     assignStarted: assign(({ event }) => {
       if (event.type !== 'STARTED') return {};
       return { containerId: event.containerId, startedAt: event.startedAt, waiting: undefined, hasRun: true, started: false };
@@ -191,6 +192,7 @@ export const containerMachine = setup({
         hasRun: true,
       };
     }),
+    assignConfigError: assign(({ event }) => (event.type === 'START_FAILED' ? { waiting: { reason: 'CreateContainerConfigError', message: event.message } } : {})),
     markCrashLoop: assign(({ context }) => ({
       waiting: { reason: 'CrashLoopBackOff', message: crashLoopMessage(context.backoffMs, context.name, context.pod) },
     })),
@@ -206,6 +208,7 @@ export const containerMachine = setup({
     /** The answer is about the current instance (not a late one about an earlier restart). */
     isCurrentInstance: ({ context, event }) => 'restartCount' in event && event.restartCount === context.restartCount,
     stopRequested: ({ context }) => context.stopGraceMs !== undefined,
+    isConfigError: ({ event }) => event.type === 'START_FAILED' && event.code === 'CreateContainerConfigError',
     restartsAfterExit: ({ context, event }) => event.type === 'EXITED' && restartPolicyRestarts(context.restartPolicy, event.exit.exitCode),
     restartsAfterStartFailure: ({ context }) => restartPolicyRestarts(context.restartPolicy, START_ERROR_EXIT_CODE),
     /** After a kill for a failed probe: the policy decides on the exit the kill caused. */
@@ -221,6 +224,7 @@ export const containerMachine = setup({
   },
   delays: {
     restartBackoff: ({ context }) => context.backoffMs,
+    configRetry: ({ context }) => context.backoff.initialMs,
     backoffReset: ({ context }) => context.backoff.resetMs,
   },
 }).createMachine({
@@ -241,12 +245,18 @@ export const containerMachine = setup({
             ],
             START_FAILED: [
               { guard: and(['isCurrentInstance', 'stopRequested']), target: '#container.Terminated', actions: ['assignStartFailure', 'recordFailed'] },
+              // A missing ConfigMap/Secret is no run of the container: it waits and is tried again, whatever the restart policy.
+              { guard: and(['isCurrentInstance', 'isConfigError']), target: 'CreateContainerConfigError', actions: ['assignConfigError', 'recordFailed'] },
               { guard: and(['isCurrentInstance', 'restartsAfterStartFailure']), target: 'CrashLoopBackOff', actions: ['assignStartFailure', 'recordFailed'] },
               { guard: 'isCurrentInstance', target: '#container.Terminated', actions: ['assignStartFailure', 'recordFailed'] },
             ],
             // The start is in flight: remember the deletion, act when it resolves.
             STOP: { actions: 'assignStop' },
           },
+        },
+        CreateContainerConfigError: {
+          after: { configRetry: 'ContainerCreating' },
+          on: { STOP: { target: '#container.Terminated', actions: 'assignStop' } },
         },
         CrashLoopBackOff: {
           entry: 'recordBackOff',
@@ -383,7 +393,7 @@ export const containerMachine = setup({
 export type ContainerSnapshot = SnapshotFrom<typeof containerMachine>;
 
 function phaseOf(snapshot: ContainerSnapshot): ContainerPhase {
-  if (snapshot.matches({ Waiting: 'ContainerCreating' })) return 'ContainerCreating';
+  if (snapshot.matches({ Waiting: 'ContainerCreating' }) || snapshot.matches({ Waiting: 'CreateContainerConfigError' })) return 'ContainerCreating';
   if (snapshot.matches({ Waiting: 'CrashLoopBackOff' })) return 'CrashLoopBackOff';
   if (snapshot.matches('Running')) return 'Running';
   if (snapshot.matches('Stopping') || snapshot.matches('Killing')) return 'Stopping';

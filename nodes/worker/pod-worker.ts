@@ -20,7 +20,8 @@ import type { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { buildContainerConfig } from './container-config.js';
 import { probeContainer } from './probes.js';
-import type { ContainerRuntime, ExitStatus } from './runtime/types.js';
+import { fetchSources } from './config-sources.js';
+import { RuntimeError, type ContainerRuntime, type ExitStatus } from './runtime/types.js';
 
 export interface PodWorkerTuning {
   backoffInitialMs?: number;
@@ -68,7 +69,10 @@ export class PodWorker {
       actors: {
         startContainer: fromPromise<StartContainerOutput, StartContainerInput>(async ({ input }) => {
           this.serviceEnv ??= opts.serviceEnv?.(input.pod) ?? {};
-          const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, this.serviceEnv);
+          const sources = await fetchSources(opts.client, input.pod).catch((e: Error) => {
+            throw new RuntimeError('CreateContainerConfigError', `reading the pod's ConfigMaps and Secrets failed: ${e.message}`);
+          });
+          const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, this.serviceEnv, sources);
           const handle = await runtime.start(config);
           return { containerId: handle.id, startedAt: handle.startedAt };
         }),
