@@ -21,6 +21,7 @@ import type { Logger } from '../shared/logger.js';
 import { buildContainerConfig } from './container-config.js';
 import type { PodDns, PodDnsFiles } from './pod-dns.js';
 import { probeContainer } from './probes.js';
+import { fetchSources } from './config-sources.js';
 import { RuntimeError, type ContainerRuntime, type ExitStatus } from './runtime/types.js';
 
 export interface PodWorkerTuning {
@@ -79,7 +80,10 @@ export class PodWorker {
             this.dnsFiles = undefined; // tried again by the next start
             throw new RuntimeError('StartError', `writing the pod's resolv.conf failed: ${(e as Error).message}`);
           });
-          const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, { ...this.serviceEnv, ...dns.env });
+          const sources = await fetchSources(opts.client, input.pod).catch((e: Error) => {
+            throw new RuntimeError('CreateContainerConfigError', `reading the pod's ConfigMaps and Secrets failed: ${e.message}`);
+          });
+          const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, { ...this.serviceEnv, ...dns.env }, sources);
           if (dns.mounts.length) config.mounts = [...(config.mounts ?? []), ...dns.mounts];
           // After a kubelet restart: the container still running from before is this one.
           const handle = (await runtime.adopt?.(config.podUid, config.name)) ?? (await runtime.start(config));
