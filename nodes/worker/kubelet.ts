@@ -28,6 +28,11 @@ export interface KubeletOptions {
   tuning?: PodWorkerTuning;
   /** Full relist of this node's pods (safety net for lost events), ms. */
   resyncMs?: number;
+  /**
+   * A Service informer shared by many kubelets of one process (simulated nodes); started and
+   * stopped by its owner. Without it the kubelet runs its own.
+   */
+  services?: Informer<KubeObject>;
 }
 
 export class Kubelet {
@@ -49,7 +54,7 @@ export class Kubelet {
     this.heartbeat = new Heartbeat(opts.client, opts.config, opts.logger);
     this.logs = new LogsServer(opts.nc, opts.client, opts.runtime, opts.config.name, opts.logger);
     this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger);
-    this.services = new Informer<KubeObject>(opts.client, 'Service', { resyncMs: 30_000, logger: opts.logger });
+    this.services = opts.services ?? new Informer<KubeObject>(opts.client, 'Service', { resyncMs: 30_000, logger: opts.logger });
   }
 
   get nodeName(): string {
@@ -68,7 +73,7 @@ export class Kubelet {
     this.logs.start();
     // Services before pods, as the kubelet waits for its service informer: a pod's first
     // container gets the variables of the Services that exist (service-env.ts).
-    await this.untilApiAnswers(() => this.services.start());
+    if (!this.opts.services) await this.untilApiAnswers(() => this.services.start());
     this.watch = await this.untilApiAnswers(() => this.opts.client.watch<KubeObject>(
       'Pod',
       { fieldSelector: `spec.nodeName=${this.nodeName}`, subject: subjects.nodePods(this.nodeName) },
@@ -102,7 +107,7 @@ export class Kubelet {
     this.stopping = true;
     clearTimeout(this.resyncTimer);
     this.watch?.stop();
-    this.services.stop();
+    if (!this.opts.services) this.services.stop();
     this.heartbeat.stop();
     this.logs.stop();
     for (const w of this.workers.values()) w.detach();
