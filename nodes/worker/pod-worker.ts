@@ -21,6 +21,7 @@ import type { Logger } from '../shared/logger.js';
 import { buildContainerConfig } from './container-config.js';
 import type { PodDns, PodDnsFiles } from './pod-dns.js';
 import { probeContainer } from './probes.js';
+import { fetchSources } from './config-sources.js';
 import { RuntimeError, type ContainerRuntime, type ExitStatus } from './runtime/types.js';
 
 export interface PodWorkerTuning {
@@ -62,6 +63,8 @@ export class PodWorker {
   private objectGone = false;
   private serviceEnv?: Record<string, string>;
   private dnsFiles?: Promise<PodDnsFiles>;
+  /** Container name → id of its latest instance (what the metrics sampler asks the runtime about). */
+  readonly containerIds = new Map<string, string>();
 
   constructor(private readonly opts: PodWorkerOptions) {
     this.pod = opts.pod;
@@ -77,9 +80,14 @@ export class PodWorker {
             this.dnsFiles = undefined; // tried again by the next start
             throw new RuntimeError('StartError', `writing the pod's resolv.conf failed: ${(e as Error).message}`);
           });
-          const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, { ...this.serviceEnv, ...dns.env });
+          const sources = await fetchSources(opts.client, input.pod).catch((e: Error) => {
+            throw new RuntimeError('CreateContainerConfigError', `reading the pod's ConfigMaps and Secrets failed: ${e.message}`);
+          });
+          const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, { ...this.serviceEnv, ...dns.env }, sources);
           if (dns.mounts.length) config.mounts = [...(config.mounts ?? []), ...dns.mounts];
-          const handle = await runtime.start(config);
+          // After a kubelet restart: the container still running from before is this one.
+          const handle = (await runtime.adopt?.(config.podUid, config.name)) ?? (await runtime.start(config));
+          this.containerIds.set(input.container, handle.id);
           return { containerId: handle.id, startedAt: handle.startedAt };
         }),
         waitContainer: fromPromise<ExitStatus, WaitContainerInput>(({ input }) => runtime.wait(input.containerId)),
@@ -105,6 +113,11 @@ export class PodWorker {
       },
     });
     this.actor.subscribe({ error: (err) => opts.logger.error({ err }, 'pod actor failed') });
+  }
+
+  /** The latest pod object this worker was given. */
+  get object(): Pod {
+    return this.pod;
   }
 
   start(): void {
