@@ -17,11 +17,8 @@ import { rolloutCommand } from './commands/rollout.js';
 import { scaleCommand, setCommand } from './commands/workloads.js';
 import { cordonCommand, drainCommand, uncordonCommand } from './commands/nodes.js';
 import { exposeCommand } from './commands/expose.js';
-<<<<<<< HEAD
 import { portForwardCommand } from './commands/port-forward.js';
-=======
 import { topCommand } from './commands/top.js';
->>>>>>> main
 
 export type Command = (args: string[], io: Output) => Promise<number>;
 
