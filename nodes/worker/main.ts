@@ -42,6 +42,9 @@ const args = daemonArgs({
   // Container runtime: host processes (default) or Docker containers.
   runtime: { type: 'string', default: 'process' },
   'docker-socket': { type: 'string' },
+  // Pods' DNS (dnsPolicy ClusterFirst): the kube-dns ClusterIP, none when the cluster has no DNS.
+  'cluster-dns': { type: 'string', default: '' },
+  'cluster-domain': { type: 'string', default: 'cluster.local' },
 });
 
 const name = args.name as string;

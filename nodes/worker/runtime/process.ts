@@ -30,6 +30,7 @@ import {
   type ContainerInfo,
   type ContainerRuntime,
   type ExitStatus,
+  type FollowOptions,
   type LogOptions,
 } from './types.js';
 
@@ -389,7 +390,7 @@ export class ProcessRuntime implements ContainerRuntime {
     container: string,
     onText: (text: string) => void,
     signal: AbortSignal,
-    opts: { fromStart?: boolean } = {},
+    opts: FollowOptions = {},
   ): Promise<void> {
     if (signal.aborted) return;
     const file = await this.logFile(podUid, container, false);
@@ -405,6 +406,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const onAbort = () => wake?.();
     try {
       let pos = opts.fromStart ? 0 : (await fh.stat()).size;
+      opts.onFollowing?.();
       const drain = async () => {
         for (;;) {
           const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
