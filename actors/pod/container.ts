@@ -184,7 +184,8 @@ export const containerMachine = setup({
       };
     }),
 
-    markCreating: assign({ waiting: { reason: 'ContainerCreating' } }),
+    // A retried config error keeps showing its reason until the start succeeds or fails otherwise.
+    markCreating: assign(({ context }) => (context.waiting?.reason === 'CreateContainerConfigError' ? {} : { waiting: { reason: 'ContainerCreating' } })),
     assignStarted: assign(({ event }) => {
       if (event.type !== 'STARTED') return {};
       return { containerId: event.containerId, startedAt: event.startedAt, waiting: undefined, hasRun: true, started: false };
@@ -231,6 +232,7 @@ export const containerMachine = setup({
     markPullBackOff: assign(({ context }) =>
       context.waiting?.reason === 'ErrImageNeverPull' ? {} : { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${context.image}"` } },
     ),
+    assignConfigError: assign(({ event }) => (event.type === 'START_FAILED' ? { waiting: { reason: 'CreateContainerConfigError', message: event.message } } : {})),
     markCrashLoop: assign(({ context }) => ({
       waiting: { reason: 'CrashLoopBackOff', message: crashLoopMessage(context.backoffMs, context.name, context.pod) },
     })),
@@ -246,6 +248,7 @@ export const containerMachine = setup({
     /** The answer is about the current instance (not a late one about an earlier restart). */
     isCurrentInstance: ({ context, event }) => 'restartCount' in event && event.restartCount === context.restartCount,
     stopRequested: ({ context }) => context.stopGraceMs !== undefined,
+    isConfigError: ({ event }) => event.type === 'START_FAILED' && event.code === 'CreateContainerConfigError',
     restartsAfterExit: ({ context, event }) => event.type === 'EXITED' && restartPolicyRestarts(context.restartPolicy, event.exit.exitCode),
     restartsAfterStartFailure: ({ context }) => restartPolicyRestarts(context.restartPolicy, START_ERROR_EXIT_CODE),
     isPullFailure: ({ event }) => event.type === 'START_FAILED' && isPullFailure(event.code),
@@ -267,6 +270,7 @@ export const containerMachine = setup({
       const total = context.pullBackoffMs ?? context.backoff.initialMs;
       return total - pullErrorShownMs(total);
     },
+    configRetry: ({ context }) => context.backoff.initialMs,
     backoffReset: ({ context }) => context.backoff.resetMs,
   },
 }).createMachine({
@@ -291,6 +295,8 @@ export const containerMachine = setup({
               { guard: and(['isCurrentInstance', 'isPullFailure', 'stopRequested']), target: '#container.Terminated', actions: 'assignPullFailure' },
               { guard: and(['isCurrentInstance', 'isPullFailure']), target: 'ErrImagePull', actions: ['assignPullFailure', 'recordPullFailed'] },
               { guard: and(['isCurrentInstance', 'stopRequested']), target: '#container.Terminated', actions: ['assignStartFailure', 'recordPulled', 'recordFailed'] },
+              // A missing ConfigMap/Secret is no run of the container: it waits and is tried again, whatever the restart policy.
+              { guard: and(['isCurrentInstance', 'isConfigError']), target: 'CreateContainerConfigError', actions: ['assignConfigError', 'recordPulled', 'recordFailed'] },
               { guard: and(['isCurrentInstance', 'restartsAfterStartFailure']), target: 'CrashLoopBackOff', actions: ['assignStartFailure', 'recordPulled', 'recordFailed'] },
               { guard: 'isCurrentInstance', target: '#container.Terminated', actions: ['assignStartFailure', 'recordPulled', 'recordFailed'] },
             ],
@@ -307,6 +313,10 @@ export const containerMachine = setup({
         ImagePullBackOff: {
           entry: ['markPullBackOff', 'recordPullBackOff'],
           after: { pullBackoffRest: 'ContainerCreating' },
+          on: { STOP: { target: '#container.Terminated', actions: 'assignStop' } },
+        },
+        CreateContainerConfigError: {
+          after: { configRetry: 'ContainerCreating' },
           on: { STOP: { target: '#container.Terminated', actions: 'assignStop' } },
         },
         CrashLoopBackOff: {
@@ -444,7 +454,7 @@ export const containerMachine = setup({
 export type ContainerSnapshot = SnapshotFrom<typeof containerMachine>;
 
 function phaseOf(snapshot: ContainerSnapshot): ContainerPhase {
-  if (snapshot.matches({ Waiting: 'ContainerCreating' })) return 'ContainerCreating';
+  if (snapshot.matches({ Waiting: 'ContainerCreating' }) || snapshot.matches({ Waiting: 'CreateContainerConfigError' })) return 'ContainerCreating';
   if (snapshot.matches({ Waiting: 'CrashLoopBackOff' })) return 'CrashLoopBackOff';
   // Still creating: the image is not there yet (waiting ErrImagePull / ImagePullBackOff).
   if (snapshot.matches({ Waiting: 'ErrImagePull' }) || snapshot.matches({ Waiting: 'ImagePullBackOff' })) return 'ContainerCreating';
