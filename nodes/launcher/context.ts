@@ -13,6 +13,8 @@ export interface ProcessRecord {
   log: string;
   /** Worker data dir: container state files live there (used by `down` to sweep leftovers). */
   dataDir?: string;
+  /** Worker container runtime (`process` when absent). */
+  runtime?: string;
   /** The exact arguments, so a killed process can be started again (tests, `kubeact restart`). */
   argv?: string[];
 }

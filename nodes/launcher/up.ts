@@ -39,6 +39,11 @@ export interface UpOptions {
   nodeMemory?: string;
   maxPods?: number;
   heartbeatMs?: number;
+  /**
+   * Container runtime per node: `process` or `docker`. One value for every node, or one per node
+   * in order (the last one repeats for the nodes after it). Default process.
+   */
+  runtimes?: string[];
   /** Extra flags for every worker (tests tune back-off with these). */
   workerArgs?: string[];
   /** Extra flags for the control plane (tests tune the node lifecycle timings with these). */
@@ -121,10 +126,14 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     started.push(launch('control-plane', 'control-plane', CONTROL_PLANE_MAIN, cpArgs, logDir));
     saveContext(ctx);
 
+    const runtimes = opts.runtimes?.length ? opts.runtimes : ['process'];
+    for (const r of runtimes) if (r !== 'process' && r !== 'docker') throw new Error(`unknown runtime "${r}": use process or docker`);
     for (let i = 0; i < opts.nodes; i++) {
       const name = `node-${i + 1}`;
       const dataDir = path.join(clusterDir, 'nodes', name);
+      const runtime = runtimes[Math.min(i, runtimes.length - 1)];
       const args = [
+        '--runtime', runtime,
         '--nats', nats.url,
         '--name', name,
         '--node-ip', hostAddress(nodeNetwork, i),
@@ -138,8 +147,8 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
         ...(opts.heartbeatMs ? ['--heartbeat-ms', String(opts.heartbeatMs)] : []),
         ...(opts.workerArgs ?? []),
       ];
-      say(`• starting worker ${name} (${hostAddress(nodeNetwork, i)}, pods ${formatCidr(subnet(podNetwork, 24, i))}) ...`);
-      started.push({ ...launch('worker', name, WORKER_MAIN, args, logDir), dataDir });
+      say(`• starting worker ${name} (${hostAddress(nodeNetwork, i)}, pods ${formatCidr(subnet(podNetwork, 24, i))}, runtime ${runtime}) ...`);
+      started.push({ ...launch('worker', name, WORKER_MAIN, args, logDir), dataDir, runtime });
     }
     if (simulated > 0) {
       const args = [
