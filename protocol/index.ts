@@ -7,3 +7,4 @@ export * from './messages.js';
 export * from './selectors.js';
 export * from './quantity.js';
 export * from './client.js';
+export * from './inspect.js';

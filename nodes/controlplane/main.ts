@@ -10,6 +10,7 @@ import { ApiServer } from '../apiserver/server.js';
 import { ApiClient } from '../../protocol/client.js';
 import { SchedulerHost } from '../scheduler/host.js';
 import { ControllerManager } from '../controllers/manager.js';
+import { InspectCapture } from '../inspect/capture.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -18,6 +19,8 @@ const args = daemonArgs({
   'service-cidr': { type: 'string', default: '127.100.0.0/16' },
   'load-balancer-pool': { type: 'string', default: '127.112.0.0/24' },
   'pod-eviction-toleration-ms': { type: 'string', default: '1000' },
+  // Inspector capture of every actor's transitions: on by default; `--inspect off` turns it off.
+  inspect: { type: 'string', default: 'on' },
 });
 
 const log = createLogger('control-plane');
@@ -27,7 +30,8 @@ async function main(): Promise<void> {
   const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }), serviceCidr: args['service-cidr'] as string });
   await api.start();
   const client = new ApiClient(nc);
-  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']) });
+  const inspect = isOn(args.inspect as string) ? await InspectCapture.start(nc, 'control-plane', { log: log.child({ component: 'inspect' }) }) : undefined;
+  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']), inspect });
   await scheduler.start();
   const controllers = new ControllerManager({
     nc,
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
     nodeMonitorGraceMs: Number(args['node-monitor-grace-ms']),
     podEvictionTolerationMs: Number(args['pod-eviction-toleration-ms']),
     loadBalancerPool: args['load-balancer-pool'] as string,
+    inspect,
   });
   await controllers.start();
   log.info({ nats: args.nats }, 'control plane ready');
@@ -43,8 +48,13 @@ async function main(): Promise<void> {
     await controllers.stop();
     await scheduler.stop();
     await api.stop();
+    await inspect?.close();
     await nc.drain();
   }, log);
+}
+
+function isOn(v: string): boolean {
+  return !['off', 'false', '0', 'no'].includes(v.toLowerCase());
 }
 
 main().catch((e) => {

@@ -17,6 +17,7 @@ import { LogsServer } from './logs-server.js';
 import { Heartbeat, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker, type PodWorkerTuning } from './pod-worker.js';
 import { serviceEnvVars } from './service-env.js';
+import type { InspectCapture } from '../inspect/capture.js';
 import type { ContainerRuntime } from './runtime/types.js';
 
 export interface KubeletOptions {
@@ -26,6 +27,8 @@ export interface KubeletOptions {
   config: NodeConfig;
   logger: Logger;
   tuning?: PodWorkerTuning;
+  /** Inspector capture: the actors report their transitions (none: not inspected). */
+  inspect?: InspectCapture;
   /** Full relist of this node's pods (safety net for lost events), ms. */
   resyncMs?: number;
 }
@@ -154,6 +157,7 @@ export class Kubelet {
       events: this.events,
       logger: this.log.child({ pod: key }),
       tuning: this.opts.tuning,
+      inspect: this.opts.inspect,
       serviceEnv: (p) => serviceEnvVars(this.services.list() as Service[], p.metadata?.namespace ?? 'default', p.spec?.enableServiceLinks),
       onDone: () => {
         if (this.workers.get(key) === created) this.workers.delete(key);

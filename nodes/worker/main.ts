@@ -12,6 +12,7 @@ import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
 import { Kubelet } from './kubelet.js';
+import { InspectCapture } from '../inspect/capture.js';
 import { KubeProxy } from './proxy/index.js';
 import { ProcessRuntime } from './runtime/process.js';
 
@@ -33,6 +34,8 @@ const args = daemonArgs({
   'backoff-reset-ms': { type: 'string', default: '600000' },
   // kube-proxy: on by default; `--proxy off` (or false/0) runs the kubelet alone.
   proxy: { type: 'string', default: 'on' },
+  // Inspector capture of the pod actors' transitions: on by default.
+  inspect: { type: 'string', default: 'on' },
   'proxy-retry-ms': { type: 'string', default: '1000' },
   'proxy-metrics-ms': { type: 'string', default: '5000' },
   'proxy-udp-idle-ms': { type: 'string', default: '30000' },
@@ -55,11 +58,13 @@ async function main(): Promise<void> {
   const runtime = new ProcessRuntime({ dataDir, logger: log.child({ component: 'runtime' }) });
   const nc = await connectNats(args.nats as string, `kubeact-kubelet-${name}`, log);
   const client = new ApiClient(nc);
+  const inspect = isOn(String(args.inspect)) ? await InspectCapture.start(nc, name, { log: log.child({ component: 'inspect' }) }) : undefined;
   const kubelet = new Kubelet({
     nc,
     client,
     runtime,
     logger: log,
+    inspect,
     resyncMs: Number(args['resync-ms']),
     tuning: {
       backoffInitialMs: Number(args['backoff-initial-ms']),
@@ -79,7 +84,7 @@ async function main(): Promise<void> {
       statusEvery: Number(args['status-every']),
     },
   });
-  const proxyOn = !['off', 'false', '0', 'no'].includes(String(args.proxy).toLowerCase());
+  const proxyOn = isOn(String(args.proxy));
   const proxy = proxyOn
     ? new KubeProxy({
         client,
@@ -96,10 +101,15 @@ async function main(): Promise<void> {
   onShutdown(async () => {
     await proxy?.stop();
     await kubelet.stop();
+    await inspect?.close();
     await nc.drain();
   }, log);
   await kubelet.start();
   await proxy?.start();
+}
+
+function isOn(v: string): boolean {
+  return !['off', 'false', '0', 'no'].includes(v.toLowerCase());
 }
 
 main().catch((e) => {
