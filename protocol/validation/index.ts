@@ -16,6 +16,8 @@
  *    revisionHistoryLimit, progressDeadlineSeconds > minReadySeconds.
  *  - ConfigMap / Secret: keys (IsConfigMapKey), at most 1 MiB of data, base64 values (Secret data, ConfigMap
  *    binaryData), the keys a built-in Secret type needs; `immutable` data and a Secret's type cannot change.
+ *  - NetworkPolicy: selectors, rules' ports (protocol, number/name, endPort) and peers (ipBlock alone, CIDR, except
+ *    strictly inside cidr), policyTypes.
  *  - Size: checkObjectSize rejects encoded objects over MAX_OBJECT_BYTES (1 MiB) with RequestEntityTooLarge.
  */
 import { ApiError, type FieldCause } from '../errors.js';
@@ -29,6 +31,7 @@ import { validateLease } from './lease.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import { nameIsDNSLabel, nameIsDNSSubdomain, type NameValidator } from './names.js';
 import { validateNamespace } from './namespace.js';
+import { validateNetworkPolicy } from './netpol.js';
 import { validateNode, validateNodeUpdate } from './node.js';
 import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { asObject, invalid, isObject, notSupported, required, typeInvalid, type Causes, type JsonObject } from './types.js';
@@ -69,6 +72,7 @@ const RULES: Record<Kind, KindRules> = {
   Lease: { nameFn: nameIsDNSSubdomain, validate: validateLease },
   Service: { nameFn: nameIsDNSLabel, validate: validateService, validateUpdate: validateServiceUpdate },
   Endpoints: { nameFn: nameIsDNSSubdomain, validate: validateEndpoints },
+  NetworkPolicy: { nameFn: nameIsDNSSubdomain, validate: validateNetworkPolicy },
   Deployment: { nameFn: nameIsDNSSubdomain, validate: validateDeployment, validateUpdate: validateSelectorUpdate },
   ReplicaSet: { nameFn: nameIsDNSSubdomain, validate: validateReplicaSet, validateUpdate: validateSelectorUpdate },
   ConfigMap: { nameFn: nameIsDNSSubdomain, validate: validateConfigMap, validateUpdate: validateConfigUpdate },
