@@ -221,7 +221,6 @@ export const containerMachine = setup({
         hasRun: true,
       };
     }),
-    assignConfigError: assign(({ event }) => (event.type === 'START_FAILED' ? { waiting: { reason: 'CreateContainerConfigError', message: event.message } } : {})),
     assignPullFailure: assign(({ context, event }) => {
       if (event.type !== 'START_FAILED') return {};
       return {
@@ -233,6 +232,7 @@ export const containerMachine = setup({
     markPullBackOff: assign(({ context }) =>
       context.waiting?.reason === 'ErrImageNeverPull' ? {} : { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${context.image}"` } },
     ),
+    assignConfigError: assign(({ event }) => (event.type === 'START_FAILED' ? { waiting: { reason: 'CreateContainerConfigError', message: event.message } } : {})),
     markCrashLoop: assign(({ context }) => ({
       waiting: { reason: 'CrashLoopBackOff', message: crashLoopMessage(context.backoffMs, context.name, context.pod) },
     })),
@@ -265,12 +265,12 @@ export const containerMachine = setup({
   },
   delays: {
     restartBackoff: ({ context }) => context.backoffMs,
-    configRetry: ({ context }) => context.backoff.initialMs,
     pullErrorShown: ({ context }) => pullErrorShownMs(context.pullBackoffMs ?? context.backoff.initialMs),
     pullBackoffRest: ({ context }) => {
       const total = context.pullBackoffMs ?? context.backoff.initialMs;
       return total - pullErrorShownMs(total);
     },
+    configRetry: ({ context }) => context.backoff.initialMs,
     backoffReset: ({ context }) => context.backoff.resetMs,
   },
 }).createMachine({
@@ -296,17 +296,13 @@ export const containerMachine = setup({
               { guard: and(['isCurrentInstance', 'isPullFailure']), target: 'ErrImagePull', actions: ['assignPullFailure', 'recordPullFailed'] },
               { guard: and(['isCurrentInstance', 'stopRequested']), target: '#container.Terminated', actions: ['assignStartFailure', 'recordPulled', 'recordFailed'] },
               // A missing ConfigMap/Secret is no run of the container: it waits and is tried again, whatever the restart policy.
-              { guard: and(['isCurrentInstance', 'isConfigError']), target: 'CreateContainerConfigError', actions: ['assignConfigError', 'recordFailed'] },
+              { guard: and(['isCurrentInstance', 'isConfigError']), target: 'CreateContainerConfigError', actions: ['assignConfigError', 'recordPulled', 'recordFailed'] },
               { guard: and(['isCurrentInstance', 'restartsAfterStartFailure']), target: 'CrashLoopBackOff', actions: ['assignStartFailure', 'recordPulled', 'recordFailed'] },
               { guard: 'isCurrentInstance', target: '#container.Terminated', actions: ['assignStartFailure', 'recordPulled', 'recordFailed'] },
             ],
             // The start is in flight: remember the deletion, act when it resolves.
             STOP: { actions: 'assignStop' },
           },
-        },
-        CreateContainerConfigError: {
-          after: { configRetry: 'ContainerCreating' },
-          on: { STOP: { target: '#container.Terminated', actions: 'assignStop' } },
         },
         // The pull failed (waiting ErrImagePull / ErrImageNeverPull) ...
         ErrImagePull: {
@@ -317,6 +313,10 @@ export const containerMachine = setup({
         ImagePullBackOff: {
           entry: ['markPullBackOff', 'recordPullBackOff'],
           after: { pullBackoffRest: 'ContainerCreating' },
+          on: { STOP: { target: '#container.Terminated', actions: 'assignStop' } },
+        },
+        CreateContainerConfigError: {
+          after: { configRetry: 'ContainerCreating' },
           on: { STOP: { target: '#container.Terminated', actions: 'assignStop' } },
         },
         CrashLoopBackOff: {

@@ -14,10 +14,10 @@
  *  - Deployment / ReplicaSet: replicas ≥ 0, a non-empty selector matching the template labels (immutable), the
  *    template's pod spec (restartPolicy Always), strategy (maxSurge/maxUnavailable int or %, not both 0),
  *    revisionHistoryLimit, progressDeadlineSeconds > minReadySeconds.
- *  - ConfigMap / Secret: keys (IsConfigMapKey), at most 1 MiB of data, base64 values (Secret data, ConfigMap
- *    binaryData), the keys a built-in Secret type needs; `immutable` data and a Secret's type cannot change.
  *  - NetworkPolicy: selectors, rules' ports (protocol, number/name, endPort) and peers (ipBlock alone, CIDR, except
  *    strictly inside cidr), policyTypes.
+ *  - ConfigMap / Secret: keys (IsConfigMapKey), at most 1 MiB of data, base64 values (Secret data, ConfigMap
+ *    binaryData), the keys a built-in Secret type needs; `immutable` data and a Secret's type cannot change.
  *  - Size: checkObjectSize rejects encoded objects over MAX_OBJECT_BYTES (1 MiB) with RequestEntityTooLarge.
  */
 import { ApiError, type FieldCause } from '../errors.js';
