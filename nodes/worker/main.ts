@@ -89,6 +89,7 @@ async function main(): Promise<void> {
   });
   const kubelet = new Kubelet({
     podDns,
+    volumesDir: path.join(dataDir, 'kubelet', 'pods'),
     nc,
     client,
     runtime,
