@@ -35,6 +35,8 @@ export interface KubeletOptions {
   resyncMs?: number;
   /** Per-pod resolv.conf files (dnsPolicy, `--cluster-dns`); none: containers get no DNS files. */
   podDns?: PodDns;
+  /** Root of the pods' volumes (`<dir>/<podUid>/volumes/…`); none: pods with volumes get none. */
+  volumesDir?: string;
   /** How often container and node usage is sampled and published, ms (0: never). */
   metricsMs?: number;
   /**
@@ -196,6 +198,7 @@ export class Kubelet {
       tuning: this.opts.tuning,
       podDns: this.opts.podDns,
       inspect: this.opts.inspect,
+      volumesDir: this.opts.volumesDir,
       serviceEnv: (p) => serviceEnvVars(this.services.list() as Service[], p.metadata?.namespace ?? 'default', p.spec?.enableServiceLinks),
       onDone: () => {
         if (this.workers.get(key) === created) this.workers.delete(key);

@@ -93,6 +93,7 @@ async function main(): Promise<void> {
   const inspect = isOn(String(args.inspect)) ? await InspectCapture.start(nc, name, { log: log.child({ component: 'inspect' }) }) : undefined;
   const kubelet = new Kubelet({
     podDns,
+    volumesDir: path.join(dataDir, 'kubelet', 'pods'),
     nc,
     client,
     runtime,
