@@ -24,6 +24,12 @@ export interface ClusterContext {
   startedAt: string;
   nodeNetwork: string;
   podNetwork: string;
+  serviceNetwork?: string;
+  /** Where the cluster DNS server listens (`ADDRESS:PORT`), when it runs. */
+  dnsListen?: string;
+  /** The kube-dns ClusterIP: the pods' nameserver. */
+  clusterDNS?: string;
+  clusterDomain?: string;
   processes: ProcessRecord[];
 }
 

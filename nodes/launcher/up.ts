@@ -7,7 +7,8 @@ import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { ApiClient } from '../../protocol/client.js';
 import { isNodeReady, type Node } from '../../protocol/objects.js';
-import { formatCidr, hostAddress, parseCidr, subnet } from '../shared/cidr.js';
+import { cidrSize, formatCidr, hostAddress, parseCidr, subnet } from '../shared/cidr.js';
+import { dnsServiceIP } from '../apiserver/service-ips.js';
 import { connectNats } from '../shared/connect.js';
 import { ensureNatsServer, startNatsServer } from '../shared/nats-server.js';
 import { entryPoint } from '../shared/paths.js';
@@ -26,6 +27,13 @@ export interface UpOptions {
   serviceNetwork?: string;
   /** External addresses handed to LoadBalancer services. */
   loadBalancerPool?: string;
+  /**
+   * Where the control plane's DNS server listens (UDP and TCP), `ADDRESS:PORT`, or `off`.
+   * Default: the node block's last host address (127.0.1.254), port 53 (10053 when not root).
+   */
+  dnsListen?: string;
+  /** The cluster domain (default cluster.local). */
+  clusterDomain?: string;
   /** Per node: cpu, memory, max pods (defaults 4 cpu, 8Gi, 110). */
   nodeCpu?: string;
   nodeMemory?: string;
@@ -63,6 +71,10 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
   mkdirSync(logDir, { recursive: true });
   const nodeNetwork = parseCidr(opts.nodeNetwork ?? DEFAULT_NODE_NETWORK);
   const podNetwork = parseCidr(opts.podNetwork ?? DEFAULT_POD_NETWORK);
+  const serviceNetwork = parseCidr(opts.serviceNetwork ?? DEFAULT_SERVICE_NETWORK);
+  const dnsListen = opts.dnsListen ?? defaultDnsListen(formatCidr(nodeNetwork));
+  const dnsOn = dnsListen.toLowerCase() !== 'off';
+  const clusterDomain = opts.clusterDomain ?? 'cluster.local';
   const started: ProcessRecord[] = [];
   const ctx: ClusterContext = {
     natsUrl: '',
@@ -71,6 +83,9 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     startedAt: new Date().toISOString(),
     nodeNetwork: formatCidr(nodeNetwork),
     podNetwork: formatCidr(podNetwork),
+    serviceNetwork: formatCidr(serviceNetwork),
+    ...(dnsOn ? { dnsListen, clusterDNS: dnsServiceIP(serviceNetwork) } : {}),
+    clusterDomain,
     processes: started,
   };
   try {
@@ -85,7 +100,9 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     say('• starting control plane (api server, scheduler) ...');
     const cpArgs = [
       '--nats', nats.url,
-      '--service-cidr', formatCidr(parseCidr(opts.serviceNetwork ?? DEFAULT_SERVICE_NETWORK)),
+      '--service-cidr', formatCidr(serviceNetwork),
+      '--dns-listen', dnsListen,
+      '--cluster-domain', clusterDomain,
       '--load-balancer-pool', formatCidr(parseCidr(opts.loadBalancerPool ?? DEFAULT_LOAD_BALANCER_POOL)),
       ...(opts.controlPlaneArgs ?? []),
     ];
@@ -101,6 +118,8 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
         '--node-ip', hostAddress(nodeNetwork, i),
         '--pod-cidr', formatCidr(subnet(podNetwork, 24, i)),
         '--data-dir', dataDir,
+        '--cluster-domain', clusterDomain,
+        ...(dnsOn ? ['--cluster-dns', dnsServiceIP(serviceNetwork)] : []),
         ...(opts.nodeCpu ? ['--cpu', opts.nodeCpu] : []),
         ...(opts.nodeMemory ? ['--memory', opts.nodeMemory] : []),
         ...(opts.maxPods ? ['--max-pods', String(opts.maxPods)] : []),
@@ -118,6 +137,13 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     await stopProcesses(started, () => {});
     throw e;
   }
+}
+
+/** The node block's last host address, port 53 as root (10053 otherwise: ports below 1024 need root). */
+export function defaultDnsListen(nodeNetwork: string): string {
+  const block = parseCidr(nodeNetwork);
+  const port = process.getuid?.() === 0 ? 53 : 10053;
+  return `${hostAddress(block, cidrSize(block) - 3)}:${port}`;
 }
 
 export function launch(role: ProcessRecord['role'], name: string, main: string, args: string[], logDir: string): ProcessRecord {

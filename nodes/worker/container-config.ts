@@ -78,14 +78,10 @@ export function buildContainerConfig(pod: Pod, containerName: string, restartCou
   }
   const command = (container.command ?? []).map((a) => expandVars(a, env));
   const args = (container.args ?? []).map((a) => expandVars(a, env));
+  // Empty argv: the image's entrypoint (the process runtime refuses it, having no images).
   const argv = command.length ? [...command, ...args] : args;
-  if (!argv.length) {
-    throw new RuntimeError(
-      'ContainerCannotRun',
-      `container "${containerName}" has no command: the process runtime runs \`command\`/\`args\` on the host (image entrypoints exist only with a container engine)`,
-    );
-  }
   const limits = container.resources?.limits;
+  const requests = container.resources?.requests;
   return {
     id: containerId(pod.metadata!.uid!, containerName, restartCount),
     podUid: pod.metadata!.uid!,
@@ -94,10 +90,14 @@ export function buildContainerConfig(pod: Pod, containerName: string, restartCou
     name: containerName,
     image: container.image ?? '',
     argv,
+    ...(container.command ? { command } : {}),
+    ...(container.args ? { args } : {}),
     env,
     workingDir: container.workingDir,
     podIP: placement.podIP,
     restartCount,
     limits: limits ? { cpuMillis: limits.cpu ? cpuMillis(limits.cpu) : undefined, memoryBytes: limits.memory ? quantityValue(limits.memory) : undefined } : undefined,
+    requests: requests ? { cpuMillis: requests.cpu ? cpuMillis(requests.cpu) : undefined, memoryBytes: requests.memory ? quantityValue(requests.memory) : undefined } : undefined,
+    imagePullPolicy: container.imagePullPolicy as ContainerConfig['imagePullPolicy'],
   };
 }

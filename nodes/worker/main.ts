@@ -39,6 +39,9 @@ const args = daemonArgs({
   'proxy-retry-ms': { type: 'string', default: '1000' },
   'proxy-metrics-ms': { type: 'string', default: '5000' },
   'proxy-udp-idle-ms': { type: 'string', default: '30000' },
+  // Pods' DNS (dnsPolicy ClusterFirst): the kube-dns ClusterIP, none when the cluster has no DNS.
+  'cluster-dns': { type: 'string', default: '' },
+  'cluster-domain': { type: 'string', default: 'cluster.local' },
 });
 
 const name = args.name as string;

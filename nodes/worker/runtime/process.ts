@@ -36,6 +36,7 @@ import {
   type ContainerRuntime,
   type ContainerStats,
   type ExitStatus,
+  type FollowOptions,
   type LogOptions,
 } from './types.js';
 
@@ -181,7 +182,10 @@ export class ProcessRuntime implements ContainerRuntime {
       throw new RuntimeError('ContainerCannotRun', `container ${config.id} is already running`);
     }
     if (config.argv.length === 0 || !config.argv[0]) {
-      throw new RuntimeError('StartError', `container "${config.name}": no command specified`);
+      throw new RuntimeError(
+        'StartError',
+        `container "${config.name}" has no command: the process runtime runs \`command\`/\`args\` on the host (image entrypoints exist only with a container engine)`,
+      );
     }
     this.podNames.set(config.podUid, config.podName);
 
@@ -436,7 +440,7 @@ export class ProcessRuntime implements ContainerRuntime {
     container: string,
     onText: (text: string) => void,
     signal: AbortSignal,
-    opts: { fromStart?: boolean } = {},
+    opts: FollowOptions = {},
   ): Promise<void> {
     if (signal.aborted) return;
     const file = await this.logFile(podUid, container, false);
@@ -452,6 +456,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const onAbort = () => wake?.();
     try {
       let pos = opts.fromStart ? 0 : (await fh.stat()).size;
+      opts.onFollowing?.();
       const drain = async () => {
         for (;;) {
           const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
