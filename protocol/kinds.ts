@@ -12,6 +12,7 @@ export const KINDS = {
   Endpoints: { plural: 'endpoints', apiVersion: 'v1', namespaced: true, shortNames: ['ep'] },
   Deployment: { plural: 'deployments', apiVersion: 'apps/v1', namespaced: true, shortNames: ['deploy'] },
   ReplicaSet: { plural: 'replicasets', apiVersion: 'apps/v1', namespaced: true, shortNames: ['rs'] },
+  HorizontalPodAutoscaler: { plural: 'horizontalpodautoscalers', apiVersion: 'autoscaling/v2', namespaced: true, shortNames: ['hpa'] },
 } as const satisfies Record<string, KindInfo>;
 
 export interface KindInfo {

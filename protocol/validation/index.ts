@@ -14,6 +14,8 @@
  *  - Deployment / ReplicaSet: replicas ≥ 0, a non-empty selector matching the template labels (immutable), the
  *    template's pod spec (restartPolicy Always), strategy (maxSurge/maxUnavailable int or %, not both 0),
  *    revisionHistoryLimit, progressDeadlineSeconds > minReadySeconds.
+ *  - HorizontalPodAutoscaler (hpa.ts): target ref, 1 ≤ minReplicas ≤ maxReplicas, metrics (Resource/Pods/Object with
+ *    targets of the right type), behavior (windows 0..3600 s, policies Pods/Percent with periods 1..1800 s).
  *  - Size: checkObjectSize rejects encoded objects over MAX_OBJECT_BYTES (1 MiB) with RequestEntityTooLarge.
  */
 import { ApiError, type FieldCause } from '../errors.js';
@@ -21,6 +23,7 @@ import { KIND_NAMES, KINDS, isKind, type Kind } from '../kinds.js';
 import type { KubeObject } from '../objects.js';
 import { validateDeployment, validateReplicaSet, validateSelectorUpdate } from './apps.js';
 import { validateEvent } from './event.js';
+import { validateHorizontalPodAutoscaler } from './hpa.js';
 import { validateEndpoints, validateService, validateServiceUpdate } from './service.js';
 import { validateLease } from './lease.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
@@ -67,6 +70,7 @@ const RULES: Record<Kind, KindRules> = {
   Endpoints: { nameFn: nameIsDNSSubdomain, validate: validateEndpoints },
   Deployment: { nameFn: nameIsDNSSubdomain, validate: validateDeployment, validateUpdate: validateSelectorUpdate },
   ReplicaSet: { nameFn: nameIsDNSSubdomain, validate: validateReplicaSet, validateUpdate: validateSelectorUpdate },
+  HorizontalPodAutoscaler: { nameFn: nameIsDNSSubdomain, validate: validateHorizontalPodAutoscaler },
 };
 
 /**
