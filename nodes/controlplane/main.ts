@@ -10,8 +10,8 @@ import { ApiServer } from '../apiserver/server.js';
 import { ApiClient } from '../../protocol/client.js';
 import { SchedulerHost } from '../scheduler/host.js';
 import { ControllerManager } from '../controllers/manager.js';
-import { MetricsServer } from '../metrics/server.js';
 import { ClusterDns, parseDnsListen } from '../dns/index.js';
+import { MetricsServer } from '../metrics/server.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -20,10 +20,10 @@ const args = daemonArgs({
   'service-cidr': { type: 'string', default: '127.100.0.0/16' },
   'load-balancer-pool': { type: 'string', default: '127.112.0.0/24' },
   'pod-eviction-toleration-ms': { type: 'string', default: '1000' },
-  'metrics-stale-ms': { type: 'string', default: '60000' },
   // Cluster DNS: ADDRESS:PORT it listens on (UDP and TCP), the kube-dns Endpoints; `off` runs none.
   'dns-listen': { type: 'string', default: 'off' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
+  'metrics-stale-ms': { type: 'string', default: '60000' },
 });
 
 const log = createLogger('control-plane');
@@ -46,8 +46,6 @@ async function main(): Promise<void> {
     loadBalancerPool: args['load-balancer-pool'] as string,
   });
   await controllers.start();
-  const metrics = new MetricsServer({ nc, logger: log.child({ component: 'metrics-server' }), staleMs: Number(args['metrics-stale-ms']) });
-  metrics.start();
   const dns = dnsListen
     ? new ClusterDns({
         client,
@@ -60,6 +58,8 @@ async function main(): Promise<void> {
       })
     : undefined;
   await dns?.start();
+  const metrics = new MetricsServer({ nc, logger: log.child({ component: 'metrics-server' }), staleMs: Number(args['metrics-stale-ms']) });
+  metrics.start();
   log.info({ nats: args.nats }, 'control plane ready');
   onShutdown(async () => {
     metrics.stop();

@@ -140,7 +140,7 @@ export interface ContainerRuntime {
 export class RuntimeError extends Error {
   override readonly name = 'RuntimeError';
   constructor(
-    readonly code: 'StartError' | 'ContainerCannotRun' | 'NotFound' | 'ErrImagePull' | 'ErrImageNeverPull' | 'ImagePullBackOff' | 'RuntimeUnavailable',
+    readonly code: 'StartError' | 'ContainerCannotRun' | 'NotFound' | 'ErrImagePull' | 'ErrImageNeverPull' | 'ImagePullBackOff' | 'RuntimeUnavailable' | 'CreateContainerConfigError',
     message: string,
     options?: { cause?: unknown },
   ) {
