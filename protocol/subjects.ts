@@ -9,6 +9,8 @@
  *   kubeact.node.<node>.proxy.metrics           that node's kube-proxy counters (published)
  *   kubeact.inspect.rec.<process>.<kind>.<ns>.<name>  inspection records of one actor (stream KUBEACT_INSPECT)
  *   kubeact.inspect.web                          request: the URL of the web inspector
+ *   kubeact.node.<node>.metrics                 that node's kubelet resource samples (published)
+ *   kubeact.metrics.<pods|nodes|traffic>        the metrics server's request/reply endpoints
  * Node-scoped subjects carry the node name as a token, so a NATS account can later be
  * limited to its own node's subjects.
  */
@@ -81,5 +83,17 @@ export const subjects = {
   /** Request/reply: the control plane answers with the web inspector's URL. */
   inspectWeb(): string {
     return `${ROOT}.inspect.web`;
+  },
+  /** Resource samples of one node's kubelet (NodeMetricsReport), published periodically. */
+  nodeMetrics(nodeName: string): string {
+    return `${ROOT}.node.${token(nodeName)}.metrics`;
+  },
+  /** Subscription for every kubelet's samples. */
+  nodeMetricsAll(): string {
+    return `${ROOT}.node.*.metrics`;
+  },
+  /** Request/reply endpoints of the metrics server. */
+  metrics(resource: 'pods' | 'nodes' | 'traffic'): string {
+    return `${ROOT}.metrics.${resource}`;
   },
 } as const;

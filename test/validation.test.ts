@@ -2,6 +2,7 @@ import t from 'tap';
 import { parse } from 'yaml';
 import { ApiError, CauseType, Reason, type FieldCause } from '../protocol/errors.js';
 import type { KubeObject } from '../protocol/objects.js';
+import { KIND_NAMES } from '../protocol/kinds.js';
 import {
   MAX_OBJECT_BYTES,
   POD_UPDATE_FORBIDDEN,
@@ -181,7 +182,8 @@ t.test('six mistakes, six causes, all at once', async (t) => {
 });
 
 t.test('envelope: kind and apiVersion', async (t) => {
-  one(t, pod((p) => (p.kind = 'Frobnicator')), 'kind', CauseType.NotSupported, 'Unsupported value: "Frobnicator": supported values: "Namespace", "Node", "Pod", "Event", "Lease", "Service", "Endpoints", "Deployment", "ReplicaSet"');
+  one(t, pod((p) => (p.kind = 'Frobnicator')), 'kind', CauseType.NotSupported, `Unsupported value: "Frobnicator": supported values: ${KIND_NAMES.map((k) => `"${k}"`).join(', ')}`);
+  t.match(validateObject(pod((p) => (p.kind = 'Frobnicator')))[0].message, /supported values: "Namespace", "Node", "Pod", .*"Deployment", "ReplicaSet"/);
   one(t, pod((p) => delete p.kind), 'kind', CauseType.Required);
   one(t, pod((p) => (p.kind = 7)), 'kind', CauseType.TypeInvalid);
   one(t, pod((p) => (p.apiVersion = 'apps/v1')), 'apiVersion', CauseType.NotSupported, 'Unsupported value: "apps/v1": supported values: "v1"');

@@ -39,6 +39,48 @@ export function defaultSpec(kind: Kind, obj: KubeObject): void {
   if (kind === 'Deployment' || kind === 'ReplicaSet') defaultWorkload(kind, obj);
   if (kind === 'Namespace') obj.status = { phase: obj.status?.phase ?? 'Active' };
   if (kind === 'Service') defaultService(obj);
+  if (kind === 'NetworkPolicy') defaultNetworkPolicy(obj);
+  if (kind === 'Secret') defaultSecret(obj);
+}
+
+/**
+ * NetworkPolicy defaults (SetDefaults_NetworkPolicy): podSelector `{}`, ports' protocol TCP, and
+ * policyTypes from the rules when not given: Ingress always, Egress when there are egress rules.
+ */
+function defaultNetworkPolicy(obj: KubeObject): void {
+  const spec = obj.spec;
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return;
+  spec.podSelector ??= {};
+  const rules = [spec.ingress, spec.egress].flatMap((r) => (Array.isArray(r) ? r : []));
+  for (const rule of rules) {
+    if (!rule || typeof rule !== 'object' || !Array.isArray(rule.ports)) continue;
+    for (const p of rule.ports) if (p && typeof p === 'object' && !Array.isArray(p)) p.protocol ??= 'TCP';
+  }
+  if (spec.policyTypes === undefined || spec.policyTypes === null || (Array.isArray(spec.policyTypes) && spec.policyTypes.length === 0)) {
+    spec.policyTypes = Array.isArray(spec.egress) && spec.egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
+  }
+}
+
+/** Kinds whose content is top-level fields rather than `spec`: what apply and update carry over. */
+export const CONTENT_FIELDS: Partial<Record<Kind, readonly string[]>> = {
+  ConfigMap: ['data', 'binaryData', 'immutable'],
+  Secret: ['data', 'stringData', 'type', 'immutable'],
+};
+
+/**
+ * Secret: `type` defaults to Opaque; `stringData` (write-only, as in Kubernetes) is merged into
+ * `data` base64-encoded, its keys winning, and is not stored.
+ */
+function defaultSecret(obj: KubeObject & { type?: unknown; data?: unknown; stringData?: unknown }): void {
+  if (obj.type === undefined || obj.type === null) obj.type = 'Opaque';
+  const stringData = obj.stringData;
+  if (!stringData || typeof stringData !== 'object' || Array.isArray(stringData)) return;
+  if (Object.values(stringData).some((v) => typeof v !== 'string')) return; // left for validation to report
+  if (obj.data !== undefined && (typeof obj.data !== 'object' || obj.data === null || Array.isArray(obj.data))) return;
+  const data = { ...((obj.data as Record<string, string>) ?? {}) };
+  for (const [k, v] of Object.entries(stringData as Record<string, string>)) data[k] = Buffer.from(v, 'utf8').toString('base64');
+  obj.data = data;
+  delete obj.stringData;
 }
 
 /**

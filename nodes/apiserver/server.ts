@@ -85,9 +85,9 @@ export class ApiServer {
   }
 
   /**
-   * The `kube-dns` Service in kube-system, on the service CIDR's 10th address (what pods will
-   * use as their nameserver). Only the Service: the DNS server behind it (pods labelled
-   * `k8s-app: kube-dns`) is not part of kubeact yet, so its Endpoints stay empty.
+   * The `kube-dns` Service in kube-system, on the service CIDR's 10th address (the pods'
+   * nameserver). Only the Service: the control plane's DNS server (nodes/dns/, when it runs)
+   * writes its Endpoints.
    */
   private async ensureDnsService(): Promise<void> {
     if (this.stores.get('Service')!.get(DNS_SERVICE_NAMESPACE, DNS_SERVICE_NAME)) return;

@@ -45,7 +45,10 @@ export function dnsServiceIP(cidr: string | Cidr): string {
   return formatIp(c.base + 10);
 }
 
-/** The `kube-dns` Service the API server creates at start (the DNS server itself is not there yet). */
+/**
+ * The `kube-dns` Service the API server creates at start. Selector-less: the DNS server runs in
+ * the control plane (nodes/dns/), which keeps the Service's Endpoints pointing at it.
+ */
 export function dnsServiceObject(clusterIP: string): KubeObject {
   return {
     apiVersion: 'v1',
@@ -56,7 +59,6 @@ export function dnsServiceObject(clusterIP: string): KubeObject {
       labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
     },
     spec: {
-      selector: { 'k8s-app': 'kube-dns' },
       clusterIP,
       ports: [
         { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },

@@ -9,6 +9,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
 import { KINDS, isKind } from '../../protocol/kinds.js';
 import type { KubeObject } from '../../protocol/objects.js';
+import { STORAGE_COLUMNS } from './storage-columns.js';
 
 // ---------------------------------------------------------------------------------------
 // Time
@@ -293,7 +294,7 @@ export interface TableOptions {
   noHeaders?: boolean;
 }
 
-interface Columns {
+export interface Columns {
   headers: string[];
   wideHeaders: string[];
   row(obj: KubeObject, now: number, wide: boolean): string[];
@@ -518,6 +519,8 @@ COLUMNS.Endpoints = {
   wideHeaders: [],
   row: (obj, now) => [obj.metadata?.name ?? '', formatEndpoints(obj), formatAge(obj.metadata?.creationTimestamp, now)],
 };
+
+Object.assign(COLUMNS, STORAGE_COLUMNS);
 
 const GENERIC: Columns = {
   headers: ['NAME', 'AGE'],

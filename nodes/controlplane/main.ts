@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The control-plane process: API server, scheduler and controller-manager.
- *   node dist/nodes/controlplane/main.js --nats nats://127.0.0.1:4222
+ * The control-plane process: API server, scheduler, controller-manager, metrics server and the cluster DNS.
+ *   node dist/nodes/controlplane/main.js --nats nats://127.0.0.1:4222 [--dns-listen 127.0.1.254:53]
  */
 import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
@@ -11,6 +11,9 @@ import { ApiClient } from '../../protocol/client.js';
 import { SchedulerHost } from '../scheduler/host.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { InspectCapture } from '../inspect/capture.js';
+import { InspectorServer } from '../inspect/web-server.js';
+import { ClusterDns, parseDnsListen } from '../dns/index.js';
+import { MetricsServer } from '../metrics/server.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -21,11 +24,19 @@ const args = daemonArgs({
   'pod-eviction-toleration-ms': { type: 'string', default: '1000' },
   // Inspector capture of every actor's transitions: on by default; `--inspect off` turns it off.
   inspect: { type: 'string', default: 'on' },
+  // The web inspector: HOST:PORT on loopback (port 0: a free one), `off` serves none.
+  'inspector-address': { type: 'string', default: '127.0.0.1:0' },
+  // Cluster DNS: ADDRESS:PORT it listens on (UDP and TCP), the kube-dns Endpoints; `off` runs none.
+  'dns-listen': { type: 'string', default: 'off' },
+  'cluster-domain': { type: 'string', default: 'cluster.local' },
+  'metrics-stale-ms': { type: 'string', default: '60000' },
 });
 
 const log = createLogger('control-plane');
 
 async function main(): Promise<void> {
+  const dnsText = String(args['dns-listen']);
+  const dnsListen = ['off', 'false', '0', 'no', ''].includes(dnsText.toLowerCase()) ? undefined : parseDnsListen(dnsText);
   const nc = await connectNats(args.nats as string, 'kubeact-control-plane', log);
   const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }), serviceCidr: args['service-cidr'] as string });
   await api.start();
@@ -43,11 +54,31 @@ async function main(): Promise<void> {
     inspect,
   });
   await controllers.start();
-  log.info({ nats: args.nats }, 'control plane ready');
+  const dns = dnsListen
+    ? new ClusterDns({
+        client,
+        services: controllers.services,
+        endpoints: controllers.endpoints,
+        pods: controllers.pods,
+        listen: dnsListen,
+        domain: args['cluster-domain'] as string,
+        logger: log.child({ component: 'dns' }),
+      })
+    : undefined;
+  await dns?.start();
+  const metrics = new MetricsServer({ nc, logger: log.child({ component: 'metrics-server' }), staleMs: Number(args['metrics-stale-ms']) });
+  metrics.start();
+  const inspectorAddress = args['inspector-address'] as string;
+  const inspector = isOn(inspectorAddress) ? new InspectorServer({ nc, address: inspectorAddress, logger: log.child({ component: 'inspector' }) }) : undefined;
+  await inspector?.start();
+  log.info({ nats: args.nats, inspector: inspector?.url }, 'control plane ready');
   onShutdown(async () => {
+    metrics.stop();
+    await dns?.stop();
     await controllers.stop();
     await scheduler.stop();
     await api.stop();
+    await inspector?.stop();
     await inspect?.close();
     await nc.drain();
   }, log);

@@ -13,6 +13,8 @@ export interface ProcessRecord {
   log: string;
   /** Worker data dir: container state files live there (used by `down` to sweep leftovers). */
   dataDir?: string;
+  /** Worker container runtime (`process` when absent). */
+  runtime?: string;
   /** The exact arguments, so a killed process can be started again (tests, `kubeact restart`). */
   argv?: string[];
 }
@@ -24,6 +26,12 @@ export interface ClusterContext {
   startedAt: string;
   nodeNetwork: string;
   podNetwork: string;
+  serviceNetwork?: string;
+  /** Where the cluster DNS server listens (`ADDRESS:PORT`), when it runs. */
+  dnsListen?: string;
+  /** The kube-dns ClusterIP: the pods' nameserver. */
+  clusterDNS?: string;
+  clusterDomain?: string;
   processes: ProcessRecord[];
 }
 

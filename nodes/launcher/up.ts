@@ -7,7 +7,8 @@ import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { ApiClient } from '../../protocol/client.js';
 import { isNodeReady, type Node } from '../../protocol/objects.js';
-import { formatCidr, hostAddress, parseCidr, subnet } from '../shared/cidr.js';
+import { cidrSize, formatCidr, hostAddress, parseCidr, subnet } from '../shared/cidr.js';
+import { dnsServiceIP } from '../apiserver/service-ips.js';
 import { connectNats } from '../shared/connect.js';
 import { ensureNatsServer, startNatsServer } from '../shared/nats-server.js';
 import { entryPoint } from '../shared/paths.js';
@@ -26,15 +27,29 @@ export interface UpOptions {
   serviceNetwork?: string;
   /** External addresses handed to LoadBalancer services. */
   loadBalancerPool?: string;
+  /**
+   * Where the control plane's DNS server listens (UDP and TCP), `ADDRESS:PORT`, or `off`.
+   * Default: the node block's last host address (127.0.1.254), port 53 (10053 when not root).
+   */
+  dnsListen?: string;
+  /** The cluster domain (default cluster.local). */
+  clusterDomain?: string;
   /** Per node: cpu, memory, max pods (defaults 4 cpu, 8Gi, 110). */
   nodeCpu?: string;
   nodeMemory?: string;
   maxPods?: number;
   heartbeatMs?: number;
+  /**
+   * Container runtime per node: `process` or `docker`. One value for every node, or one per node
+   * in order (the last one repeats for the nodes after it). Default process.
+   */
+  runtimes?: string[];
   /** Extra flags for every worker (tests tune back-off with these). */
   workerArgs?: string[];
   /** Extra flags for the control plane (tests tune the node lifecycle timings with these). */
   controlPlaneArgs?: string[];
+  /** Where the control plane serves the web inspector (default 127.0.0.1:7780; taken → a free port). */
+  inspectorAddress?: string;
   say?: (line: string) => void;
   timeoutMs?: number;
 }
@@ -43,6 +58,7 @@ export const DEFAULT_NODE_NETWORK = '127.0.1.0/24';
 export const DEFAULT_POD_NETWORK = '127.64.0.0/16';
 export const DEFAULT_SERVICE_NETWORK = '127.100.0.0/16';
 export const DEFAULT_LOAD_BALANCER_POOL = '127.112.0.0/24';
+export const DEFAULT_INSPECTOR_ADDRESS = '127.0.0.1:7780';
 
 export const CONTROL_PLANE_MAIN = entryPoint('nodes/controlplane/main.js');
 export const WORKER_MAIN = entryPoint('nodes/worker/main.js');
@@ -63,6 +79,10 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
   mkdirSync(logDir, { recursive: true });
   const nodeNetwork = parseCidr(opts.nodeNetwork ?? DEFAULT_NODE_NETWORK);
   const podNetwork = parseCidr(opts.podNetwork ?? DEFAULT_POD_NETWORK);
+  const serviceNetwork = parseCidr(opts.serviceNetwork ?? DEFAULT_SERVICE_NETWORK);
+  const dnsListen = opts.dnsListen ?? defaultDnsListen(formatCidr(nodeNetwork));
+  const dnsOn = dnsListen.toLowerCase() !== 'off';
+  const clusterDomain = opts.clusterDomain ?? 'cluster.local';
   const started: ProcessRecord[] = [];
   const ctx: ClusterContext = {
     natsUrl: '',
@@ -71,6 +91,9 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     startedAt: new Date().toISOString(),
     nodeNetwork: formatCidr(nodeNetwork),
     podNetwork: formatCidr(podNetwork),
+    serviceNetwork: formatCidr(serviceNetwork),
+    ...(dnsOn ? { dnsListen, clusterDNS: dnsServiceIP(serviceNetwork) } : {}),
+    clusterDomain,
     processes: started,
   };
   try {
@@ -85,30 +108,39 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     say('• starting control plane (api server, scheduler) ...');
     const cpArgs = [
       '--nats', nats.url,
-      '--service-cidr', formatCidr(parseCidr(opts.serviceNetwork ?? DEFAULT_SERVICE_NETWORK)),
+      '--service-cidr', formatCidr(serviceNetwork),
+      '--dns-listen', dnsListen,
+      '--cluster-domain', clusterDomain,
       '--load-balancer-pool', formatCidr(parseCidr(opts.loadBalancerPool ?? DEFAULT_LOAD_BALANCER_POOL)),
+      '--inspector-address', opts.inspectorAddress ?? DEFAULT_INSPECTOR_ADDRESS,
       ...(opts.controlPlaneArgs ?? []),
     ];
     started.push(launch('control-plane', 'control-plane', CONTROL_PLANE_MAIN, cpArgs, logDir));
     saveContext(ctx);
 
+    const runtimes = opts.runtimes?.length ? opts.runtimes : ['process'];
+    for (const r of runtimes) if (r !== 'process' && r !== 'docker') throw new Error(`unknown runtime "${r}": use process or docker`);
     for (let i = 0; i < opts.nodes; i++) {
       const name = `node-${i + 1}`;
       const dataDir = path.join(clusterDir, 'nodes', name);
+      const runtime = runtimes[Math.min(i, runtimes.length - 1)];
       const args = [
+        '--runtime', runtime,
         '--nats', nats.url,
         '--name', name,
         '--node-ip', hostAddress(nodeNetwork, i),
         '--pod-cidr', formatCidr(subnet(podNetwork, 24, i)),
         '--data-dir', dataDir,
+        '--cluster-domain', clusterDomain,
+        ...(dnsOn ? ['--cluster-dns', dnsServiceIP(serviceNetwork)] : []),
         ...(opts.nodeCpu ? ['--cpu', opts.nodeCpu] : []),
         ...(opts.nodeMemory ? ['--memory', opts.nodeMemory] : []),
         ...(opts.maxPods ? ['--max-pods', String(opts.maxPods)] : []),
         ...(opts.heartbeatMs ? ['--heartbeat-ms', String(opts.heartbeatMs)] : []),
         ...(opts.workerArgs ?? []),
       ];
-      say(`• starting worker ${name} (${hostAddress(nodeNetwork, i)}, pods ${formatCidr(subnet(podNetwork, 24, i))}) ...`);
-      started.push({ ...launch('worker', name, WORKER_MAIN, args, logDir), dataDir });
+      say(`• starting worker ${name} (${hostAddress(nodeNetwork, i)}, pods ${formatCidr(subnet(podNetwork, 24, i))}, runtime ${runtime}) ...`);
+      started.push({ ...launch('worker', name, WORKER_MAIN, args, logDir), dataDir, runtime });
     }
     saveContext(ctx);
     await waitForNodes(ctx, opts.nodes, say, opts.timeoutMs ?? 30_000);
@@ -118,6 +150,13 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     await stopProcesses(started, () => {});
     throw e;
   }
+}
+
+/** The node block's last host address, port 53 as root (10053 otherwise: ports below 1024 need root). */
+export function defaultDnsListen(nodeNetwork: string): string {
+  const block = parseCidr(nodeNetwork);
+  const port = process.getuid?.() === 0 ? 53 : 10053;
+  return `${hostAddress(block, cidrSize(block) - 3)}:${port}`;
 }
 
 export function launch(role: ProcessRecord['role'], name: string, main: string, args: string[], logDir: string): ProcessRecord {

@@ -4,6 +4,7 @@
  */
 import type { Container, Pod } from '../../protocol/objects.js';
 import { cpuMillis, quantityValue } from '../../protocol/quantity.js';
+import { emptySources, envFromSources, type ConfigSources } from './config-sources.js';
 import { expandVars } from './expand.js';
 import { RuntimeError, type ContainerConfig } from './runtime/types.js';
 
@@ -60,7 +61,14 @@ function resourceFieldRef(container: Container, resource: string, divisor?: stri
  * `serviceEnv`: the Service discovery variables (service-env.ts) the kubelet computed for the
  * pod; the container's own `env` overrides them and may refer to them with `$(VAR)`.
  */
-export function buildContainerConfig(pod: Pod, containerName: string, restartCount: number, placement: PodPlacement, serviceEnv: Record<string, string> = {}): ContainerConfig {
+export function buildContainerConfig(
+  pod: Pod,
+  containerName: string,
+  restartCount: number,
+  placement: PodPlacement,
+  serviceEnv: Record<string, string> = {},
+  sources: ConfigSources = emptySources(),
+): ContainerConfig {
   const container = pod.spec?.containers.find((c) => c.name === containerName);
   if (!container) throw new RuntimeError('ContainerCannotRun', `container "${containerName}" is not in pod "${pod.metadata?.name}"`);
   const env: Record<string, string> = {
@@ -71,21 +79,23 @@ export function buildContainerConfig(pod: Pod, containerName: string, restartCou
     NODE_NAME: placement.nodeName,
     HOSTNAME: pod.metadata?.name ?? '',
   };
+  // envFrom first, then env (which overrides it); a missing source throws CreateContainerConfigError.
+  const { envFrom, keyRefs } = envFromSources(container, sources, pod.metadata?.namespace ?? 'default');
+  Object.assign(env, envFrom);
   for (const e of container.env ?? []) {
-    if (e.valueFrom?.fieldRef) env[e.name] = fieldRef(pod, placement, e.valueFrom.fieldRef.fieldPath);
+    if (keyRefs.has(e.name) && (e.valueFrom?.configMapKeyRef || e.valueFrom?.secretKeyRef)) {
+      const value = keyRefs.get(e.name);
+      if (value !== undefined) env[e.name] = value;
+    } else if (e.valueFrom?.fieldRef) env[e.name] = fieldRef(pod, placement, e.valueFrom.fieldRef.fieldPath);
     else if (e.valueFrom?.resourceFieldRef) env[e.name] = resourceFieldRef(container, e.valueFrom.resourceFieldRef.resource, e.valueFrom.resourceFieldRef.divisor as string | undefined);
     else env[e.name] = expandVars(e.value ?? '', env);
   }
   const command = (container.command ?? []).map((a) => expandVars(a, env));
   const args = (container.args ?? []).map((a) => expandVars(a, env));
+  // Empty argv: the image's entrypoint (the process runtime refuses it, having no images).
   const argv = command.length ? [...command, ...args] : args;
-  if (!argv.length) {
-    throw new RuntimeError(
-      'ContainerCannotRun',
-      `container "${containerName}" has no command: the process runtime runs \`command\`/\`args\` on the host (image entrypoints exist only with a container engine)`,
-    );
-  }
   const limits = container.resources?.limits;
+  const requests = container.resources?.requests;
   return {
     id: containerId(pod.metadata!.uid!, containerName, restartCount),
     podUid: pod.metadata!.uid!,
@@ -94,10 +104,14 @@ export function buildContainerConfig(pod: Pod, containerName: string, restartCou
     name: containerName,
     image: container.image ?? '',
     argv,
+    ...(container.command ? { command } : {}),
+    ...(container.args ? { args } : {}),
     env,
     workingDir: container.workingDir,
     podIP: placement.podIP,
     restartCount,
     limits: limits ? { cpuMillis: limits.cpu ? cpuMillis(limits.cpu) : undefined, memoryBytes: limits.memory ? quantityValue(limits.memory) : undefined } : undefined,
+    requests: requests ? { cpuMillis: requests.cpu ? cpuMillis(requests.cpu) : undefined, memoryBytes: requests.memory ? quantityValue(requests.memory) : undefined } : undefined,
+    imagePullPolicy: container.imagePullPolicy as ContainerConfig['imagePullPolicy'],
   };
 }

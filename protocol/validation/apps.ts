@@ -1,15 +1,13 @@
 /** Deployments and ReplicaSets (apps/v1), as ValidateDeployment / ValidateReplicaSet do. */
 import { fromLabelSelectorObject, matchesLabels } from '../selectors.js';
-import { validateLabelName, validateLabels } from './labels.js';
+import { validateLabels } from './labels.js';
+import { isEmptySelector, validateLabelSelector } from './selector.js';
 import { validatePodSpec } from './pod.js';
 import {
-  asArray,
   asObject,
-  asString,
   child,
   deepEqual,
   forbidden,
-  index,
   invalid,
   isObject,
   notSupported,
@@ -21,33 +19,15 @@ import {
   type JsonObject,
 } from './types.js';
 
-const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
-
 /** metav1.LabelSelector; returns it when it is a usable, non-empty selector. */
 function validateSelector(errs: Causes, value: unknown, path: string): JsonObject | undefined {
   if (value === undefined || value === null) {
     errs.push(required(path));
     return undefined;
   }
-  const sel = asObject(errs, value, path);
+  const sel = validateLabelSelector(errs, value, path);
   if (!sel) return undefined;
-  const before = errs.length;
-  validateLabels(errs, sel.matchLabels, child(path, 'matchLabels'));
-  const exprs = asArray(errs, sel.matchExpressions ?? [], child(path, 'matchExpressions')) ?? [];
-  exprs.forEach((raw, i) => {
-    const p = index(child(path, 'matchExpressions'), i);
-    const e = asObject(errs, raw, p);
-    if (!e) return;
-    const key = asString(errs, e.key, child(p, 'key'));
-    if (key) validateLabelName(errs, key, child(p, 'key'));
-    const op = validateEnum(errs, e.operator, child(p, 'operator'), OPERATORS);
-    const values = asArray(errs, e.values ?? [], child(p, 'values')) ?? [];
-    if ((op === 'In' || op === 'NotIn') && values.length === 0) errs.push(required(child(p, 'values'), 'must be specified when `operator` is \'In\' or \'NotIn\''));
-    if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0) errs.push(forbidden(child(p, 'values'), 'may not be specified when `operator` is \'Exists\' or \'DoesNotExist\''));
-  });
-  if (errs.length > before) return undefined;
-  const empty = Object.keys((sel.matchLabels as object) ?? {}).length === 0 && exprs.length === 0;
-  if (empty) {
+  if (isEmptySelector(sel)) {
     errs.push(invalid(path, 'null', 'empty selector is invalid for deployment'));
     return undefined;
   }

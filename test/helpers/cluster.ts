@@ -40,6 +40,7 @@ export async function startCluster(opts: Partial<UpOptions> & { nodes: number })
       podNetwork: block.podNetwork,
       serviceNetwork: block.serviceNetwork,
       loadBalancerPool: block.loadBalancerPool,
+      inspectorAddress: '127.0.0.1:0',
       ...opts,
       controlPlaneArgs,
       home,

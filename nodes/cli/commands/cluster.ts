@@ -15,11 +15,14 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       'pod-network': { type: 'string' },
       'service-network': { type: 'string' },
       'load-balancer-pool': { type: 'string' },
+      'dns-listen': { type: 'string' },
+      'cluster-domain': { type: 'string' },
       'node-cpu': { type: 'string' },
       'node-memory': { type: 'string' },
       'max-pods': { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'worker-arg': { type: 'string', multiple: true },
+      runtime: { type: 'string', default: 'process' },
     },
     allowPositionals: false,
   });
@@ -34,10 +37,13 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       podNetwork: values['pod-network'],
       serviceNetwork: values['service-network'],
       loadBalancerPool: values['load-balancer-pool'],
+      dnsListen: values['dns-listen'],
+      clusterDomain: values['cluster-domain'],
       nodeCpu: values['node-cpu'],
       nodeMemory: values['node-memory'],
       maxPods: values['max-pods'] ? Number(values['max-pods']) : undefined,
       heartbeatMs: values['heartbeat-ms'] ? Number(values['heartbeat-ms']) : undefined,
+      runtimes: values.runtime.split(',').map((r) => r.trim()).filter(Boolean),
       workerArgs: values['worker-arg'],
       say: (l) => io.out(l),
     });
@@ -45,6 +51,7 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
     io.out(`  NATS:     ${ctx.natsUrl}`);
     io.out(`  context:  ${ctx.home}/context.json (later kubeact commands use it)`);
     io.out(`  logs:     ${ctx.clusterDir}/logs/`);
+    if (ctx.dnsListen) io.out(`  DNS:      ${ctx.clusterDNS} (kube-dns ClusterIP; server on ${ctx.dnsListen}), domain ${ctx.clusterDomain}`);
     io.out(`Try: kubeact get nodes`);
     return 0;
   } catch (e) {

@@ -1,7 +1,7 @@
 /**
  * The container runtime interface a kubelet drives (after Nomad's task-driver contract):
  * start / wait / stop(grace, signal) / destroy / recover / inspect / logs.
- * Runtimes: `process` (host processes, the default), later `docker` and `simulated`.
+ * Runtimes: `process` (host processes, the default), `docker` (dockerode), later `simulated`.
  */
 
 /** Everything a runtime needs to start one container; the kubelet has already resolved env and `$(VAR)`s. */
@@ -16,6 +16,12 @@ export interface ContainerConfig {
   image: string;
   /** argv: `command` followed by `args`, already expanded. */
   argv: string[];
+  /**
+   * `command` and `args` apart (expanded), for runtimes with images: `command` replaces the
+   * image's ENTRYPOINT, `args` its CMD (undefined: the image's own).
+   */
+  command?: string[];
+  args?: string[];
   env: Record<string, string>;
   workingDir?: string;
   /** The pod's IP (a 127.x address); the container binds it. */
@@ -113,20 +119,38 @@ export interface ContainerRuntime {
    * Streams log text of the current instance (appended after the call, or all of it with
    * `fromStart`) until `signal` aborts or the container exits.
    */
-  followLogs(podUid: string, container: string, onText: (text: string) => void, signal: AbortSignal, opts?: { fromStart?: boolean }): Promise<void>;
+  followLogs(podUid: string, container: string, onText: (text: string) => void, signal: AbortSignal, opts?: FollowOptions): Promise<void>;
   /** Current usage of a running container; undefined when it is not running (or not known). */
   stats?(id: string): Promise<ContainerStats | undefined>;
-  /** Stops everything (kubelet shutdown). */
+  /**
+   * A running container that recover() found for this pod's container and that no pod worker
+   * has claimed yet: the kubelet adopts it instead of starting a duplicate. Runtimes whose
+   * containers cannot outlive the kubelet (process) do not have it.
+   */
+  adopt?(podUid: string, container: string): Promise<ContainerHandle | undefined>;
+  /** Removes every container of pods not in `keepPodUids` (after a restart, once the kubelet knows its pods). */
+  removeOrphans?(keepPodUids: ReadonlySet<string>): Promise<number>;
+  /**
+   * Kubelet shutdown. The process runtime stops its containers (they cannot outlive it); the
+   * docker runtime leaves them running for the next kubelet to adopt, as Kubernetes does.
+   */
   close(): Promise<void>;
 }
 
 export class RuntimeError extends Error {
   override readonly name = 'RuntimeError';
   constructor(
-    readonly code: 'StartError' | 'ContainerCannotRun' | 'NotFound' | 'ErrImagePull' | 'ImagePullBackOff' | 'RuntimeUnavailable',
+    readonly code: 'StartError' | 'ContainerCannotRun' | 'NotFound' | 'ErrImagePull' | 'ErrImageNeverPull' | 'ImagePullBackOff' | 'RuntimeUnavailable' | 'CreateContainerConfigError',
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
   }
+}
+
+export interface FollowOptions {
+  /** Start from the beginning of the current log instead of its end. */
+  fromStart?: boolean;
+  /** Called once the starting position is fixed: text written after this call is delivered. */
+  onFollowing?: () => void;
 }
