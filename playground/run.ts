@@ -14,6 +14,7 @@ import { ApiClient } from '../protocol/client.js';
 import type { Node, Pod } from '../protocol/objects.js';
 import { deploymentSteps } from './deployment-steps.js';
 import { dnsSteps } from './dns-steps.js';
+import { inspectorSteps } from './inspector-steps.js';
 import { down } from '../nodes/launcher/down.js';
 import { up } from '../nodes/launcher/up.js';
 import { PACKAGE_ROOT } from '../nodes/shared/paths.js';
@@ -112,11 +113,13 @@ async function main(): Promise<void> {
       await kubeact(['get', 'pods'], { expectFail: true });
     });
 
+    await inspectorSteps({ n, kubeact });
+
     await deploymentSteps({ n, client: client!, kubeact, manifest: deploymentManifest, home });
     await dnsSteps({ n, client: client!, kubeact });
 
     if (keep) {
-      console.log(`\nThe cluster keeps running. Use it with:\n  export KUBEACT_HOME=${home}\n  npx kubeact get nodes\n  npx kubeact down`);
+      console.log(`\nThe cluster keeps running. Use it with:\n  export KUBEACT_HOME=${home}\n  npx kubeact get nodes\n  npx kubeact inspect --web   # the web inspector's URL\n  npx kubeact down`);
     } else {
       await n.step('Tear down: every process of the cluster stops', async () => {
         await closeNats();

@@ -18,6 +18,8 @@ import { scaleCommand, setCommand } from './commands/workloads.js';
 import { cordonCommand, drainCommand, uncordonCommand } from './commands/nodes.js';
 import { exposeCommand } from './commands/expose.js';
 import { portForwardCommand } from './commands/port-forward.js';
+import { inspectCommand } from './commands/inspect.js';
+import { eventsCommand } from './commands/events.js';
 import { topCommand } from './commands/top.js';
 
 export type Command = (args: string[], io: Output) => Promise<number>;
@@ -41,6 +43,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   uncordon: { run: uncordonCommand, help: 'Mark node as schedulable' },
   drain: { run: drainCommand, help: 'Drain node in preparation for maintenance' },
   top: { run: topCommand, help: 'Display resource (CPU/memory) usage of pods or nodes' },
+  inspect: { run: inspectCommand, help: "Show an actor's current state and transitions (pod/NAME, deploy/NAME, rs/NAME, node/NAME, scheduler); --web prints the web inspector's URL" },
+  events: { run: eventsCommand, help: 'List events (they do not expire)' },
   'api-resources': { run: apiResourcesCommand, help: 'Print the supported API resources' },
   version: { run: versionCommand, help: 'Print the client and server version information' },
 };

@@ -10,9 +10,10 @@ import { ApiServer } from '../apiserver/server.js';
 import { ApiClient } from '../../protocol/client.js';
 import { SchedulerHost } from '../scheduler/host.js';
 import { ControllerManager } from '../controllers/manager.js';
+import { InspectCapture } from '../inspect/capture.js';
+import { InspectorServer } from '../inspect/web-server.js';
 import { ClusterDns, parseDnsListen } from '../dns/index.js';
 import { MetricsServer } from '../metrics/server.js';
-import { InspectCapture } from '../inspect/capture.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -21,12 +22,14 @@ const args = daemonArgs({
   'service-cidr': { type: 'string', default: '127.100.0.0/16' },
   'load-balancer-pool': { type: 'string', default: '127.112.0.0/24' },
   'pod-eviction-toleration-ms': { type: 'string', default: '1000' },
+  // Inspector capture of every actor's transitions: on by default; `--inspect off` turns it off.
+  inspect: { type: 'string', default: 'on' },
+  // The web inspector: HOST:PORT on loopback (port 0: a free one), `off` serves none.
+  'inspector-address': { type: 'string', default: '127.0.0.1:0' },
   // Cluster DNS: ADDRESS:PORT it listens on (UDP and TCP), the kube-dns Endpoints; `off` runs none.
   'dns-listen': { type: 'string', default: 'off' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   'metrics-stale-ms': { type: 'string', default: '60000' },
-  // Inspector capture of every actor's transitions: on by default; `--inspect off` turns it off.
-  inspect: { type: 'string', default: 'on' },
 });
 
 const log = createLogger('control-plane');
@@ -65,13 +68,17 @@ async function main(): Promise<void> {
   await dns?.start();
   const metrics = new MetricsServer({ nc, logger: log.child({ component: 'metrics-server' }), staleMs: Number(args['metrics-stale-ms']) });
   metrics.start();
-  log.info({ nats: args.nats }, 'control plane ready');
+  const inspectorAddress = args['inspector-address'] as string;
+  const inspector = isOn(inspectorAddress) ? new InspectorServer({ nc, address: inspectorAddress, logger: log.child({ component: 'inspector' }) }) : undefined;
+  await inspector?.start();
+  log.info({ nats: args.nats, inspector: inspector?.url }, 'control plane ready');
   onShutdown(async () => {
     metrics.stop();
     await dns?.stop();
     await controllers.stop();
     await scheduler.stop();
     await api.stop();
+    await inspector?.stop();
     await inspect?.close();
     await nc.drain();
   }, log);

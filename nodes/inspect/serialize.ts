@@ -20,16 +20,36 @@ const MAX_DEPTH = 10;
 const MAX_ARRAY = 200;
 const MAX_STRING = 4096;
 const MAX_KEYS = 200;
+const MAX_NODES = 20_000;
 
 function isActorRef(v: object): v is AnyActorRef {
   return typeof (v as AnyActorRef).send === 'function' && typeof (v as AnyActorRef).sessionId === 'string';
+}
+
+function isMachine(v: object): v is AnyStateMachine {
+  return 'root' in v && 'implementations' in v && typeof (v as { id?: unknown }).id === 'string';
+}
+
+function isSnapshot(v: object): v is { status: unknown; value: unknown; context: unknown } {
+  return 'machine' in v && 'value' in v && 'status' in v && typeof (v as { machine?: unknown }).machine === 'object';
 }
 
 /**
  * A deep copy that msgpack and JSON both carry unchanged: actor references become
  * `{ actorRef: id }`, functions vanish, errors keep their message, long values are cut.
  */
-export function toPlain(value: unknown, depth = 0): unknown {
+export function toPlain(value: unknown): unknown {
+  return plain(value, 0, { left: MAX_NODES, path: new Set() });
+}
+
+interface Budget {
+  /** Values still allowed in this record: bounds the cost of a huge or shared structure. */
+  left: number;
+  /** Objects on the current path: a cycle is cut, not followed. */
+  path: Set<object>;
+}
+
+function plain(value: unknown, depth: number, budget: Budget): unknown {
   if (value === null || value === undefined) return value ?? null;
   switch (typeof value) {
     case 'string':
@@ -44,31 +64,46 @@ export function toPlain(value: unknown, depth = 0): unknown {
     case 'symbol':
       return undefined;
   }
-  if (depth >= MAX_DEPTH) return '…';
+  if (depth >= MAX_DEPTH || budget.left <= 0) return '…';
+  budget.left--;
   const obj = value as object;
+  if (budget.path.has(obj)) return '[cycle]';
   if (isActorRef(obj)) return { actorRef: obj.id };
   if (obj instanceof Date) return obj.toISOString();
   if (obj instanceof Error) return { error: obj.name, message: obj.message };
   if (obj instanceof Uint8Array) return `<${obj.length} bytes>`;
   if (typeof AbortSignal !== 'undefined' && obj instanceof AbortSignal) return { aborted: obj.aborted };
-  if (obj instanceof Map) return toPlain(Object.fromEntries(obj), depth);
-  if (obj instanceof Set) return toPlain([...obj], depth);
-  if (Array.isArray(obj)) {
-    const out = obj.slice(0, MAX_ARRAY).map((v) => toPlain(v, depth + 1) ?? null);
-    if (obj.length > MAX_ARRAY) out.push(`… ${obj.length - MAX_ARRAY} more`);
-    return out;
+  if (isMachine(obj)) return { machine: obj.id };
+  // A snapshot (e.g. a child's, in an `xstate.snapshot.*` event) carries its whole machine: keep its state only.
+  if (isSnapshot(obj)) return plain({ status: obj.status, value: obj.value, context: obj.context }, depth, budget);
+  const proto = Object.getPrototypeOf(obj);
+  if (proto !== Object.prototype && proto !== null && !Array.isArray(obj) && !(obj instanceof Map) && !(obj instanceof Set)) {
+    return `<${proto?.constructor?.name ?? 'object'}>`;
   }
-  const out: Record<string, unknown> = {};
-  let n = 0;
-  for (const [k, v] of Object.entries(obj)) {
-    if (n++ >= MAX_KEYS) {
-      out['…'] = `${Object.keys(obj).length - MAX_KEYS} more keys`;
-      break;
+  if (obj instanceof Map) return plain(Object.fromEntries(obj), depth, budget);
+  if (obj instanceof Set) return plain([...obj], depth, budget);
+  budget.path.add(obj);
+  try {
+    if (Array.isArray(obj)) {
+      const out = obj.slice(0, MAX_ARRAY).map((v) => plain(v, depth + 1, budget) ?? null);
+      if (obj.length > MAX_ARRAY) out.push(`… ${obj.length - MAX_ARRAY} more`);
+      return out;
     }
-    const p = toPlain(v, depth + 1);
-    if (p !== undefined) out[k] = p;
+    const out: Record<string, unknown> = {};
+    let n = 0;
+    for (const k in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
+      if (n++ >= MAX_KEYS) {
+        out['…'] = 'more keys';
+        break;
+      }
+      const p = plain((obj as Record<string, unknown>)[k], depth + 1, budget);
+      if (p !== undefined) out[k] = p;
+    }
+    return out;
+  } finally {
+    budget.path.delete(obj);
   }
-  return out;
 }
 
 function plainEvent(event: unknown): InspectRecord['event'] {

@@ -61,6 +61,8 @@ export interface UpOptions {
   simulatedPodPrefix?: number;
   /** Extra flags for the simulated-nodes process (start delay, failure rate, usage, heartbeat). */
   simulatedArgs?: string[];
+  /** Where the control plane serves the web inspector (default 127.0.0.1:7780; taken → a free port). */
+  inspectorAddress?: string;
   say?: (line: string) => void;
   timeoutMs?: number;
 }
@@ -69,6 +71,7 @@ export const DEFAULT_NODE_NETWORK = '127.0.1.0/24';
 export const DEFAULT_POD_NETWORK = '127.64.0.0/16';
 export const DEFAULT_SERVICE_NETWORK = '127.100.0.0/16';
 export const DEFAULT_LOAD_BALANCER_POOL = '127.112.0.0/24';
+export const DEFAULT_INSPECTOR_ADDRESS = '127.0.0.1:7780';
 
 export const CONTROL_PLANE_MAIN = entryPoint('nodes/controlplane/main.js');
 export const WORKER_MAIN = entryPoint('nodes/worker/main.js');
@@ -134,6 +137,7 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
       '--dns-listen', dnsListen,
       '--cluster-domain', clusterDomain,
       '--load-balancer-pool', formatCidr(parseCidr(opts.loadBalancerPool ?? DEFAULT_LOAD_BALANCER_POOL)),
+      '--inspector-address', opts.inspectorAddress ?? DEFAULT_INSPECTOR_ADDRESS,
       ...(opts.controlPlaneArgs ?? []),
     ];
     started.push(launch('control-plane', 'control-plane', CONTROL_PLANE_MAIN, cpArgs, logDir));

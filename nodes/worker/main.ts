@@ -85,12 +85,12 @@ async function main(): Promise<void> {
   const runtime = await createRuntime(dataDir);
   const nc = await connectNats(args.nats as string, `kubeact-kubelet-${name}`, log);
   const client = new ApiClient(nc);
+  const inspect = isOn(String(args.inspect)) ? await InspectCapture.start(nc, name, { log: log.child({ component: 'inspect' }) }) : undefined;
   const podDns = new PodDns(path.join(dataDir, 'kubelet', 'pods'), {
     clusterDNS: (args['cluster-dns'] as string) || undefined,
     clusterDomain: args['cluster-domain'] as string,
     hostResolvConf: readHostResolvConf(args['resolv-conf'] as string),
   });
-  const inspect = isOn(String(args.inspect)) ? await InspectCapture.start(nc, name, { log: log.child({ component: 'inspect' }) }) : undefined;
   const kubelet = new Kubelet({
     podDns,
     volumesDir: path.join(dataDir, 'kubelet', 'pods'),

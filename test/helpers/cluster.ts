@@ -44,6 +44,7 @@ export async function startCluster(opts: Partial<UpOptions> & { nodes: number })
       // simulated nodes pass their own simulated networks).
       simulatedNodeNetwork: block.nodeNetwork,
       simulatedPodNetwork: block.podNetwork,
+      inspectorAddress: '127.0.0.1:0',
       ...opts,
       controlPlaneArgs,
       home,
