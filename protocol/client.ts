@@ -6,6 +6,7 @@ import { createInbox, type NatsConnection, type Subscription } from 'nats';
 import { decode, encode } from './codec.js';
 import { ApiError, Reason } from './errors.js';
 import { KINDS, type Kind } from './kinds.js';
+import type { MetricsList, NodeMetrics, NodeMetricsRequest, PodMetrics, PodMetricsRequest, TrafficReply, TrafficRequest } from './metrics.js';
 import type { ApplyResult, BindRequest, DeleteRequest, ListRequest, LogChunk, LogsReply, LogsRequest, Reply } from './messages.js';
 import type { KubeObject, ObjectList, WatchEvent } from './objects.js';
 import { matchesFilters } from './selectors.js';
@@ -199,6 +200,19 @@ export class ApiClient {
   }
 
   /** Container logs from the kubelet of the pod's node. */
+  /** PodMetrics from the metrics server (`kubectl top pods`). */
+  podMetrics(req: PodMetricsRequest = {}): Promise<MetricsList<PodMetrics>> {
+    return this.requestTyped(subjects.metrics('pods'), req);
+  }
+  /** NodeMetrics from the metrics server (`kubectl top nodes`). */
+  nodeMetrics(req: NodeMetricsRequest = {}): Promise<MetricsList<NodeMetrics>> {
+    return this.requestTyped(subjects.metrics('nodes'), req);
+  }
+  /** Request and connection rates through kube-proxy, per pod and per Service. */
+  traffic(req: TrafficRequest = {}): Promise<TrafficReply> {
+    return this.requestTyped(subjects.metrics('traffic'), req);
+  }
+
   async logs(nodeName: string, req: LogsRequest): Promise<LogsReply> {
     return this.requestTyped<LogsReply>(subjects.nodeLogs(nodeName), req);
   }

@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './objects.js';
 export * from './subjects.js';
 export * from './messages.js';
+export * from './metrics.js';
 export * from './selectors.js';
 export * from './quantity.js';
 export * from './client.js';

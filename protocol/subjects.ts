@@ -7,6 +7,8 @@
  *   kubeact.node.<node>.pods                    watch events of pods bound to one node
  *   kubeact.node.<node>.logs                    container logs served by that node's kubelet
  *   kubeact.node.<node>.proxy.metrics           that node's kube-proxy counters (published)
+ *   kubeact.node.<node>.metrics                 that node's kubelet resource samples (published)
+ *   kubeact.metrics.<pods|nodes|traffic>        the metrics server's request/reply endpoints
  * Node-scoped subjects carry the node name as a token, so a NATS account can later be
  * limited to its own node's subjects.
  */
@@ -66,5 +68,17 @@ export const subjects = {
   /** Subscription for every node's kube-proxy snapshots. */
   proxyMetricsAll(): string {
     return `${ROOT}.node.*.proxy.metrics`;
+  },
+  /** Resource samples of one node's kubelet (NodeMetricsReport), published periodically. */
+  nodeMetrics(nodeName: string): string {
+    return `${ROOT}.node.${token(nodeName)}.metrics`;
+  },
+  /** Subscription for every kubelet's samples. */
+  nodeMetricsAll(): string {
+    return `${ROOT}.node.*.metrics`;
+  },
+  /** Request/reply endpoints of the metrics server. */
+  metrics(resource: 'pods' | 'nodes' | 'traffic'): string {
+    return `${ROOT}.metrics.${resource}`;
   },
 } as const;

@@ -65,7 +65,7 @@ function writeManifest(rel: string, ...docs: Manifest[]): string {
   return p;
 }
 
-function waitRunning(name: string, namespace = 'default', timeoutMs = 20_000): Promise<Pod | undefined> {
+function waitRunning(name: string, namespace = 'default', timeoutMs = 60_000): Promise<Pod | undefined> {
   return client.waitFor<Pod & KubeObject>('Pod', name, namespace, (p) => p?.status?.phase === 'Running', timeoutMs);
 }
 
@@ -114,7 +114,7 @@ function background(args: string[]): Background {
     child,
     stdout: () => out,
     stderr: () => err,
-    waitUntil(predicate, what, timeoutMs = 15_000) {
+    waitUntil(predicate, what, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           if (predicate(out)) done(resolve);
@@ -146,7 +146,7 @@ function background(args: string[]): Background {
 }
 
 /** Resolves once `file` exists (inotify on its folder, with a deadline); write it with a rename. */
-function waitForFile(file: string, timeoutMs = 15_000): Promise<void> {
+function waitForFile(file: string, timeoutMs = 60_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const watcher = watch(path.dirname(file), () => check());
     const timer = setTimeout(() => finish(new Error(`${file} did not appear within ${timeoutMs} ms`)), timeoutMs);

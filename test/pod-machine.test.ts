@@ -660,3 +660,74 @@ t.test('effects not provided: the placeholder actors reject', async (t) => {
   t.equal(actor.getSnapshot().value, 'Failed');
   t.match(events.find((e) => e.reason === 'Failed')?.message, /startContainer not provided/);
 });
+
+t.test('a missing image: ErrImagePull, then ImagePullBackOff with back-off; Pending, no restart counted, retried whatever the policy', async (t) => {
+  const h = run(makePod(['app'], 'Never'));
+  await flush();
+  const message = 'failed to pull image "app:1": Error response from daemon: No such image: app:1';
+  h.rt.failStart('app', new RuntimeError('ErrImagePull', message));
+  await flush();
+  t.same(h.container('app').state, { waiting: { reason: 'ErrImagePull', message } });
+  t.same(h.container('app').lastState, {}, 'no container was created: no terminated state');
+  t.equal(h.status().phase, 'Pending');
+  t.equal(h.container('app').restartCount, 0);
+  t.same(
+    h.events.map((e) => [e.type, e.reason, e.message]),
+    [
+      ['Warning', 'Failed', `Failed to pull image "app:1": Error response from daemon: No such image: app:1`],
+      ['Warning', 'Failed', 'Error: ErrImagePull'],
+    ],
+    'no "already present" Pulled event',
+  );
+  await h.advance(1000);
+  t.same(h.container('app').state, { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "app:1"' } });
+  t.equal(h.status().phase, 'Pending');
+  t.ok(h.events.some((e) => e.reason === 'BackOff' && e.message === 'Back-off pulling image "app:1"'));
+  await h.advance(8_900);
+  t.notOk(h.rt.hasPendingStart('app'), 'not before the back-off (10s)');
+  await h.advance(100);
+  t.ok(h.rt.hasPendingStart('app'), 'pulled again after 10s, even with restartPolicy Never');
+  h.rt.failStart('app', new RuntimeError('ErrImagePull', message));
+  await flush();
+  await h.advance(1000); // ErrImagePull shown, then ImagePullBackOff (the simulated clock fires one step at a time)
+  t.equal(h.container('app').state?.waiting?.reason, 'ImagePullBackOff');
+  await h.advance(18_900);
+  t.notOk(h.rt.hasPendingStart('app'));
+  await h.advance(100);
+  t.ok(h.rt.hasPendingStart('app'), 'then after 20s');
+  t.same(h.rt.startCalls.map((s) => s.restartCount), [0, 0, 0], 'the same instance is tried again');
+  h.rt.resolveStart('app');
+  await flush();
+  t.equal(h.status().phase, 'Running');
+  t.equal(h.container('app').restartCount, 0);
+});
+
+t.test('pull policy Never and no image: ErrImageNeverPull stays (no back-off message)', async (t) => {
+  const h = run(makePod(['app']));
+  await flush();
+  const message = 'Container image "app:1" is not present with pull policy of Never';
+  h.rt.failStart('app', new RuntimeError('ErrImageNeverPull', message));
+  await flush();
+  t.same(h.container('app').state, { waiting: { reason: 'ErrImageNeverPull', message } });
+  await h.advance(2000);
+  t.same(h.container('app').state, { waiting: { reason: 'ErrImageNeverPull', message } });
+  t.same(
+    h.events.map((e) => [e.type, e.reason, e.message]),
+    [
+      ['Warning', 'ErrImageNeverPull', message],
+      ['Warning', 'Failed', 'Error: ErrImageNeverPull'],
+    ],
+  );
+});
+
+t.test('a pod deleted while its image is backing off stops at once', async (t) => {
+  const h = run(makePod(['app']));
+  await flush();
+  h.rt.failStart('app', new RuntimeError('ErrImagePull', 'no such image'));
+  await flush();
+  await h.advance(1000);
+  h.actor.send({ type: 'DELETE', graceMs: 30_000 });
+  await flush();
+  t.equal(h.finished(), 1);
+  t.notOk(h.rt.hasPendingStart('app'));
+});

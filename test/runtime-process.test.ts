@@ -267,10 +267,10 @@ t.test('followLogs streams new text and ends when the container exits', async (t
   await logsContain(rt, c, 'one');
   let got = '';
   const ac = new AbortController();
-  const following = rt.followLogs(c.podUid, c.name, (s) => (got += s), ac.signal);
-  // Text written from now on must arrive; 'one' was written before and is not repeated.
-  fs.writeFileSync(path.join(wd, 'go'), '');
-  await following;
+  // Text written once following has begun must arrive; 'one' was written before and is not repeated.
+  await rt.followLogs(c.podUid, c.name, (s) => (got += s), ac.signal, {
+    onFollowing: () => fs.writeFileSync(path.join(wd, 'go'), ''),
+  });
   t.equal(got, 'two\nthree é\n');
   t.equal((await rt.wait(c.id)).exitCode, 0);
 
@@ -370,7 +370,7 @@ setInterval(() => {}, 1000);
   let out = '';
   kubelet.stdout.on('data', (b: Buffer) => (out += b.toString()));
   const pid = Number(
-    (await waitFor('the child kubelet to start its container', () => /pid=(\d+)/.exec(out) ?? undefined, 10_000))[1],
+    (await waitFor('the child kubelet to start its container', () => /pid=(\d+)/.exec(out) ?? undefined, 60_000))[1],
   );
   seenPids.add(pid);
   t.ok(alive(pid), 'the container runs');

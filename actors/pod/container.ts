@@ -51,6 +51,8 @@ export interface ContainerContext extends ContainerInput {
   started: boolean;
   /** Set while the instance is killed for a failed liveness/startup probe. */
   kill?: { probe: ProbeKind; graceMs: number };
+  /** The image pull back-off (kubelet keeps it apart from the crash-loop one); set after a failed pull. */
+  pullBackoffMs?: number;
 }
 
 /** Sent by the pod (answers to effects, and STOP on deletion). */
@@ -75,7 +77,17 @@ export const START_ERROR_EXIT_CODE = 128;
 
 /** Reason shown in `state.waiting` after a failed start (kubelet: RunContainerError, or the pull error). */
 export function startFailureWaitingReason(code: string | undefined): string {
-  return code === 'ErrImagePull' || code === 'ImagePullBackOff' ? code : 'RunContainerError';
+  return isPullFailure(code) ? code! : 'RunContainerError';
+}
+
+/** The image could not be had: no container was created, so no restart is counted (kubelet's image back-off). */
+export function isPullFailure(code: string | undefined): boolean {
+  return code === 'ErrImagePull' || code === 'ErrImageNeverPull' || code === 'ImagePullBackOff';
+}
+
+/** How long ErrImagePull shows before ImagePullBackOff: until the kubelet's next look at the pod. */
+export function pullErrorShownMs(backoffMs: number): number {
+  return Math.min(1000, Math.floor(backoffMs / 2));
 }
 
 /** Reason shown in `state.terminated` for a failed start. */
@@ -140,6 +152,23 @@ export const containerMachine = setup({
     recordCreated: record((c) => ({ type: 'Normal', reason: 'Created', message: `Created container ${c.name}` })),
     recordStarted: record((c) => ({ type: 'Normal', reason: 'Started', message: `Started container ${c.name}` })),
     recordFailed: record((c) => ({ type: 'Warning', reason: 'Failed', message: `Error: ${c.waiting?.message ?? 'failed to start container'}` })),
+    /** kubelet: `Failed to pull image …` then `Error: ErrImagePull` (or ErrImageNeverPull's own). */
+    recordPullFailed: enqueueActions(({ context, enqueue }) => {
+      const reason = context.waiting?.reason ?? 'ErrImagePull';
+      const message = context.waiting?.message ?? '';
+      const first: PodEventRecord =
+        reason === 'ErrImageNeverPull'
+          ? { type: 'Warning', reason: 'ErrImageNeverPull', message, container: context.name }
+          : { type: 'Warning', reason: 'Failed', message: message.startsWith('failed to pull') ? `F${message.slice(1)}` : `Failed to pull image "${context.image}": ${message}`, container: context.name };
+      enqueue.sendParent({ type: 'CONTAINER_EVENT', record: first } satisfies ContainerMessage);
+      enqueue.sendParent({ type: 'CONTAINER_EVENT', record: { type: 'Warning', reason: 'Failed', message: `Error: ${reason}`, container: context.name } } satisfies ContainerMessage);
+    }),
+    /** Not for ErrImageNeverPull, which shows no back-off (kubelet). */
+    recordPullBackOff: enqueueActions(({ context, enqueue }) => {
+      if (context.waiting?.reason !== 'ImagePullBackOff') return;
+      enqueue.sendParent({ type: 'CONTAINER_EVENT', record: { type: 'Normal', reason: 'BackOff', message: `Back-off pulling image "${context.image}"`, container: context.name } } satisfies ContainerMessage);
+      enqueue.sendParent({ type: 'CONTAINER_EVENT', record: { type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff', container: context.name } } satisfies ContainerMessage);
+    }),
     recordBackOff: record((c) => ({ type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${c.name} in pod ${c.pod}` })),
     recordKilling: record((c) => ({ type: 'Normal', reason: 'Killing', message: `Stopping container ${c.name}` })),
     recordProbeKilling: record((c) => ({
@@ -155,7 +184,8 @@ export const containerMachine = setup({
       };
     }),
 
-    markCreating: assign({ waiting: { reason: 'ContainerCreating' } }),
+    // A retried config error keeps showing its reason until the start succeeds or fails otherwise.
+    markCreating: assign(({ context }) => (context.waiting?.reason === 'CreateContainerConfigError' ? {} : { waiting: { reason: 'ContainerCreating' } })),
     assignStarted: assign(({ event }) => {
       if (event.type !== 'STARTED') return {};
       return { containerId: event.containerId, startedAt: event.startedAt, waiting: undefined, hasRun: true, started: false };
@@ -191,6 +221,18 @@ export const containerMachine = setup({
         hasRun: true,
       };
     }),
+    assignPullFailure: assign(({ context, event }) => {
+      if (event.type !== 'START_FAILED') return {};
+      return {
+        waiting: { reason: startFailureWaitingReason(event.code), message: event.message },
+        pullBackoffMs: context.pullBackoffMs === undefined ? context.backoff.initialMs : nextBackoff(context.pullBackoffMs, context.backoff),
+      };
+    }),
+    /** ErrImagePull becomes ImagePullBackOff while waiting; ErrImageNeverPull stays as it is (kubelet). */
+    markPullBackOff: assign(({ context }) =>
+      context.waiting?.reason === 'ErrImageNeverPull' ? {} : { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${context.image}"` } },
+    ),
+    assignConfigError: assign(({ event }) => (event.type === 'START_FAILED' ? { waiting: { reason: 'CreateContainerConfigError', message: event.message } } : {})),
     markCrashLoop: assign(({ context }) => ({
       waiting: { reason: 'CrashLoopBackOff', message: crashLoopMessage(context.backoffMs, context.name, context.pod) },
     })),
@@ -206,8 +248,10 @@ export const containerMachine = setup({
     /** The answer is about the current instance (not a late one about an earlier restart). */
     isCurrentInstance: ({ context, event }) => 'restartCount' in event && event.restartCount === context.restartCount,
     stopRequested: ({ context }) => context.stopGraceMs !== undefined,
+    isConfigError: ({ event }) => event.type === 'START_FAILED' && event.code === 'CreateContainerConfigError',
     restartsAfterExit: ({ context, event }) => event.type === 'EXITED' && restartPolicyRestarts(context.restartPolicy, event.exit.exitCode),
     restartsAfterStartFailure: ({ context }) => restartPolicyRestarts(context.restartPolicy, START_ERROR_EXIT_CODE),
+    isPullFailure: ({ event }) => event.type === 'START_FAILED' && isPullFailure(event.code),
     /** After a kill for a failed probe: the policy decides on the exit the kill caused. */
     restartsAfterKill: ({ context, event }) =>
       (event.type === 'EXITED' || event.type === 'STOPPED') && restartPolicyRestarts(context.restartPolicy, event.exit.exitCode),
@@ -221,6 +265,12 @@ export const containerMachine = setup({
   },
   delays: {
     restartBackoff: ({ context }) => context.backoffMs,
+    pullErrorShown: ({ context }) => pullErrorShownMs(context.pullBackoffMs ?? context.backoff.initialMs),
+    pullBackoffRest: ({ context }) => {
+      const total = context.pullBackoffMs ?? context.backoff.initialMs;
+      return total - pullErrorShownMs(total);
+    },
+    configRetry: ({ context }) => context.backoff.initialMs,
     backoffReset: ({ context }) => context.backoff.resetMs,
   },
 }).createMachine({
@@ -232,21 +282,42 @@ export const containerMachine = setup({
       initial: 'ContainerCreating',
       states: {
         ContainerCreating: {
-          entry: ['markCreating', 'recordPulled', 'requestStart'],
+          // `Pulled` is recorded once the runtime had the image (with the start's answer).
+          entry: ['markCreating', 'requestStart'],
           on: {
             STARTED: [
               // Deleted while starting: never leak the container, stop it right away.
-              { guard: and(['isCurrentInstance', 'stopRequested']), target: '#container.Stopping', actions: ['assignStarted', 'recordCreated', 'recordStarted'] },
-              { guard: 'isCurrentInstance', target: '#container.Running', actions: ['assignStarted', 'recordCreated', 'recordStarted'] },
+              { guard: and(['isCurrentInstance', 'stopRequested']), target: '#container.Stopping', actions: ['assignStarted', 'recordPulled', 'recordCreated', 'recordStarted'] },
+              { guard: 'isCurrentInstance', target: '#container.Running', actions: ['assignStarted', 'recordPulled', 'recordCreated', 'recordStarted'] },
             ],
             START_FAILED: [
-              { guard: and(['isCurrentInstance', 'stopRequested']), target: '#container.Terminated', actions: ['assignStartFailure', 'recordFailed'] },
-              { guard: and(['isCurrentInstance', 'restartsAfterStartFailure']), target: 'CrashLoopBackOff', actions: ['assignStartFailure', 'recordFailed'] },
-              { guard: 'isCurrentInstance', target: '#container.Terminated', actions: ['assignStartFailure', 'recordFailed'] },
+              // No image: nothing was created, nothing is counted; retried with the image back-off, whatever the restart policy.
+              { guard: and(['isCurrentInstance', 'isPullFailure', 'stopRequested']), target: '#container.Terminated', actions: 'assignPullFailure' },
+              { guard: and(['isCurrentInstance', 'isPullFailure']), target: 'ErrImagePull', actions: ['assignPullFailure', 'recordPullFailed'] },
+              { guard: and(['isCurrentInstance', 'stopRequested']), target: '#container.Terminated', actions: ['assignStartFailure', 'recordPulled', 'recordFailed'] },
+              // A missing ConfigMap/Secret is no run of the container: it waits and is tried again, whatever the restart policy.
+              { guard: and(['isCurrentInstance', 'isConfigError']), target: 'CreateContainerConfigError', actions: ['assignConfigError', 'recordPulled', 'recordFailed'] },
+              { guard: and(['isCurrentInstance', 'restartsAfterStartFailure']), target: 'CrashLoopBackOff', actions: ['assignStartFailure', 'recordPulled', 'recordFailed'] },
+              { guard: 'isCurrentInstance', target: '#container.Terminated', actions: ['assignStartFailure', 'recordPulled', 'recordFailed'] },
             ],
             // The start is in flight: remember the deletion, act when it resolves.
             STOP: { actions: 'assignStop' },
           },
+        },
+        // The pull failed (waiting ErrImagePull / ErrImageNeverPull) ...
+        ErrImagePull: {
+          after: { pullErrorShown: 'ImagePullBackOff' },
+          on: { STOP: { target: '#container.Terminated', actions: 'assignStop' } },
+        },
+        // ... then the back-off (ImagePullBackOff), then the pull is tried again.
+        ImagePullBackOff: {
+          entry: ['markPullBackOff', 'recordPullBackOff'],
+          after: { pullBackoffRest: 'ContainerCreating' },
+          on: { STOP: { target: '#container.Terminated', actions: 'assignStop' } },
+        },
+        CreateContainerConfigError: {
+          after: { configRetry: 'ContainerCreating' },
+          on: { STOP: { target: '#container.Terminated', actions: 'assignStop' } },
         },
         CrashLoopBackOff: {
           entry: 'recordBackOff',
@@ -383,8 +454,10 @@ export const containerMachine = setup({
 export type ContainerSnapshot = SnapshotFrom<typeof containerMachine>;
 
 function phaseOf(snapshot: ContainerSnapshot): ContainerPhase {
-  if (snapshot.matches({ Waiting: 'ContainerCreating' })) return 'ContainerCreating';
+  if (snapshot.matches({ Waiting: 'ContainerCreating' }) || snapshot.matches({ Waiting: 'CreateContainerConfigError' })) return 'ContainerCreating';
   if (snapshot.matches({ Waiting: 'CrashLoopBackOff' })) return 'CrashLoopBackOff';
+  // Still creating: the image is not there yet (waiting ErrImagePull / ImagePullBackOff).
+  if (snapshot.matches({ Waiting: 'ErrImagePull' }) || snapshot.matches({ Waiting: 'ImagePullBackOff' })) return 'ContainerCreating';
   if (snapshot.matches('Running')) return 'Running';
   if (snapshot.matches('Stopping') || snapshot.matches('Killing')) return 'Stopping';
   return 'Terminated';

@@ -40,6 +40,7 @@ export function defaultSpec(kind: Kind, obj: KubeObject): void {
   if (kind === 'Namespace') obj.status = { phase: obj.status?.phase ?? 'Active' };
   if (kind === 'Service') defaultService(obj);
   if (kind === 'NetworkPolicy') defaultNetworkPolicy(obj);
+  if (kind === 'Secret') defaultSecret(obj);
 }
 
 /**
@@ -58,6 +59,28 @@ function defaultNetworkPolicy(obj: KubeObject): void {
   if (spec.policyTypes === undefined || spec.policyTypes === null || (Array.isArray(spec.policyTypes) && spec.policyTypes.length === 0)) {
     spec.policyTypes = Array.isArray(spec.egress) && spec.egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
   }
+}
+
+/** Kinds whose content is top-level fields rather than `spec`: what apply and update carry over. */
+export const CONTENT_FIELDS: Partial<Record<Kind, readonly string[]>> = {
+  ConfigMap: ['data', 'binaryData', 'immutable'],
+  Secret: ['data', 'stringData', 'type', 'immutable'],
+};
+
+/**
+ * Secret: `type` defaults to Opaque; `stringData` (write-only, as in Kubernetes) is merged into
+ * `data` base64-encoded, its keys winning, and is not stored.
+ */
+function defaultSecret(obj: KubeObject & { type?: unknown; data?: unknown; stringData?: unknown }): void {
+  if (obj.type === undefined || obj.type === null) obj.type = 'Opaque';
+  const stringData = obj.stringData;
+  if (!stringData || typeof stringData !== 'object' || Array.isArray(stringData)) return;
+  if (Object.values(stringData).some((v) => typeof v !== 'string')) return; // left for validation to report
+  if (obj.data !== undefined && (typeof obj.data !== 'object' || obj.data === null || Array.isArray(obj.data))) return;
+  const data = { ...((obj.data as Record<string, string>) ?? {}) };
+  for (const [k, v] of Object.entries(stringData as Record<string, string>)) data[k] = Buffer.from(v, 'utf8').toString('base64');
+  obj.data = data;
+  delete obj.stringData;
 }
 
 /**

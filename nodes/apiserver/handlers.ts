@@ -9,7 +9,7 @@ import { nowTimestamp, type KubeObject, type ObjectList } from '../../protocol/o
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../../protocol/selectors.js';
 import { validateObject, MAX_OBJECT_BYTES } from '../../protocol/validation/index.js';
 import { encode } from '../../protocol/codec.js';
-import { defaultMetadata, defaultSpec, stampCreation } from './defaults.js';
+import { CONTENT_FIELDS, defaultMetadata, defaultSpec, stampCreation } from './defaults.js';
 import { prepareServiceUpdate, type Claim, type ServiceAllocator } from './service-ips.js';
 import type { KindStore } from './store.js';
 
@@ -95,6 +95,15 @@ export class Handlers {
       next.spec = candidate.spec;
       if (kind === 'Service') prepareServiceUpdate(existing, next);
     }
+    const content = CONTENT_FIELDS[kind];
+    if (content) {
+      const n = next as Record<string, unknown>;
+      for (const field of content) {
+        if (field in incoming) n[field] = structuredClone((incoming as Record<string, unknown>)[field]);
+        else delete n[field];
+      }
+      defaultSpec(kind, next);
+    }
     if (sameContent(existing, next)) return { object: existing, outcome: 'unchanged' };
     return { object: await this.writeUpdate(kind, existing, next), outcome: 'configured' };
   }
@@ -112,7 +121,7 @@ export class Handlers {
       next.status = existing.status;
       if (existing.spec?.nodeName) next.spec.nodeName ??= existing.spec.nodeName;
       if (kind === 'Service') prepareServiceUpdate(existing, next);
-    }
+    } else if (CONTENT_FIELDS[kind]) defaultSpec(kind, next);
     checkVersion(kind, incoming, existing);
     return this.writeUpdate(kind, existing, next);
   }

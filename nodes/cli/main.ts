@@ -17,6 +17,7 @@ import { rolloutCommand } from './commands/rollout.js';
 import { scaleCommand, setCommand } from './commands/workloads.js';
 import { cordonCommand, drainCommand, uncordonCommand } from './commands/nodes.js';
 import { exposeCommand } from './commands/expose.js';
+import { topCommand } from './commands/top.js';
 
 export type Command = (args: string[], io: Output) => Promise<number>;
 
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   cordon: { run: cordonCommand, help: 'Mark node as unschedulable' },
   uncordon: { run: uncordonCommand, help: 'Mark node as schedulable' },
   drain: { run: drainCommand, help: 'Drain node in preparation for maintenance' },
+  top: { run: topCommand, help: 'Display resource (CPU/memory) usage of pods or nodes' },
   'api-resources': { run: apiResourcesCommand, help: 'Print the supported API resources' },
   version: { run: versionCommand, help: 'Print the client and server version information' },
 };

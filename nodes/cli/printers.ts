@@ -9,6 +9,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
 import { KINDS, isKind } from '../../protocol/kinds.js';
 import type { KubeObject } from '../../protocol/objects.js';
+import { STORAGE_COLUMNS } from './storage-columns.js';
 
 // ---------------------------------------------------------------------------------------
 // Time
@@ -309,7 +310,7 @@ export interface TableOptions {
   noHeaders?: boolean;
 }
 
-interface Columns {
+export interface Columns {
   headers: string[];
   wideHeaders: string[];
   row(obj: KubeObject, now: number, wide: boolean): string[];
@@ -540,6 +541,8 @@ COLUMNS.NetworkPolicy = {
   wideHeaders: [],
   row: (obj, now) => [obj.metadata?.name ?? '', formatLabelSelector(obj.spec?.podSelector), formatAge(obj.metadata?.creationTimestamp, now)],
 };
+
+Object.assign(COLUMNS, STORAGE_COLUMNS);
 
 const GENERIC: Columns = {
   headers: ['NAME', 'AGE'],

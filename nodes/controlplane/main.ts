@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The control-plane process: API server, scheduler, controller-manager and the cluster DNS.
+ * The control-plane process: API server, scheduler, controller-manager, metrics server and the cluster DNS.
  *   node dist/nodes/controlplane/main.js --nats nats://127.0.0.1:4222 [--dns-listen 127.0.1.254:53]
  */
 import { daemonArgs } from '../shared/args.js';
@@ -11,6 +11,7 @@ import { ApiClient } from '../../protocol/client.js';
 import { SchedulerHost } from '../scheduler/host.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { ClusterDns, parseDnsListen } from '../dns/index.js';
+import { MetricsServer } from '../metrics/server.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -22,6 +23,7 @@ const args = daemonArgs({
   // Cluster DNS: ADDRESS:PORT it listens on (UDP and TCP), the kube-dns Endpoints; `off` runs none.
   'dns-listen': { type: 'string', default: 'off' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
+  'metrics-stale-ms': { type: 'string', default: '60000' },
 });
 
 const log = createLogger('control-plane');
@@ -56,8 +58,11 @@ async function main(): Promise<void> {
       })
     : undefined;
   await dns?.start();
+  const metrics = new MetricsServer({ nc, logger: log.child({ component: 'metrics-server' }), staleMs: Number(args['metrics-stale-ms']) });
+  metrics.start();
   log.info({ nats: args.nats }, 'control plane ready');
   onShutdown(async () => {
+    metrics.stop();
     await dns?.stop();
     await controllers.stop();
     await scheduler.stop();

@@ -7,12 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 
 export interface ProcessRecord {
-  role: 'nats-server' | 'control-plane' | 'worker';
+  role: 'nats-server' | 'control-plane' | 'worker' | 'simulated-nodes';
   name: string;
   pid: number;
   log: string;
   /** Worker data dir: container state files live there (used by `down` to sweep leftovers). */
   dataDir?: string;
+  /** Worker container runtime (`process` when absent). */
+  runtime?: string;
   /** The exact arguments, so a killed process can be started again (tests, `kubeact restart`). */
   argv?: string[];
 }

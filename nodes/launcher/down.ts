@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { sweepDockerContainers } from '../worker/runtime/docker.js';
 import { isAlive, kubeactHome, loadContext, removeContext, type ProcessRecord } from './context.js';
 
 export async function down(opts: { home?: string; say?: (l: string) => void } = {}): Promise<boolean> {
@@ -18,13 +19,15 @@ export async function down(opts: { home?: string; say?: (l: string) => void } = 
 }
 
 export async function stopProcesses(processes: ProcessRecord[], say: (l: string) => void): Promise<void> {
-  const order: ProcessRecord['role'][] = ['worker', 'control-plane', 'nats-server'];
+  const order: ProcessRecord['role'][] = ['worker', 'simulated-nodes', 'control-plane', 'nats-server'];
   for (const role of order) {
     const group = processes.filter((p) => p.role === role);
     if (!group.length) continue;
     say(`• stopping ${role === 'worker' ? `${group.length} worker(s)` : role} ...`);
-    await Promise.all(group.map((p) => stopPid(p.pid, role === 'worker' ? 15_000 : 5_000)));
+    await Promise.all(group.map((p) => stopPid(p.pid, role === 'worker' || role === 'simulated-nodes' ? 15_000 : 5_000)));
     for (const p of group) if (p.dataDir) sweepContainers(p.dataDir);
+    // Docker containers outlive their kubelet (for adoption): down removes them.
+    for (const p of group) if (p.dataDir && p.runtime === 'docker') await sweepDockerContainers(path.resolve(p.dataDir));
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Container, Pod } from '../../protocol/objects.js';
 import { cpuMillis, quantityValue } from '../../protocol/quantity.js';
+import { emptySources, envFromSources, type ConfigSources } from './config-sources.js';
 import { expandVars } from './expand.js';
 import { RuntimeError, type ContainerConfig } from './runtime/types.js';
 
@@ -60,7 +61,14 @@ function resourceFieldRef(container: Container, resource: string, divisor?: stri
  * `serviceEnv`: the Service discovery variables (service-env.ts) the kubelet computed for the
  * pod; the container's own `env` overrides them and may refer to them with `$(VAR)`.
  */
-export function buildContainerConfig(pod: Pod, containerName: string, restartCount: number, placement: PodPlacement, serviceEnv: Record<string, string> = {}): ContainerConfig {
+export function buildContainerConfig(
+  pod: Pod,
+  containerName: string,
+  restartCount: number,
+  placement: PodPlacement,
+  serviceEnv: Record<string, string> = {},
+  sources: ConfigSources = emptySources(),
+): ContainerConfig {
   const container = pod.spec?.containers.find((c) => c.name === containerName);
   if (!container) throw new RuntimeError('ContainerCannotRun', `container "${containerName}" is not in pod "${pod.metadata?.name}"`);
   const env: Record<string, string> = {
@@ -71,8 +79,14 @@ export function buildContainerConfig(pod: Pod, containerName: string, restartCou
     NODE_NAME: placement.nodeName,
     HOSTNAME: pod.metadata?.name ?? '',
   };
+  // envFrom first, then env (which overrides it); a missing source throws CreateContainerConfigError.
+  const { envFrom, keyRefs } = envFromSources(container, sources, pod.metadata?.namespace ?? 'default');
+  Object.assign(env, envFrom);
   for (const e of container.env ?? []) {
-    if (e.valueFrom?.fieldRef) env[e.name] = fieldRef(pod, placement, e.valueFrom.fieldRef.fieldPath);
+    if (keyRefs.has(e.name) && (e.valueFrom?.configMapKeyRef || e.valueFrom?.secretKeyRef)) {
+      const value = keyRefs.get(e.name);
+      if (value !== undefined) env[e.name] = value;
+    } else if (e.valueFrom?.fieldRef) env[e.name] = fieldRef(pod, placement, e.valueFrom.fieldRef.fieldPath);
     else if (e.valueFrom?.resourceFieldRef) env[e.name] = resourceFieldRef(container, e.valueFrom.resourceFieldRef.resource, e.valueFrom.resourceFieldRef.divisor as string | undefined);
     else env[e.name] = expandVars(e.value ?? '', env);
   }

@@ -14,8 +14,10 @@ import { IpAllocator, parseCidr } from '../shared/cidr.js';
 import { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { LogsServer } from './logs-server.js';
+import { MetricsSampler } from './metrics-sampler.js';
 import { Heartbeat, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker, type PodWorkerTuning } from './pod-worker.js';
+import type { PodDns } from './pod-dns.js';
 import { serviceEnvVars } from './service-env.js';
 import type { ContainerRuntime } from './runtime/types.js';
 
@@ -28,6 +30,15 @@ export interface KubeletOptions {
   tuning?: PodWorkerTuning;
   /** Full relist of this node's pods (safety net for lost events), ms. */
   resyncMs?: number;
+  /** Per-pod resolv.conf files (dnsPolicy, `--cluster-dns`); none: containers get no DNS files. */
+  podDns?: PodDns;
+  /** How often container and node usage is sampled and published, ms (0: never). */
+  metricsMs?: number;
+  /**
+   * A Service informer shared by many kubelets of one process (simulated nodes); started and
+   * stopped by its owner. Without it the kubelet runs its own.
+   */
+  services?: Informer<KubeObject>;
 }
 
 export class Kubelet {
@@ -36,6 +47,7 @@ export class Kubelet {
   private readonly heartbeat: Heartbeat;
   private readonly logs: LogsServer;
   private readonly events: EventRecorder;
+  private readonly metrics: MetricsSampler;
   /** Every Service (the kubelet's view, for the pods' discovery variables). */
   private readonly services: Informer<KubeObject>;
   private watch?: Watch;
@@ -49,7 +61,15 @@ export class Kubelet {
     this.heartbeat = new Heartbeat(opts.client, opts.config, opts.logger);
     this.logs = new LogsServer(opts.nc, opts.client, opts.runtime, opts.config.name, opts.logger);
     this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger);
-    this.services = new Informer<KubeObject>(opts.client, 'Service', { resyncMs: 30_000, logger: opts.logger });
+    this.metrics = new MetricsSampler({
+      nc: opts.nc,
+      runtime: opts.runtime,
+      nodeName: opts.config.name,
+      pods: () => this.workers.values(),
+      intervalMs: opts.metricsMs ?? 5000,
+      logger: opts.logger,
+    });
+    this.services = opts.services ?? new Informer<KubeObject>(opts.client, 'Service', { resyncMs: 30_000, logger: opts.logger });
   }
 
   get nodeName(): string {
@@ -64,11 +84,13 @@ export class Kubelet {
     const leftovers = await this.opts.runtime.recover();
     if (leftovers.length) this.log.info({ containers: leftovers.length }, 'stopped containers left by a previous kubelet');
     await this.untilApiAnswers(() => registerNode(this.opts.client, this.opts.config, this.log));
+    if (leftovers.length && this.opts.runtime.removeOrphans) await this.removeOrphans();
     this.heartbeat.start();
     this.logs.start();
+    this.metrics.start();
     // Services before pods, as the kubelet waits for its service informer: a pod's first
     // container gets the variables of the Services that exist (service-env.ts).
-    await this.untilApiAnswers(() => this.services.start());
+    if (!this.opts.services) await this.untilApiAnswers(() => this.services.start());
     this.watch = await this.untilApiAnswers(() => this.opts.client.watch<KubeObject>(
       'Pod',
       { fieldSelector: `spec.nodeName=${this.nodeName}`, subject: subjects.nodePods(this.nodeName) },
@@ -81,6 +103,20 @@ export class Kubelet {
     };
     this.resyncTimer = setTimeout(resync, this.opts.resyncMs ?? 10_000);
     this.log.info({ node: this.nodeName, podCIDR: this.opts.config.podCIDR }, 'kubelet ready');
+  }
+
+  /**
+   * Containers a previous kubelet left running for pods that are gone (or being deleted) are
+   * removed; the others wait for their pod's worker to adopt them (runtime.adopt).
+   */
+  private async removeOrphans(): Promise<void> {
+    try {
+      const list = await this.untilApiAnswers(() => this.opts.client.list<KubeObject>('Pod', { fieldSelector: `spec.nodeName=${this.nodeName}` }));
+      const keep = new Set(list.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata!.uid!));
+      await this.opts.runtime.removeOrphans!(keep);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'removing orphaned containers failed');
+    }
   }
 
   /** The control plane may start after us, or be restarting: wait for it, saying so. */
@@ -102,9 +138,10 @@ export class Kubelet {
     this.stopping = true;
     clearTimeout(this.resyncTimer);
     this.watch?.stop();
-    this.services.stop();
+    if (!this.opts.services) this.services.stop();
     this.heartbeat.stop();
     this.logs.stop();
+    this.metrics.stop();
     for (const w of this.workers.values()) w.detach();
     await this.opts.runtime.close();
     await this.events.flush();
@@ -154,6 +191,7 @@ export class Kubelet {
       events: this.events,
       logger: this.log.child({ pod: key }),
       tuning: this.opts.tuning,
+      podDns: this.opts.podDns,
       serviceEnv: (p) => serviceEnvVars(this.services.list() as Service[], p.metadata?.namespace ?? 'default', p.spec?.enableServiceLinks),
       onDone: () => {
         if (this.workers.get(key) === created) this.workers.delete(key);

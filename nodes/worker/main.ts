@@ -3,8 +3,11 @@
  * A worker node process: the kubelet and kube-proxy of one node.
  *   node dist/nodes/worker/main.js --nats URL --name node-1 --node-ip 127.0.1.1 \
  *     --pod-cidr 127.64.0.0/24 --data-dir DIR [--cpu 4 --memory 8Gi --max-pods 110]
+ *     [--metrics-ms 5000 --memory-check-ms 1000]
  *     [--proxy on|off --proxy-retry-ms 1000 --proxy-metrics-ms 5000 --proxy-udp-idle-ms 30000]
+ *     [--runtime process|docker --docker-socket /var/run/docker.sock]
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient } from '../../protocol/client.js';
@@ -13,7 +16,10 @@ import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
 import { Kubelet } from './kubelet.js';
 import { KubeProxy } from './proxy/index.js';
+import { DockerRuntime } from './runtime/docker.js';
 import { ProcessRuntime } from './runtime/process.js';
+import { PodDns } from './pod-dns.js';
+import { RuntimeError, type ContainerRuntime } from './runtime/types.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -28,6 +34,8 @@ const args = daemonArgs({
   'heartbeat-ms': { type: 'string', default: '1000' },
   'status-every': { type: 'string', default: '10' },
   'resync-ms': { type: 'string', default: '10000' },
+  'metrics-ms': { type: 'string', default: '5000' },
+  'memory-check-ms': { type: 'string', default: '1000' },
   'backoff-initial-ms': { type: 'string', default: '10000' },
   'backoff-max-ms': { type: 'string', default: '300000' },
   'backoff-reset-ms': { type: 'string', default: '600000' },
@@ -39,6 +47,11 @@ const args = daemonArgs({
   // Pods' DNS (dnsPolicy ClusterFirst): the kube-dns ClusterIP, none when the cluster has no DNS.
   'cluster-dns': { type: 'string', default: '' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
+  // The node's resolv.conf: what dnsPolicy Default gives, and ClusterFirst's extra search domains.
+  'resolv-conf': { type: 'string', default: '/etc/resolv.conf' },
+  // Container runtime: host processes (default) or Docker containers.
+  runtime: { type: 'string', default: 'process' },
+  'docker-socket': { type: 'string' },
 });
 
 const name = args.name as string;
@@ -53,17 +66,35 @@ function parseLabels(text: string): Record<string, string> {
   return out;
 }
 
+/** The node's resolv.conf text; empty (with a warning) when it cannot be read. */
+function readHostResolvConf(file: string): string {
+  if (!file) return '';
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    log.warn({ file, err: (e as Error).message }, 'cannot read the node resolv.conf; dnsPolicy Default pods get an empty one');
+    return '';
+  }
+}
+
 async function main(): Promise<void> {
   const dataDir = (args['data-dir'] as string | undefined) ?? path.join(os.tmpdir(), `kubeact-${name}`);
-  const runtime = new ProcessRuntime({ dataDir, logger: log.child({ component: 'runtime' }) });
+  const runtime = await createRuntime(dataDir);
   const nc = await connectNats(args.nats as string, `kubeact-kubelet-${name}`, log);
   const client = new ApiClient(nc);
+  const podDns = new PodDns(path.join(dataDir, 'kubelet', 'pods'), {
+    clusterDNS: (args['cluster-dns'] as string) || undefined,
+    clusterDomain: args['cluster-domain'] as string,
+    hostResolvConf: readHostResolvConf(args['resolv-conf'] as string),
+  });
   const kubelet = new Kubelet({
+    podDns,
     nc,
     client,
     runtime,
     logger: log,
     resyncMs: Number(args['resync-ms']),
+    metricsMs: Number(args['metrics-ms']),
     tuning: {
       backoffInitialMs: Number(args['backoff-initial-ms']),
       backoffMaxMs: Number(args['backoff-max-ms']),
@@ -105,7 +136,22 @@ async function main(): Promise<void> {
   await proxy?.start();
 }
 
+/** The runtime `--runtime` names; a docker runtime only once its engine answers. */
+async function createRuntime(dataDir: string): Promise<ContainerRuntime> {
+  const logger = log.child({ component: 'runtime' });
+  switch (args.runtime) {
+    case 'process':
+      return new ProcessRuntime({ dataDir, logger, memoryCheckMs: Number(args['memory-check-ms']) });
+    case 'docker':
+      return DockerRuntime.connect({ nodeName: name, scope: path.resolve(dataDir), socketPath: args['docker-socket'] as string | undefined, logger });
+    default:
+      throw new RuntimeError('RuntimeUnavailable', `unknown --runtime "${String(args.runtime)}": use process or docker`);
+  }
+}
+
 main().catch((e) => {
-  log.fatal({ err: e }, 'kubelet failed to start');
+  log.fatal({ err: e, code: (e as RuntimeError).code }, 'kubelet failed to start');
+  // Also on stderr in plain words: the first thing a user starting a worker by hand reads.
+  process.stderr.write(`kubelet failed to start: ${(e as Error).message}\n`);
   process.exit(1);
 });

@@ -19,8 +19,10 @@ import type { KubeObject, Pod, PodStatus } from '../../protocol/objects.js';
 import type { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { buildContainerConfig } from './container-config.js';
+import type { PodDns, PodDnsFiles } from './pod-dns.js';
 import { probeContainer } from './probes.js';
-import type { ContainerRuntime, ExitStatus } from './runtime/types.js';
+import { fetchSources } from './config-sources.js';
+import { RuntimeError, type ContainerRuntime, type ExitStatus } from './runtime/types.js';
 
 export interface PodWorkerTuning {
   backoffInitialMs?: number;
@@ -43,6 +45,8 @@ export interface PodWorkerOptions {
    * starts: the pod sees the Services that existed then, and keeps them across restarts.
    */
   serviceEnv?: (pod: Pod) => Record<string, string>;
+  /** The pod's DNS files (pod-dns.ts), prepared once, before its first container starts. */
+  podDns?: PodDns;
   /** Called once the pod is fully stopped and its object removed (or gone already). */
   onDone: () => void;
 }
@@ -58,6 +62,9 @@ export class PodWorker {
   private writing?: Promise<void>;
   private objectGone = false;
   private serviceEnv?: Record<string, string>;
+  private dnsFiles?: Promise<PodDnsFiles>;
+  /** Container name → id of its latest instance (what the metrics sampler asks the runtime about). */
+  readonly containerIds = new Map<string, string>();
 
   constructor(private readonly opts: PodWorkerOptions) {
     this.pod = opts.pod;
@@ -68,8 +75,19 @@ export class PodWorker {
       actors: {
         startContainer: fromPromise<StartContainerOutput, StartContainerInput>(async ({ input }) => {
           this.serviceEnv ??= opts.serviceEnv?.(input.pod) ?? {};
-          const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, this.serviceEnv);
-          const handle = await runtime.start(config);
+          this.dnsFiles ??= opts.podDns?.prepare(input.pod) ?? Promise.resolve({ env: {}, mounts: [] });
+          const dns = await this.dnsFiles.catch((e) => {
+            this.dnsFiles = undefined; // tried again by the next start
+            throw new RuntimeError('StartError', `writing the pod's resolv.conf failed: ${(e as Error).message}`);
+          });
+          const sources = await fetchSources(opts.client, input.pod).catch((e: Error) => {
+            throw new RuntimeError('CreateContainerConfigError', `reading the pod's ConfigMaps and Secrets failed: ${e.message}`);
+          });
+          const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, { ...this.serviceEnv, ...dns.env }, sources);
+          if (dns.mounts.length) config.mounts = [...(config.mounts ?? []), ...dns.mounts];
+          // After a kubelet restart: the container still running from before is this one.
+          const handle = (await runtime.adopt?.(config.podUid, config.name)) ?? (await runtime.start(config));
+          this.containerIds.set(input.container, handle.id);
           return { containerId: handle.id, startedAt: handle.startedAt };
         }),
         waitContainer: fromPromise<ExitStatus, WaitContainerInput>(({ input }) => runtime.wait(input.containerId)),
@@ -95,6 +113,11 @@ export class PodWorker {
       },
     });
     this.actor.subscribe({ error: (err) => opts.logger.error({ err }, 'pod actor failed') });
+  }
+
+  /** The latest pod object this worker was given. */
+  get object(): Pod {
+    return this.pod;
   }
 
   start(): void {
@@ -207,6 +230,7 @@ export class PodWorker {
       }
     }
     await this.opts.runtime.removePod(this.uid).catch((e) => this.opts.logger.warn({ err: (e as Error).message }, 'removing pod files failed'));
+    await this.opts.podDns?.remove(this.uid).catch((e) => this.opts.logger.warn({ err: (e as Error).message }, 'removing the pod\'s resolv.conf failed'));
     this.actor.stop();
     this.opts.logger.info('pod stopped');
     this.opts.onDone();

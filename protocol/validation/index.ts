@@ -16,12 +16,15 @@
  *    revisionHistoryLimit, progressDeadlineSeconds > minReadySeconds.
  *  - NetworkPolicy: selectors, rules' ports (protocol, number/name, endPort) and peers (ipBlock alone, CIDR, except
  *    strictly inside cidr), policyTypes.
+ *  - ConfigMap / Secret: keys (IsConfigMapKey), at most 1 MiB of data, base64 values (Secret data, ConfigMap
+ *    binaryData), the keys a built-in Secret type needs; `immutable` data and a Secret's type cannot change.
  *  - Size: checkObjectSize rejects encoded objects over MAX_OBJECT_BYTES (1 MiB) with RequestEntityTooLarge.
  */
 import { ApiError, type FieldCause } from '../errors.js';
 import { KIND_NAMES, KINDS, isKind, type Kind } from '../kinds.js';
 import type { KubeObject } from '../objects.js';
 import { validateDeployment, validateReplicaSet, validateSelectorUpdate } from './apps.js';
+import { validateConfigMap, validateConfigUpdate, validateSecret } from './config.js';
 import { validateEvent } from './event.js';
 import { validateEndpoints, validateService, validateServiceUpdate } from './service.js';
 import { validateLease } from './lease.js';
@@ -34,6 +37,7 @@ import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { asObject, invalid, isObject, notSupported, required, typeInvalid, type Causes, type JsonObject } from './types.js';
 
 export { MAX_OBJECT_BYTES, checkObjectSize, objectSize } from './size.js';
+export { MAX_CONFIG_DATA_BYTES, isConfigKey, isBase64 } from './config.js';
 export { POD_UPDATE_FORBIDDEN } from './pod.js';
 export { TOTAL_ANNOTATION_SIZE_LIMIT } from './labels.js';
 export {
@@ -71,6 +75,8 @@ const RULES: Record<Kind, KindRules> = {
   NetworkPolicy: { nameFn: nameIsDNSSubdomain, validate: validateNetworkPolicy },
   Deployment: { nameFn: nameIsDNSSubdomain, validate: validateDeployment, validateUpdate: validateSelectorUpdate },
   ReplicaSet: { nameFn: nameIsDNSSubdomain, validate: validateReplicaSet, validateUpdate: validateSelectorUpdate },
+  ConfigMap: { nameFn: nameIsDNSSubdomain, validate: validateConfigMap, validateUpdate: validateConfigUpdate },
+  Secret: { nameFn: nameIsDNSSubdomain, validate: validateSecret, validateUpdate: validateConfigUpdate },
 };
 
 /**

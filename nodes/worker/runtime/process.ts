@@ -13,8 +13,12 @@
  * - A small state file per container lets a restarted kubelet find what its predecessor left
  *   running (recover()). Host processes cannot be re-parented, so survivors are killed.
  *
- * Not in scope yet: resource limits / OOM (`config.limits` is ignored; cgroups would be needed),
- * the pod IP (the kubelet passes it in env; nothing stops a process from binding elsewhere),
+ * - stats(): CPU and memory of the container's whole process group, from /proc (proc-stats.ts).
+ * - Memory limit: enforced by sampling every `memoryCheckMs`; a group over its limit is SIGKILLed
+ *   and reported `OOMKilled` (exit code 137), as the kernel's cgroup OOM killer would. A burst
+ *   shorter than the interval goes unseen. CPU limits are not enforced (no writable cgroups).
+ *
+ * Not in scope yet: the pod IP (the kubelet passes it in env; nothing stops a process from binding elsewhere),
  * log rotation.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
@@ -23,13 +27,16 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { GroupSampler } from './proc-stats.js';
 import {
   RuntimeError,
   type ContainerConfig,
   type ContainerHandle,
   type ContainerInfo,
   type ContainerRuntime,
+  type ContainerStats,
   type ExitStatus,
+  type FollowOptions,
   type LogOptions,
 } from './types.js';
 
@@ -53,6 +60,8 @@ export interface ProcessRuntimeOptions {
   pdeathsig?: boolean;
   /** How often followLogs looks for new text (ms, default 100). */
   followPollMs?: number;
+  /** How often containers with a memory limit are checked against it (ms, default 1000). */
+  memoryCheckMs?: number;
 }
 
 /** What is written to `<dataDir>/containers/<id>.json`. */
@@ -85,6 +94,9 @@ interface Entry {
   /** State-file operations, serialised so a late write never resurrects a deleted file. */
   stateOps: Promise<void>;
   destroyed: boolean;
+  memoryLimitBytes?: number;
+  /** Killed for going over its memory limit. */
+  oomKilled?: boolean;
 }
 
 const SETPRIV = '/usr/bin/setpriv';
@@ -109,12 +121,49 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly podNames = new Map<string, string>();
   private setprivProbe?: Promise<boolean>;
   private closed = false;
+  private readonly sampler = new GroupSampler();
+  private readonly memoryCheckMs: number;
+  private memoryTimer?: NodeJS.Timeout;
 
   constructor(opts: ProcessRuntimeOptions) {
     this.dataDir = path.resolve(opts.dataDir);
     this.log = opts.logger ?? nullLogger;
     this.wantPdeathsig = opts.pdeathsig ?? true;
     this.followPollMs = opts.followPollMs ?? 100;
+    this.memoryCheckMs = opts.memoryCheckMs ?? 1000;
+  }
+
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    const entry = this.entries.get(id);
+    if (!entry || entry.status || entry.pid === undefined) return undefined;
+    const usage = await this.sampler.usage(entry.pid);
+    if (!usage || entry.status) return undefined;
+    return { cpuUsageNanos: usage.cpuNanos, memoryBytes: usage.rssBytes, timestamp: Date.now() };
+  }
+
+  /** Kills every running container whose group is over its memory limit (the OOM killer's job). */
+  private async checkMemory(): Promise<void> {
+    const limited = [...this.entries.values()].filter((e) => !e.status && e.memoryLimitBytes !== undefined && e.pid !== undefined);
+    await Promise.all(
+      limited.map(async (e) => {
+        const usage = await this.sampler.usage(e.pid!);
+        if (!usage || e.status || usage.rssBytes <= e.memoryLimitBytes!) return;
+        e.oomKilled = true;
+        this.log.warn({ id: e.id, rssBytes: usage.rssBytes, limitBytes: e.memoryLimitBytes }, 'container over its memory limit, killing it');
+        killGroup(e.pid!, 'SIGKILL');
+      }),
+    );
+  }
+
+  /** Runs the memory check while some running container has a limit. */
+  private armMemoryCheck(): void {
+    if (this.memoryTimer || this.closed) return;
+    const tick = async () => {
+      await this.checkMemory().catch((err) => this.log.warn({ err: errMessage(err) }, 'memory check failed'));
+      const any = [...this.entries.values()].some((e) => !e.status && e.memoryLimitBytes !== undefined);
+      this.memoryTimer = any && !this.closed ? setTimeout(tick, this.memoryCheckMs) : undefined;
+    };
+    this.memoryTimer = setTimeout(tick, this.memoryCheckMs);
   }
 
   async version(): Promise<string> {
@@ -191,6 +240,7 @@ export class ProcessRuntime implements ContainerRuntime {
       stateOps: Promise.resolve(),
       destroyed: false,
     };
+    if (config.limits?.memoryBytes) entry.memoryLimitBytes = config.limits.memoryBytes;
 
     // Listening before anything else: 'exit' cannot come before 'spawn', but never miss it.
     child.once('exit', (code, signal) => {
@@ -229,6 +279,7 @@ export class ProcessRuntime implements ContainerRuntime {
     child.on('error', (err) => this.log.warn({ id: entry.id, err: errMessage(err) }, 'container process error'));
     this.entries.set(entry.id, entry);
     this.writeState(entry);
+    if (entry.memoryLimitBytes !== undefined) this.armMemoryCheck();
     this.log.info({ id: entry.id, pid: entry.pid, argv: config.argv, wrapped: wrap }, 'container started');
     return { id: entry.id, pid: entry.pid, startedAt: entry.startedAt };
   }
@@ -238,7 +289,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const exitCode = code ?? 128 + (signum ?? 0);
     const status: ExitStatus = {
       exitCode,
-      reason: exitCode === 0 && !signal ? 'Completed' : 'Error',
+      reason: entry.oomKilled ? 'OOMKilled' : exitCode === 0 && !signal ? 'Completed' : 'Error',
       startedAt: entry.startedAt,
       finishedAt: rfc3339(),
     };
@@ -389,7 +440,7 @@ export class ProcessRuntime implements ContainerRuntime {
     container: string,
     onText: (text: string) => void,
     signal: AbortSignal,
-    opts: { fromStart?: boolean } = {},
+    opts: FollowOptions = {},
   ): Promise<void> {
     if (signal.aborted) return;
     const file = await this.logFile(podUid, container, false);
@@ -405,6 +456,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const onAbort = () => wake?.();
     try {
       let pos = opts.fromStart ? 0 : (await fh.stat()).size;
+      opts.onFollowing?.();
       const drain = async () => {
         for (;;) {
           const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
@@ -450,6 +502,7 @@ export class ProcessRuntime implements ContainerRuntime {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.memoryTimer);
     const running = [...this.entries.values()].filter((e) => !e.status);
     await Promise.all(running.map((e) => this.stop(e.id, CLOSE_GRACE_MS)));
     await Promise.all([...this.entries.values()].map((e) => e.stateOps));

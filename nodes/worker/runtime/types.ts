@@ -119,7 +119,7 @@ export interface ContainerRuntime {
    * Streams log text of the current instance (appended after the call, or all of it with
    * `fromStart`) until `signal` aborts or the container exits.
    */
-  followLogs(podUid: string, container: string, onText: (text: string) => void, signal: AbortSignal, opts?: { fromStart?: boolean }): Promise<void>;
+  followLogs(podUid: string, container: string, onText: (text: string) => void, signal: AbortSignal, opts?: FollowOptions): Promise<void>;
   /** Current usage of a running container; undefined when it is not running (or not known). */
   stats?(id: string): Promise<ContainerStats | undefined>;
   /**
@@ -140,10 +140,17 @@ export interface ContainerRuntime {
 export class RuntimeError extends Error {
   override readonly name = 'RuntimeError';
   constructor(
-    readonly code: 'StartError' | 'ContainerCannotRun' | 'NotFound' | 'ErrImagePull' | 'ErrImageNeverPull' | 'ImagePullBackOff' | 'RuntimeUnavailable',
+    readonly code: 'StartError' | 'ContainerCannotRun' | 'NotFound' | 'ErrImagePull' | 'ErrImageNeverPull' | 'ImagePullBackOff' | 'RuntimeUnavailable' | 'CreateContainerConfigError',
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
   }
+}
+
+export interface FollowOptions {
+  /** Start from the beginning of the current log instead of its end. */
+  fromStart?: boolean;
+  /** Called once the starting position is fixed: text written after this call is delivered. */
+  onFollowing?: () => void;
 }
