@@ -13,6 +13,7 @@ import { connect } from 'nats';
 import { ApiClient } from '../protocol/client.js';
 import type { Node, Pod } from '../protocol/objects.js';
 import { deploymentSteps } from './deployment-steps.js';
+import { dnsSteps } from './dns-steps.js';
 import { netpolSteps } from './netpol-steps.js';
 import { down } from '../nodes/launcher/down.js';
 import { up } from '../nodes/launcher/up.js';
@@ -114,6 +115,8 @@ async function main(): Promise<void> {
     });
 
     await deploymentSteps({ n, client: client!, kubeact, manifest: deploymentManifest, home });
+    await dnsSteps({ n, client: client!, kubeact });
+    // Last: its policies cut this host off the web Service.
     await netpolSteps({ n, client: client!, kubeact, manifest: netpolManifest, workDir: home });
 
     if (keep) {
