@@ -15,6 +15,7 @@ import type { Node, Pod } from '../protocol/objects.js';
 import { deploymentSteps } from './deployment-steps.js';
 import { dnsSteps } from './dns-steps.js';
 import { inspectorSteps } from './inspector-steps.js';
+import { netpolSteps } from './netpol-steps.js';
 import { down } from '../nodes/launcher/down.js';
 import { up } from '../nodes/launcher/up.js';
 import { PACKAGE_ROOT } from '../nodes/shared/paths.js';
@@ -26,6 +27,7 @@ const home = process.env.KUBEACT_HOME ?? mkdtempSync(path.join(os.tmpdir(), 'kub
 const env = { KUBEACT_HOME: home };
 const manifest = path.join(PACKAGE_ROOT, 'playground', 'manifests', 'hello-pod.yaml');
 const deploymentManifest = path.join(PACKAGE_ROOT, 'playground', 'manifests', 'web-deployment.yaml');
+const netpolManifest = path.join(PACKAGE_ROOT, 'playground', 'manifests', 'web-netpol.yaml');
 const n = new Narrator();
 
 async function kubeact(args: string[], opts: { expectFail?: boolean } = {}): Promise<string> {
@@ -117,6 +119,8 @@ async function main(): Promise<void> {
 
     await deploymentSteps({ n, client: client!, kubeact, manifest: deploymentManifest, home });
     await dnsSteps({ n, client: client!, kubeact });
+    // Last: its policies cut this host off the web Service.
+    await netpolSteps({ n, client: client!, kubeact, manifest: netpolManifest, workDir: home });
 
     if (keep) {
       console.log(`\nThe cluster keeps running. Use it with:\n  export KUBEACT_HOME=${home}\n  npx kubeact get nodes\n  npx kubeact inspect --web   # the web inspector's URL\n  npx kubeact down`);

@@ -104,6 +104,8 @@ export interface ProxyServiceMetrics extends ProxyTrafficCounters {
   protocol: 'TCP' | 'UDP';
   /** Connections (or datagrams) turned away because no endpoint was ready. */
   rejected: number;
+  /** Connections reset (or datagrams dropped) because a NetworkPolicy does not allow them. */
+  denied: number;
   endpoints: ProxyEndpointMetrics[];
 }
 export interface ProxyListenerState {

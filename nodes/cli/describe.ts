@@ -1,5 +1,5 @@
 /**
- * `kubeact describe`: kubectl's describers for Pods, Nodes, Namespaces and Services (and its generic
+ * `kubeact describe`: kubectl's describers for Pods, Nodes, Namespaces, Services and NetworkPolicies (and its generic
  * describer for the other kinds), written line by line as kubectl writes them and aligned
  * through the same tabwriter settings, so the output reads exactly like `kubectl describe`.
  */
@@ -7,6 +7,7 @@ import type { Container, ContainerState, ContainerStatus, Event, Node, Pod, Prob
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { KubeObject } from '../../protocol/objects.js';
 import { cpuMillis, formatBytes, formatCpu, parseQuantity, quantityValue } from '../../protocol/quantity.js';
+import { describeNetworkPolicySpec, formatGoTime } from './describe-netpol.js';
 import { DESCRIBE_TABWRITER, compareStrings, formatAge, formatEndpoints, formatLabels, humanDuration, nodeRoles, parseTime, tabwrite } from './printers.js';
 
 /** What a Node's description shows besides the Node itself (kubectl fetches these). */
@@ -41,6 +42,15 @@ export function describe(kind: string, obj: KubeObject, events: Event[], now: nu
     case 'Service':
       describeService(w, obj, extras.endpoints ?? null);
       describeEvents(w, events, now);
+      break;
+    case 'NetworkPolicy':
+      // kubectl's describeNetworkPolicy prints no events.
+      w.write(LEVEL_0, `Name:\t${obj.metadata?.name ?? ''}\n`);
+      w.write(LEVEL_0, `Namespace:\t${obj.metadata?.namespace ?? ''}\n`);
+      w.write(LEVEL_0, `Created on:\t${formatGoTime(obj.metadata?.creationTimestamp)}\n`);
+      printLabelsMultiline(w, 'Labels', obj.metadata?.labels);
+      printAnnotationsMultiline(w, 'Annotations', obj.metadata?.annotations);
+      describeNetworkPolicySpec(w, obj.spec);
       break;
     default:
       describeGeneric(w, obj);

@@ -138,6 +138,22 @@ export function formatLabels(labels: Record<string, string> | undefined | null):
   return keys.length ? keys.map((k) => `${k}=${labels![k]}`).join(',') : '<none>';
 }
 
+/**
+ * `metav1.FormatLabelSelector`: requirements sorted by key (`a=b`, `k in (x,y)`, `k notin (x)`,
+ * `k`, `!k`, values sorted), `<none>` for an empty selector.
+ */
+export function formatLabelSelector(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined | null): string {
+  const reqs: { key: string; text: string }[] = [];
+  for (const [k, v] of Object.entries(sel?.matchLabels ?? {})) reqs.push({ key: k, text: `${k}=${v}` });
+  for (const e of sel?.matchExpressions ?? []) {
+    const values = [...new Set(e.values ?? [])].sort(compareStrings).join(',');
+    const text = e.operator === 'In' ? `${e.key} in (${values})` : e.operator === 'NotIn' ? `${e.key} notin (${values})` : e.operator === 'Exists' ? e.key : e.operator === 'DoesNotExist' ? `!${e.key}` : `${e.key} ${e.operator} (${values})`;
+    reqs.push({ key: e.key, text });
+  }
+  reqs.sort((a, b) => compareStrings(a.key, b.key));
+  return reqs.length ? reqs.map((r) => r.text).join(',') : '<none>';
+}
+
 /** Go's byte-wise string order (sort.Strings), not the locale's. */
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -518,6 +534,12 @@ COLUMNS.Endpoints = {
   headers: ['NAME', 'ENDPOINTS', 'AGE'],
   wideHeaders: [],
   row: (obj, now) => [obj.metadata?.name ?? '', formatEndpoints(obj), formatAge(obj.metadata?.creationTimestamp, now)],
+};
+
+COLUMNS.NetworkPolicy = {
+  headers: ['NAME', 'POD-SELECTOR', 'AGE'],
+  wideHeaders: [],
+  row: (obj, now) => [obj.metadata?.name ?? '', formatLabelSelector(obj.spec?.podSelector), formatAge(obj.metadata?.creationTimestamp, now)],
 };
 
 Object.assign(COLUMNS, STORAGE_COLUMNS);

@@ -200,8 +200,8 @@ export class MetricsWatch {
 }
 
 /** A service port's counters summed over every node's latest snapshot. */
-export function serviceTotals(all: Map<string, ProxyMetrics>, namespace: string, name: string, port: string, protocol: 'TCP' | 'UDP' = 'TCP'): { connectionsTotal: number; bytesIn: number; bytesOut: number; requests: number; rejected: number; perNode: Record<string, ProxyServiceMetrics | undefined> } {
-  const out = { connectionsTotal: 0, bytesIn: 0, bytesOut: 0, requests: 0, rejected: 0, perNode: {} as Record<string, ProxyServiceMetrics | undefined> };
+export function serviceTotals(all: Map<string, ProxyMetrics>, namespace: string, name: string, port: string, protocol: 'TCP' | 'UDP' = 'TCP'): { connectionsTotal: number; bytesIn: number; bytesOut: number; requests: number; rejected: number; denied: number; perNode: Record<string, ProxyServiceMetrics | undefined> } {
+  const out = { connectionsTotal: 0, bytesIn: 0, bytesOut: 0, requests: 0, rejected: 0, denied: 0, perNode: {} as Record<string, ProxyServiceMetrics | undefined> };
   for (const [node, m] of all) {
     const s = m.services.find((x) => x.namespace === namespace && x.name === name && x.port === port && x.protocol === protocol);
     out.perNode[node] = s;
@@ -211,6 +211,7 @@ export function serviceTotals(all: Map<string, ProxyMetrics>, namespace: string,
     out.bytesOut += s.bytesOut;
     out.requests += s.requests;
     out.rejected += s.rejected;
+    out.denied += s.denied ?? 0;
   }
   return out;
 }

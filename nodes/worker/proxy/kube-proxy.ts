@@ -4,7 +4,9 @@
  * the LoadBalancer ingress IPs) and forwards each TCP connection or UDP session to a ready
  * endpoint. Level-based: every Service or Endpoints event (and every relist) recomputes that
  * service's plan (`planService`) and the listener set follows it. Counters are published on
- * `kubeact.node.<node>.proxy.metrics` every `metricsMs`.
+ * `kubeact.node.<node>.proxy.metrics` every `metricsMs`. NetworkPolicies are enforced on the
+ * connections it carries (policy-gate.ts): a denied TCP connection is reset before any byte is
+ * forwarded, a denied UDP datagram dropped, both counted as `denied`.
  */
 import type dgram from 'node:dgram';
 import type net from 'node:net';
@@ -20,6 +22,7 @@ import { Informer } from '../../controllers/informer.js';
 import type { Logger } from '../../shared/logger.js';
 import { ListenerSet } from './listeners.js';
 import type { EndpointStats } from './metrics.js';
+import { PolicyGate } from './policy-gate.js';
 import { PortState } from './port-state.js';
 import { proxyTcp, type Flow } from './tcp.js';
 import { UdpProxy } from './udp.js';
@@ -59,6 +62,7 @@ export class KubeProxy {
   private stopped = false;
   private readonly listeners: ListenerSet;
   private readonly udp: UdpProxy;
+  private readonly gate: PolicyGate;
   private readonly flows = new Set<Flow>();
   private metricsTimer?: NodeJS.Timeout;
   private readonly log: Logger;
@@ -74,7 +78,8 @@ export class KubeProxy {
       },
       { retryMs: opts.retryMs ?? 1000, logger: opts.logger },
     );
-    this.udp = new UdpProxy({ nodeIP: opts.nodeIP, idleMs: opts.udpIdleMs ?? 30_000 });
+    this.gate = new PolicyGate({ client: opts.client, logger: opts.logger, resyncMs: opts.resyncMs });
+    this.udp = new UdpProxy({ nodeIP: opts.nodeIP, idleMs: opts.udpIdleMs ?? 30_000, gate: this.gate });
   }
 
   async start(): Promise<void> {
@@ -88,6 +93,7 @@ export class KubeProxy {
       try {
         await services.start();
         await endpoints.start();
+        await this.gate.start();
         this.services = services;
         this.endpoints = endpoints;
         break;
@@ -102,6 +108,7 @@ export class KubeProxy {
     if (this.stopped) {
       this.services.stop();
       this.endpoints.stop();
+      this.gate.stop();
       return;
     }
     this.synced = true;
@@ -127,6 +134,7 @@ export class KubeProxy {
     clearTimeout(this.metricsTimer);
     this.services?.stop();
     this.endpoints?.stop();
+    this.gate.stop();
     this.udp.stop();
     await this.listeners.stop();
     // The node's proxy goes away: its connections go with it (as they would with the node).
@@ -164,7 +172,7 @@ export class KubeProxy {
   }
 
   private onTcp(spec: ListenerSpec, socket: net.Socket): void {
-    proxyTcp(socket, this.ports.get(servicePortKey(spec.service)), { flows: this.flows, connectTimeoutMs: this.opts.connectTimeoutMs ?? 3000 });
+    proxyTcp(socket, this.ports.get(servicePortKey(spec.service)), { flows: this.flows, connectTimeoutMs: this.opts.connectTimeoutMs ?? 3000, gate: this.gate });
   }
 
   private onUdp(spec: ListenerSpec, socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {

@@ -46,6 +46,7 @@ export class EndpointStats extends Counters {
 
 export class ServiceStats extends Counters {
   rejected = 0;
+  denied = 0;
   readonly endpoints = new Map<string, EndpointStats>();
   constructor(readonly ref: ServicePortRef) {
     super();
@@ -98,6 +99,7 @@ export class ServiceStats extends Counters {
       protocol: this.ref.protocol,
       ...this.counters(liveIn, liveOut),
       rejected: this.rejected,
+      denied: this.denied,
       endpoints,
     };
   }

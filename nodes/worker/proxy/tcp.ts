@@ -9,6 +9,7 @@
 import net from 'node:net';
 import { isLoopbackIPv4, startsHttpRequest } from '../../../actors/proxy/index.js';
 import type { EndpointStats, ServiceStats } from './metrics.js';
+import type { ClientFlow, PolicyGate } from './policy-gate.js';
 import type { PortState } from './port-state.js';
 
 /** An open proxied connection, for live byte counts and shutdown. */
@@ -22,6 +23,8 @@ export interface Flow {
 export interface TcpContext {
   flows: Set<Flow>;
   connectTimeoutMs: number;
+  /** NetworkPolicy: a connection its client may not open to the chosen endpoint is reset. */
+  gate?: PolicyGate;
 }
 
 const ignore = () => {};
@@ -34,6 +37,7 @@ export function proxyTcp(client: net.Socket, port: PortState | undefined, ctx: T
     return;
   }
   const clientIP = client.remoteAddress ?? '';
+  const flow: ClientFlow = { protocol: 'TCP', client: { ip: clientIP, port: client.remotePort ?? 0 }, server: { ip: client.localAddress ?? '', port: client.localPort ?? 0 } };
   const tried = new Set<string>();
   const attempt = (): void => {
     const ep = port.balancer.pick(clientIP, Date.now(), tried);
@@ -48,6 +52,16 @@ export function proxyTcp(client: net.Socket, port: PortState | undefined, ctx: T
       // The plan never holds one; never connect outside 127.0.0.0/8 all the same.
       epStats.failures++;
       return retryOrReset();
+    }
+    if (ctx.gate) {
+      const verdict = ctx.gate.check(flow, ep);
+      if (!verdict.allowed) {
+        // Before any byte is read from the client: nothing reaches the pod.
+        port.stats.denied++;
+        ctx.gate.logDenied(port.ref, flow, ep, verdict);
+        client.resetAndDestroy();
+        return;
+      }
     }
     const upstream = net.connect({ host: ep.ip, port: ep.port, allowHalfOpen: true, noDelay: true });
     const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), ctx.connectTimeoutMs);

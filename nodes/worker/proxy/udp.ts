@@ -10,6 +10,7 @@ import dgram from 'node:dgram';
 import type { ListenerSpec } from '../../../actors/proxy/index.js';
 import { isLoopbackIPv4 } from '../../../actors/proxy/index.js';
 import type { EndpointStats, ServiceStats } from './metrics.js';
+import type { PolicyGate } from './policy-gate.js';
 import type { PortState } from './port-state.js';
 
 interface Session {
@@ -28,7 +29,8 @@ export class UdpProxy {
   private readonly sessions = new Map<string, Session>();
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly opts: { nodeIP: string; idleMs: number }) {}
+  /** NetworkPolicy: a new session's first datagram is dropped (and the session not made) when not allowed. */
+  constructor(private readonly opts: { nodeIP: string; idleMs: number; gate?: PolicyGate }) {}
 
   start(): void {
     const every = Math.max(50, Math.min(1000, Math.floor(this.opts.idleMs / 2)));
@@ -54,6 +56,16 @@ export class UdpProxy {
       if (!ep || !isLoopbackIPv4(ep.ip)) {
         port.stats.rejected++;
         return;
+      }
+      const gate = this.opts.gate;
+      if (gate) {
+        const flow = { protocol: 'UDP' as const, client: { ip: rinfo.address, port: rinfo.port }, server: { ip: spec.ip, port: spec.port } };
+        const verdict = gate.check(flow, ep);
+        if (!verdict.allowed) {
+          port.stats.denied++;
+          gate.logDenied(port.ref, flow, ep, verdict);
+          return;
+        }
       }
       const socket = dgram.createSocket({ type: 'udp4' });
       const created: Session = { key, listenerKey: spec.key, portKey: port.key, endpoint: ep.key, socket, svc: port.stats, ep: port.stats.endpoint(ep), lastActive: now, closed: false };
