@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FailoverRun } from './failover.js';
 import { PROXY_BENCH_DESCRIPTION, proxyRows, proxyTargetLines, type ProxyBenchResult } from './proxy.js';
+import { DNS_BENCH_DESCRIPTION, dnsRows, type DnsBenchResult } from './dns.js';
 import type { RolloutResult } from './rollout.js';
 import { fmtMs, fmtRatio, percentile, type Summary } from './stats.js';
 
@@ -53,6 +54,8 @@ export interface BenchReport {
   failover?: { replicas: number; runs: FailoverRun[] };
   /** HTTP through kube-proxy vs straight to the pod (bench/proxy.ts). */
   proxy?: ProxyBenchResult;
+  /** DNS queries through the kube-dns ClusterIP vs straight to the server (bench/dns.ts). */
+  dns?: DnsBenchResult;
   notes: string[];
 }
 
@@ -103,6 +106,7 @@ export function renderRun(r: BenchReport): string {
     `| \`kubeact up --nodes ${r.pods.nodes}\`: call → all nodes Ready | ${fmtMs(r.upMs)} | — | — |`,
     ...workloadRows(r),
     ...proxyRows(r.proxy),
+    ...dnsRows(r.dns),
     '',
     `Target p99 pod startup ≤ ${POD_STARTUP_TARGET_P99_MS} ms: **${met ? 'met' : 'not met'}** (${fmtMs(r.podStartup.value.p99)}).`,
     ...failoverTarget(r),
@@ -185,7 +189,7 @@ the ratio is the number to compare between runs and machines.
   started again with its recorded argv, and the run ends once its node is Ready without the
   taint, the evicted pods are gone and the Deployment is deleted. Median reported; no
   baseline (the floor is set by the grace period and the toleration); target ≤ 5 s.
-${PROXY_BENCH_DESCRIPTION}- **Breakdown**: the watch also stamps when the pod object was first seen, when it was bound
+${PROXY_BENCH_DESCRIPTION}${DNS_BENCH_DESCRIPTION}- **Breakdown**: the watch also stamps when the pod object was first seen, when it was bound
   (the scheduler's \`spec.nodeName\`) and when the kubelet's first status write arrived; the
   kubelets' own log line \`container started\` (after \`runtime.start\` returned) gives the time
   the process was up. Times from different processes share the wall clock (ms resolution).

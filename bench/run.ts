@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: pod startup and API latency on a real 3-node cluster on this machine, each
  * beside a baseline measured in the same run, then a Deployment rollout, worker failover and
- * HTTP through kube-proxy; printed, and written to docs/BENCHMARKS.md.
+ * HTTP through kube-proxy, DNS through the kube-dns ClusterIP; printed, and written to docs/BENCHMARKS.md.
  * Everything it starts is stopped again, also on failure or Ctrl-C.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { failoverBench } from './failover.js';
 import { now } from './pace.js';
 import { PodBench, readContainerStarts } from './pod-startup.js';
 import { proxyBench } from './proxy.js';
+import { dnsBench } from './dns.js';
 import { machineInfo, renderRun, writeMarkdown, type BenchReport } from './report.js';
 import { rolloutBench } from './rollout.js';
 import { summarize } from './stats.js';
@@ -100,6 +101,9 @@ async function main(): Promise<void> {
     const workerPids = ctx.processes.filter((p) => p.role === 'worker' && isAlive(p.pid)).map((p) => p.pid);
     const proxy = await proxyBench(client, { runId, serviceNetwork: SERVICE_NETWORK, say, signal: abort.signal, workerPids });
 
+    say('• phase 8: cluster DNS — A queries through the kube-dns ClusterIP vs straight to the DNS server');
+    const dns = await dnsBench(client, ctx, { runId, say, signal: abort.signal });
+
     const offset = Date.now() - now(); // kubelet log times are Date.now(); ours are timeOrigin-based
     const starts = readContainerStarts(path.join(ctx.clusterDir, 'logs'));
     for (const t of timelines) {
@@ -118,6 +122,7 @@ async function main(): Promise<void> {
       rollout,
       failover: { replicas: FAILOVER_REPLICAS, runs: failovers },
       proxy,
+      dns,
       notes: [
         spawner.wrapped ? 'Containers and baseline both wrapped with setpriv --pdeathsig KILL.' : 'setpriv with --pdeathsig not available: containers and baseline spawned unwrapped.',
         `Pods per node: ${perNode(timelines)}; watch events per pod until Running: ${summarize(timelines.map((t) => t.events)).mean.toFixed(1)} on average.`,
