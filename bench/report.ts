@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { FailoverRun } from './failover.js';
 import { NETPOL_BENCH_DESCRIPTION, netpolRows, type NetpolBenchResult } from './netpol.js';
 import { PROXY_BENCH_DESCRIPTION, proxyRows, proxyTargetLines, type ProxyBenchResult } from './proxy.js';
+import { DNS_BENCH_DESCRIPTION, dnsRows, type DnsBenchResult } from './dns.js';
 import type { RolloutResult } from './rollout.js';
 import { scaleSection } from './scale/report.js';
 import { fmtMs, fmtRatio, percentile, type Summary } from './stats.js';
@@ -57,6 +58,8 @@ export interface BenchReport {
   proxy?: ProxyBenchResult;
   /** NetworkPolicy decision and /proc source lookup per connection (bench/netpol.ts). */
   netpol?: NetpolBenchResult;
+  /** DNS queries through the kube-dns ClusterIP vs straight to the server (bench/dns.ts). */
+  dns?: DnsBenchResult;
   notes: string[];
 }
 
@@ -108,6 +111,7 @@ export function renderRun(r: BenchReport): string {
     ...workloadRows(r),
     ...proxyRows(r.proxy),
     ...netpolRows(r.netpol),
+    ...dnsRows(r.dns),
     '',
     `Target p99 pod startup ≤ ${POD_STARTUP_TARGET_P99_MS} ms: **${met ? 'met' : 'not met'}** (${fmtMs(r.podStartup.value.p99)}).`,
     ...failoverTarget(r),
@@ -190,7 +194,7 @@ the ratio is the number to compare between runs and machines.
   started again with its recorded argv, and the run ends once its node is Ready without the
   taint, the evicted pods are gone and the Deployment is deleted. Median reported; no
   baseline (the floor is set by the grace period and the toleration); target ≤ 5 s.
-${PROXY_BENCH_DESCRIPTION}${NETPOL_BENCH_DESCRIPTION}- **Breakdown**: the watch also stamps when the pod object was first seen, when it was bound
+${PROXY_BENCH_DESCRIPTION}${NETPOL_BENCH_DESCRIPTION}${DNS_BENCH_DESCRIPTION}- **Breakdown**: the watch also stamps when the pod object was first seen, when it was bound
   (the scheduler's \`spec.nodeName\`) and when the kubelet's first status write arrived; the
   kubelets' own log line \`container started\` (after \`runtime.start\` returned) gives the time
   the process was up. Times from different processes share the wall clock (ms resolution).

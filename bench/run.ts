@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: pod startup and API latency on a real 3-node cluster on this machine, each
  * beside a baseline measured in the same run, then a Deployment rollout, worker failover and
- * HTTP through kube-proxy and the cost of NetworkPolicy checks; printed, and written to docs/BENCHMARKS.md.
+ * HTTP through kube-proxy, the cost of NetworkPolicy checks and DNS through the kube-dns ClusterIP; printed, and written to docs/BENCHMARKS.md.
  * Everything it starts is stopped again, also on failure or Ctrl-C.
  * KUBEACT_BENCH_PARTS=scale runs the scale benchmark instead (bench/scale/run.ts).
  */
@@ -22,6 +22,7 @@ import { now } from './pace.js';
 import { PodBench, readContainerStarts } from './pod-startup.js';
 import { netpolBench } from './netpol.js';
 import { proxyBench } from './proxy.js';
+import { dnsBench } from './dns.js';
 import { machineInfo, renderRun, writeMarkdown, type BenchReport } from './report.js';
 import { rolloutBench } from './rollout.js';
 import { summarize } from './stats.js';
@@ -113,6 +114,8 @@ async function main(): Promise<void> {
 
     say('• phase 8: NetworkPolicy — the decision and the /proc source lookup per connection, vs a fresh loopback connect');
     const netpol = await netpolBench({ say });
+    say('• phase 9: cluster DNS — A queries through the kube-dns ClusterIP vs straight to the DNS server');
+    const dns = await dnsBench(client, ctx, { runId, say, signal: abort.signal });
 
     const offset = Date.now() - now(); // kubelet log times are Date.now(); ours are timeOrigin-based
     const starts = readContainerStarts(path.join(ctx.clusterDir, 'logs'));
@@ -133,6 +136,7 @@ async function main(): Promise<void> {
       failover: { replicas: FAILOVER_REPLICAS, runs: failovers },
       proxy,
       netpol,
+      dns,
       notes: [
         spawner.wrapped ? 'Containers and baseline both wrapped with setpriv --pdeathsig KILL.' : 'setpriv with --pdeathsig not available: containers and baseline spawned unwrapped.',
         `Pods per node: ${perNode(timelines)}; watch events per pod until Running: ${summarize(timelines.map((t) => t.events)).mean.toFixed(1)} on average.`,

@@ -61,7 +61,7 @@ function portForward(args: string[]): Forward {
 }
 
 /** Waits until the output matches (each chunk is checked as it arrives), with a deadline. */
-function waitForOutput(f: Forward, re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+function waitForOutput(f: Forward, re: RegExp, timeoutMs = 90_000): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const m = f.stdout().match(re);

@@ -2,6 +2,7 @@
 import { validateLabelName, validateLabels } from './labels.js';
 import { isDNS1123Label, isDNS1123Subdomain, isEnvVarName, isQualifiedName, isValidLabelValue, isValidPortName, isValidPortNum } from './names.js';
 import { validateResourceRequirements } from './resources.js';
+import { validatePodDNSConfig } from './pod-dns.js';
 import {
   absent,
   asArray,
@@ -335,6 +336,7 @@ export function validatePodSpec(errs: Causes, value: unknown, path = 'spec'): vo
 
   validateEnum(errs, spec.restartPolicy, child(path, 'restartPolicy'), RESTART_POLICIES);
   validateEnum(errs, spec.dnsPolicy, child(path, 'dnsPolicy'), DNS_POLICIES);
+  validatePodDNSConfig(errs, spec, path);
   validateLabels(errs, spec.nodeSelector, child(path, 'nodeSelector'));
   validateDNSField(errs, spec.nodeName, child(path, 'nodeName'), isDNS1123Subdomain);
   validateDNSField(errs, spec.serviceAccountName, child(path, 'serviceAccountName'), isDNS1123Subdomain);
