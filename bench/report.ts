@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { dockerLines, type DockerBenchResult } from './docker.js';
 import type { FailoverRun } from './failover.js';
 import { PROXY_BENCH_DESCRIPTION, proxyRows, proxyTargetLines, type ProxyBenchResult } from './proxy.js';
 import type { RolloutResult } from './rollout.js';
@@ -53,6 +54,8 @@ export interface BenchReport {
   failover?: { replicas: number; runs: FailoverRun[] };
   /** HTTP through kube-proxy vs straight to the pod (bench/proxy.ts). */
   proxy?: ProxyBenchResult;
+  /** Pod startup on the docker runtime vs `docker run -d` (bench/docker.ts). */
+  docker?: DockerBenchResult;
   notes: string[];
 }
 
@@ -107,6 +110,7 @@ export function renderRun(r: BenchReport): string {
     `Target p99 pod startup ≤ ${POD_STARTUP_TARGET_P99_MS} ms: **${met ? 'met' : 'not met'}** (${fmtMs(r.podStartup.value.p99)}).`,
     ...failoverTarget(r),
     ...proxyTargetLines(r.proxy),
+    ...dockerLines(r.docker),
     '',
     'Where pod startup time goes (per pod, from the same run; each row is its own distribution, so the p99s do not add up):',
     '',

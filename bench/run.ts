@@ -19,6 +19,7 @@ import { breakdown } from './breakdown.js';
 import { failoverBench } from './failover.js';
 import { now } from './pace.js';
 import { PodBench, readContainerStarts } from './pod-startup.js';
+import { dockerBenchUnavailable, dockerStartupBench } from './docker.js';
 import { proxyBench } from './proxy.js';
 import { machineInfo, renderRun, writeMarkdown, type BenchReport } from './report.js';
 import { rolloutBench } from './rollout.js';
@@ -100,6 +101,15 @@ async function main(): Promise<void> {
     const workerPids = ctx.processes.filter((p) => p.role === 'worker' && isAlive(p.pid)).map((p) => p.pid);
     const proxy = await proxyBench(client, { runId, serviceNetwork: SERVICE_NETWORK, say, signal: abort.signal, workerPids });
 
+    // Phase 8 only where a Docker engine answers (with the locally imported test image).
+    const noDocker = await dockerBenchUnavailable();
+    let docker;
+    if (noDocker) say(`• phase 8 skipped: ${noDocker}`);
+    else {
+      say('• phase 8: pod startup on the docker runtime vs `docker run -d` of the same image');
+      docker = await dockerStartupBench({ pairs: 10, say, signal: abort.signal });
+    }
+
     const offset = Date.now() - now(); // kubelet log times are Date.now(); ours are timeOrigin-based
     const starts = readContainerStarts(path.join(ctx.clusterDir, 'logs'));
     for (const t of timelines) {
@@ -118,6 +128,7 @@ async function main(): Promise<void> {
       rollout,
       failover: { replicas: FAILOVER_REPLICAS, runs: failovers },
       proxy,
+      docker,
       notes: [
         spawner.wrapped ? 'Containers and baseline both wrapped with setpriv --pdeathsig KILL.' : 'setpriv with --pdeathsig not available: containers and baseline spawned unwrapped.',
         `Pods per node: ${perNode(timelines)}; watch events per pod until Running: ${summarize(timelines.map((t) => t.events)).mean.toFixed(1)} on average.`,
