@@ -10,6 +10,7 @@ import { dockerLines, type DockerBenchResult } from './docker.js';
 import type { FailoverRun } from './failover.js';
 import { PROXY_BENCH_DESCRIPTION, proxyRows, proxyTargetLines, type ProxyBenchResult } from './proxy.js';
 import type { RolloutResult } from './rollout.js';
+import { scaleSection } from './scale/report.js';
 import { fmtMs, fmtRatio, percentile, type Summary } from './stats.js';
 
 export const POD_STARTUP_TARGET_P99_MS = 250;
@@ -204,11 +205,14 @@ the spawn baseline, so on a loaded machine the pod startup ratio grows as well.
 
 export function writeMarkdown(file: string, r: BenchReport): void {
   let previous: string[] = [];
+  let scale = '';
   if (existsSync(file)) {
-    const text = readFileSync(file, 'utf8');
+    let text = readFileSync(file, 'utf8');
+    scale = scaleSection(text); // written by the scale benchmark: kept as it is
+    if (scale) text = text.replace(scale, '');
     previous = text.split(RUN_MARKER).slice(1).map((s) => s.trim()).filter(Boolean);
   }
   const runs = [renderRun(r).trim(), ...previous].slice(0, MAX_RUNS);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, HEADER + runs.map((run) => `${RUN_MARKER}\n${run}\n`).join('\n'));
+  writeFileSync(file, HEADER + runs.map((run) => `${RUN_MARKER}\n${run}\n`).join('\n') + (scale ? `\n${scale}\n` : ''));
 }

@@ -3,6 +3,7 @@
  * beside a baseline measured in the same run, then a Deployment rollout, worker failover and
  * HTTP through kube-proxy; printed, and written to docs/BENCHMARKS.md.
  * Everything it starts is stopped again, also on failure or Ctrl-C.
+ * KUBEACT_BENCH_PARTS=scale runs the scale benchmark instead (bench/scale/run.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +25,7 @@ import { proxyBench } from './proxy.js';
 import { machineInfo, renderRun, writeMarkdown, type BenchReport } from './report.js';
 import { rolloutBench } from './rollout.js';
 import { summarize } from './stats.js';
+import { runScale } from './scale/run.js';
 
 const NODES = 3;
 const PODS = 100;
@@ -46,6 +48,14 @@ const t0 = now();
 const say = (line: string) => console.log(`[${((now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 
 async function main(): Promise<void> {
+  if (process.env.KUBEACT_BENCH_PARTS === 'scale') {
+    console.log(`kubeact scale benchmark — ${machineInfo().cpu}, ${machineInfo().cores} cores, load ${machineInfo().load}`);
+    await runScale(say).catch((e) => {
+      console.error(`\nscale benchmark failed: ${(e as Error).message}`);
+      process.exitCode = 1;
+    });
+    return;
+  }
   const runId = Date.now().toString(36);
   const machine = machineInfo();
   const home = mkdtempSync(path.join(os.tmpdir(), 'kubeact-bench-home-'));

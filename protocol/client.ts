@@ -12,6 +12,9 @@ import type { KubeObject, ObjectList, WatchEvent } from './objects.js';
 import { matchesFilters } from './selectors.js';
 import { subjects, type ApiVerb } from './subjects.js';
 
+/** Items per page when a whole list is fetched (kubectl's default chunk size). */
+export const LIST_PAGE_SIZE = 500;
+
 export interface ClientOptions {
   /** Per-request timeout in ms (default 5000). */
   timeoutMs?: number;
@@ -74,8 +77,20 @@ export class ApiClient {
       throw e;
     }
   }
-  list<T extends KubeObject = KubeObject>(kind: Kind, opts: ListRequest = {}): Promise<ObjectList<T>> {
-    return this.call('list', kind, opts);
+  /**
+   * With `limit`: one page (its `metadata.continue` asks for the next). Without: every item,
+   * fetched in pages of LIST_PAGE_SIZE so no reply outgrows NATS' maximum payload.
+   */
+  async list<T extends KubeObject = KubeObject>(kind: Kind, opts: ListRequest = {}): Promise<ObjectList<T>> {
+    if (opts.limit !== undefined || opts.continue !== undefined) return this.call('list', kind, opts);
+    const first = await this.call<ObjectList<T>>('list', kind, { ...opts, limit: LIST_PAGE_SIZE });
+    for (let page = first; page.metadata.continue; ) {
+      page = await this.call<ObjectList<T>>('list', kind, { ...opts, limit: LIST_PAGE_SIZE, continue: page.metadata.continue });
+      for (const item of page.items) first.items.push(item);
+      first.metadata.continue = page.metadata.continue;
+    }
+    delete first.metadata.remainingItemCount;
+    return first;
   }
   update<T extends KubeObject>(obj: T): Promise<T> {
     return this.call('update', requireKind(obj), { object: obj });

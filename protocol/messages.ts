@@ -25,6 +25,10 @@ export interface ListRequest {
   labelSelector?: string;
   /** `field=value` pairs joined by commas; supports `metadata.name`, `metadata.namespace`, `spec.nodeName`, `status.phase`, `involvedObject.*`. */
   fieldSelector?: string;
+  /** At most this many items (a page); the reply's `metadata.continue` fetches the next one. */
+  limit?: number;
+  /** `metadata.continue` of the previous page. */
+  continue?: string;
 }
 /** Compare-and-set: `object.metadata.resourceVersion` must be the stored one. */
 export interface UpdateRequest {

@@ -26,7 +26,8 @@ export interface KubeObject {
 export interface ObjectList<T extends KubeObject = KubeObject> {
   apiVersion: string;
   kind: string;
-  metadata: { resourceVersion: string };
+  /** `continue` and `remainingItemCount` only on a page that has a next one. */
+  metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
   items: T[];
 }
 

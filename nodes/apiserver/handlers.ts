@@ -33,6 +33,9 @@ function lostRaceOnConflict<T>(write: Promise<T>, revision: number): Promise<T> 
 export const PROTECTED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export class Handlers {
+  /** Encoded bytes of objects a list page may carry (set from the NATS maximum payload). */
+  maxPageBytes = 768 * 1024;
+
   constructor(
     private readonly stores: Map<Kind, KindStore>,
     private readonly now: () => number = Date.now,
@@ -51,20 +54,52 @@ export class Handlers {
     return obj;
   }
 
+  /**
+   * A list, or one page of it with `limit` (Kubernetes' chunking): items in key order
+   * (namespace/name), `metadata.continue` naming the last key served. Pages are read from the
+   * live cache, not from a snapshot: an object changed between pages is served as it is then,
+   * and one created before the cursor is not (watchers get it as an event).
+   */
   list(kind: Kind, req: ListRequest): ObjectList {
     const labels = parseLabelSelector(optionalString(req?.labelSelector, 'labelSelector'));
     const fields = parseFieldSelector(optionalString(req?.fieldSelector, 'fieldSelector'));
     const namespace = KINDS[kind].namespaced ? optionalString(req?.namespace, 'namespace') : undefined;
+    const limit = req?.limit;
+    if (limit !== undefined && limit !== null && !(Number.isInteger(limit) && limit >= 0)) {
+      throw ApiError.badRequest(`limit must be a non-negative integer, got ${JSON.stringify(limit)}`);
+    }
+    const token = req?.continue ? decodeContinue(optionalString(req.continue, 'continue')!) : undefined;
     const store = this.store(kind);
-    const items: KubeObject[] = [];
-    for (const obj of store.all()) {
+    const matched: { key: string; obj: KubeObject; bytes: number }[] = [];
+    for (const { obj, bytes } of store.entries()) {
       if (namespace && obj.metadata?.namespace !== namespace) continue;
       if (labels.length && !matchesLabels(labels, obj.metadata?.labels as Record<string, string>)) continue;
       if (fields.length && !matchesFields(fields, obj)) continue;
-      items.push(structuredClone(obj));
+      const key = keyOf(obj);
+      if (token && key <= token.after) continue;
+      matched.push({ key, obj, bytes });
     }
-    items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
-    return { apiVersion: KINDS[kind].apiVersion, kind: `${kind}List`, metadata: { resourceVersion: String(store.revision) }, items };
+    matched.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // A page also ends before its reply would outgrow one NATS message (at least one item).
+    let end = limit ? Math.min(limit, matched.length) : matched.length;
+    if (limit) {
+      let bytes = 0;
+      for (let i = 0; i < end; i++) {
+        bytes += matched[i].bytes + 64;
+        if (bytes > this.maxPageBytes && i > 0) {
+          end = i;
+          break;
+        }
+      }
+    }
+    const page = matched.slice(0, end);
+    const resourceVersion = token?.rv ?? String(store.revision);
+    const metadata: ObjectList['metadata'] = { resourceVersion };
+    if (limit && matched.length > end) {
+      metadata.continue = encodeContinue({ rv: resourceVersion, after: page[page.length - 1].key });
+      metadata.remainingItemCount = matched.length - end;
+    }
+    return { apiVersion: KINDS[kind].apiVersion, kind: `${kind}List`, metadata, items: page.map((m) => structuredClone(m.obj)) };
   }
 
   async create(kind: Kind, req: CreateRequest): Promise<KubeObject> {
@@ -366,6 +401,25 @@ function optionalString(value: unknown, field: string): string | undefined {
 function scopeNamespace(kind: Kind, namespace: string | undefined): string | undefined {
   if (!KINDS[kind].namespaced) return undefined;
   return namespace || 'default';
+}
+
+interface ContinueToken {
+  rv: string;
+  after: string;
+}
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify(t)).toString('base64url');
+}
+
+function decodeContinue(text: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (typeof t?.rv === 'string' && typeof t?.after === 'string') return t;
+  } catch {
+    // fall through
+  }
+  throw ApiError.badRequest('continue key is not valid: it must be the metadata.continue of a previous list');
 }
 
 function keyOf(o: KubeObject): string {

@@ -5,7 +5,7 @@
  */
 import type { Msg, NatsConnection, Service } from 'nats';
 import { decode, encode } from '../../protocol/codec.js';
-import { ApiError, toApiError } from '../../protocol/errors.js';
+import { ApiError, Reason, toApiError } from '../../protocol/errors.js';
 import { KINDS, KIND_NAMES, type Kind } from '../../protocol/kinds.js';
 import type { Reply } from '../../protocol/messages.js';
 import { NODE_LEASE_NAMESPACE, type KubeObject, type WatchEvent } from '../../protocol/objects.js';
@@ -42,6 +42,8 @@ export class ApiServer {
   }
 
   async start(): Promise<void> {
+    // Pages leave a quarter of a NATS message for the reply's envelope.
+    if (this.nc.info?.max_payload) this.handlers.maxPageBytes = Math.floor(this.nc.info.max_payload * 0.75);
     const js = this.nc.jetstream();
     await Promise.all([...this.stores.values()].map((s) => s.open(js)));
     const services = this.stores.get('Service')!;
@@ -115,7 +117,15 @@ export class ApiServer {
       if (err.reason === 'InternalError') this.log.error({ err: e, subject: msg.subject }, 'internal error');
       reply = { ok: false, error: err.toWire() };
     }
-    if (msg.reply) msg.respond(encode(reply));
+    if (!msg.reply) return;
+    let data = encode(reply);
+    const max = this.nc.info?.max_payload;
+    if (max && data.length > max) {
+      // Never crash on an oversized reply: say so (a whole list without `limit` can get there).
+      const err = new ApiError(Reason.RequestEntityTooLarge, `the reply is ${data.length} bytes, more than the ${max} a NATS message carries; list with limit/continue`);
+      data = encode({ ok: false, error: err.toWire() });
+    }
+    msg.respond(data);
   }
 
   private dispatch(verb: ApiVerb, kind: Kind, body: Record<string, any>): unknown {

@@ -15,6 +15,8 @@ import { MAX_OBJECT_BYTES } from '../../protocol/validation/index.js';
 interface Cached {
   obj: KubeObject;
   revision: number;
+  /** Size of the stored (msgpack) value: what the object weighs in a reply. */
+  bytes: number;
 }
 
 export type ChangeListener = (ev: WatchEvent) => void;
@@ -91,7 +93,7 @@ export class KindStore {
       }
       if (obj && typeof obj === 'object') {
         obj.metadata = { ...obj.metadata, resourceVersion: String(entry.revision) };
-        this.cache.set(entry.key, { obj, revision: entry.revision });
+        this.cache.set(entry.key, { obj, revision: entry.revision, bytes: entry.value.length });
         ev = { type: previous ? 'MODIFIED' : 'ADDED', object: obj };
       }
     }
@@ -122,6 +124,11 @@ export class KindStore {
     return (function* () {
       for (const c of it) yield c.obj;
     })();
+  }
+
+  /** Every cached object with its encoded size, uncopied: callers must not mutate. */
+  entries(): IterableIterator<Readonly<Cached>> {
+    return this.cache.values();
   }
 
   get revision(): number {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 export interface ProcessRecord {
-  role: 'nats-server' | 'control-plane' | 'worker';
+  role: 'nats-server' | 'control-plane' | 'worker' | 'simulated-nodes';
   name: string;
   pid: number;
   log: string;

@@ -19,12 +19,12 @@ export async function down(opts: { home?: string; say?: (l: string) => void } = 
 }
 
 export async function stopProcesses(processes: ProcessRecord[], say: (l: string) => void): Promise<void> {
-  const order: ProcessRecord['role'][] = ['worker', 'control-plane', 'nats-server'];
+  const order: ProcessRecord['role'][] = ['worker', 'simulated-nodes', 'control-plane', 'nats-server'];
   for (const role of order) {
     const group = processes.filter((p) => p.role === role);
     if (!group.length) continue;
     say(`• stopping ${role === 'worker' ? `${group.length} worker(s)` : role} ...`);
-    await Promise.all(group.map((p) => stopPid(p.pid, role === 'worker' ? 15_000 : 5_000)));
+    await Promise.all(group.map((p) => stopPid(p.pid, role === 'worker' || role === 'simulated-nodes' ? 15_000 : 5_000)));
     for (const p of group) if (p.dataDir) sweepContainers(p.dataDir);
     // Docker containers outlive their kubelet (for adoption): down removes them.
     for (const p of group) if (p.dataDir && p.runtime === 'docker') await sweepDockerContainers(path.resolve(p.dataDir));

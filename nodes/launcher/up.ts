@@ -53,6 +53,14 @@ export interface UpOptions {
   workerArgs?: string[];
   /** Extra flags for the control plane (tests tune the node lifecycle timings with these). */
   controlPlaneArgs?: string[];
+  /** Simulated nodes (no processes), all hosted by one extra process; see simulated-nodes.ts. */
+  simulatedNodes?: number;
+  /** Their addresses (default 127.124.0.0/16) and pod IPs (default 127.128.0.0/10, a /24 each, or /`simulatedPodPrefix`). */
+  simulatedNodeNetwork?: string;
+  simulatedPodNetwork?: string;
+  simulatedPodPrefix?: number;
+  /** Extra flags for the simulated-nodes process (start delay, failure rate, usage, heartbeat). */
+  simulatedArgs?: string[];
   say?: (line: string) => void;
   timeoutMs?: number;
 }
@@ -64,6 +72,7 @@ export const DEFAULT_LOAD_BALANCER_POOL = '127.112.0.0/24';
 
 export const CONTROL_PLANE_MAIN = entryPoint('nodes/controlplane/main.js');
 export const WORKER_MAIN = entryPoint('nodes/worker/main.js');
+export const SIMULATED_NODES_MAIN = entryPoint('nodes/worker/simulated-main.js');
 
 export class ClusterRunningError extends Error {
   override readonly name = 'ClusterRunningError';
@@ -116,8 +125,11 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     saveContext(ctx);
 
     say('• starting control plane (api server, scheduler) ...');
+    const simulated = opts.simulatedNodes ?? 0;
     const cpArgs = [
       '--nats', nats.url,
+      // Simulated nodes renew their leases every 5 s (not 1 s): give them Kubernetes' 40 s grace.
+      ...(simulated > 0 ? ['--node-monitor-grace-ms', '40000'] : []),
       '--service-cidr', formatCidr(serviceNetwork),
       '--dns-listen', dnsListen,
       '--cluster-domain', clusterDomain,
@@ -151,8 +163,23 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
       say(`• starting worker ${name} (${hostAddress(nodeNetwork, i)}, pods ${formatCidr(subnet(podNetwork, 24, i))}, runtime ${runtime}) ...`);
       started.push({ ...launch('worker', name, WORKER_MAIN, args, logDir), dataDir, runtime });
     }
+    if (simulated > 0) {
+      const args = [
+        '--nats', nats.url,
+        '--nodes', String(simulated),
+        ...(opts.simulatedNodeNetwork ? ['--node-network', opts.simulatedNodeNetwork] : []),
+        ...(opts.simulatedPodNetwork ? ['--pod-network', opts.simulatedPodNetwork] : []),
+        ...(opts.simulatedPodPrefix ? ['--pod-prefix', String(opts.simulatedPodPrefix)] : []),
+        ...(opts.nodeCpu ? ['--cpu', opts.nodeCpu] : []),
+        ...(opts.nodeMemory ? ['--memory', opts.nodeMemory] : []),
+        ...(opts.maxPods ? ['--max-pods', String(opts.maxPods)] : []),
+        ...(opts.simulatedArgs ?? []),
+      ];
+      say(`• starting ${simulated} simulated node(s) in one process ...`);
+      started.push(launch('simulated-nodes', 'simulated-nodes', SIMULATED_NODES_MAIN, args, logDir));
+    }
     saveContext(ctx);
-    await waitForNodes(ctx, opts.nodes, say, opts.timeoutMs ?? 30_000);
+    await waitForNodes(ctx, opts.nodes + simulated, say, opts.timeoutMs ?? 30_000 + simulated * 30);
     return ctx;
   } catch (e) {
     say('! start failed, stopping what was started ...');

@@ -34,6 +34,11 @@ export interface KubeletOptions {
   podDns?: PodDns;
   /** How often container and node usage is sampled and published, ms (0: never). */
   metricsMs?: number;
+  /**
+   * A Service informer shared by many kubelets of one process (simulated nodes); started and
+   * stopped by its owner. Without it the kubelet runs its own.
+   */
+  services?: Informer<KubeObject>;
 }
 
 export class Kubelet {
@@ -64,7 +69,7 @@ export class Kubelet {
       intervalMs: opts.metricsMs ?? 5000,
       logger: opts.logger,
     });
-    this.services = new Informer<KubeObject>(opts.client, 'Service', { resyncMs: 30_000, logger: opts.logger });
+    this.services = opts.services ?? new Informer<KubeObject>(opts.client, 'Service', { resyncMs: 30_000, logger: opts.logger });
   }
 
   get nodeName(): string {
@@ -85,7 +90,7 @@ export class Kubelet {
     this.metrics.start();
     // Services before pods, as the kubelet waits for its service informer: a pod's first
     // container gets the variables of the Services that exist (service-env.ts).
-    await this.untilApiAnswers(() => this.services.start());
+    if (!this.opts.services) await this.untilApiAnswers(() => this.services.start());
     this.watch = await this.untilApiAnswers(() => this.opts.client.watch<KubeObject>(
       'Pod',
       { fieldSelector: `spec.nodeName=${this.nodeName}`, subject: subjects.nodePods(this.nodeName) },
@@ -133,7 +138,7 @@ export class Kubelet {
     this.stopping = true;
     clearTimeout(this.resyncTimer);
     this.watch?.stop();
-    this.services.stop();
+    if (!this.opts.services) this.services.stop();
     this.heartbeat.stop();
     this.logs.stop();
     this.metrics.stop();

@@ -40,6 +40,10 @@ export async function startCluster(opts: Partial<UpOptions> & { nodes: number })
       podNetwork: block.podNetwork,
       serviceNetwork: block.serviceNetwork,
       loadBalancerPool: block.loadBalancerPool,
+      // Simulated nodes bind nothing, but keep to the block all the same (tests mixing real and
+      // simulated nodes pass their own simulated networks).
+      simulatedNodeNetwork: block.nodeNetwork,
+      simulatedPodNetwork: block.podNetwork,
       ...opts,
       controlPlaneArgs,
       home,

@@ -24,11 +24,18 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       'heartbeat-ms': { type: 'string' },
       'worker-arg': { type: 'string', multiple: true },
       runtime: { type: 'string', default: 'process' },
+      'simulated-nodes': { type: 'string', default: '0' },
+      'simulated-arg': { type: 'string', multiple: true },
     },
     allowPositionals: false,
   });
   const nodes = Number(values.nodes);
-  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 250) throw new CliError(`--nodes must be a whole number from 1 to 250, got "${values.nodes}"`);
+  const simulatedNodes = Number(values['simulated-nodes']);
+  if (!Number.isInteger(simulatedNodes) || simulatedNodes < 0 || simulatedNodes > 16384) {
+    throw new CliError(`--simulated-nodes must be a whole number from 0 to 16384, got "${values['simulated-nodes']}"`);
+  }
+  const minNodes = simulatedNodes > 0 ? 0 : 1;
+  if (!Number.isInteger(nodes) || nodes < minNodes || nodes > 250) throw new CliError(`--nodes must be a whole number from ${minNodes} to 250, got "${values.nodes}"`);
   const started = Date.now();
   try {
     const ctx = await up({
@@ -47,9 +54,11 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       heartbeatMs: values['heartbeat-ms'] ? Number(values['heartbeat-ms']) : undefined,
       runtimes: values.runtime.split(',').map((r) => r.trim()).filter(Boolean),
       workerArgs: values['worker-arg'],
+      simulatedNodes,
+      simulatedArgs: values['simulated-arg'],
       say: (l) => io.out(l),
     });
-    io.out(`kubeact cluster is running (${((Date.now() - started) / 1000).toFixed(1)}s): ${nodes} node(s)`);
+    io.out(`kubeact cluster is running (${((Date.now() - started) / 1000).toFixed(1)}s): ${nodes} node(s)${simulatedNodes ? ` + ${simulatedNodes} simulated` : ''}`);
     io.out(`  NATS:     ${ctx.natsUrl}`);
     io.out(`  context:  ${ctx.home}/context.json (later kubeact commands use it)`);
     io.out(`  logs:     ${ctx.clusterDir}/logs/`);

@@ -1,0 +1,94 @@
+/**
+ * Creates many pods through the API with a bounded number of requests in flight, and records
+ * from one watch when each is bound and Running (timeOrigin-based ms).
+ */
+import type { ApiClient, Watch } from '../../protocol/client.js';
+import type { KubeObject, Pod } from '../../protocol/objects.js';
+import { now } from '../pace.js';
+
+export interface PodTimes {
+  created?: number;
+  bound?: number;
+  running?: number;
+  deleted?: number;
+}
+
+export class ScalePods {
+  readonly times = new Map<string, PodTimes>();
+  /** How many pods reached each state (counted once per pod). */
+  readonly reached = { bound: 0, running: 0, deleted: 0 };
+  private watch?: Watch;
+  private waiters: { check: () => boolean; resolve: () => void }[] = [];
+
+  constructor(
+    private readonly client: ApiClient,
+    readonly label: string,
+  ) {}
+
+  async start(): Promise<void> {
+    this.watch = await this.client.watch<KubeObject>('Pod', { namespace: 'default', labelSelector: `bench=${this.label}` }, (ev) => {
+      const pod = ev.object as Pod;
+      const t = this.times.get(pod.metadata!.name!) ?? {};
+      this.times.set(pod.metadata!.name!, t);
+      const at = now();
+      const mark = (field: 'bound' | 'running' | 'deleted') => {
+        if (t[field] !== undefined) return;
+        t[field] = at;
+        this.reached[field]++;
+      };
+      if (ev.type === 'DELETED') mark('deleted');
+      else {
+        if (pod.spec?.nodeName) mark('bound');
+        if (pod.status?.phase === 'Running') mark('running');
+      }
+      if (this.waiters.length) this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true));
+    });
+  }
+
+  stop(): void {
+    this.watch?.stop();
+  }
+
+  static manifest(name: string, label: string): KubeObject {
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'default', labels: { bench: label } },
+      spec: {
+        terminationGracePeriodSeconds: 0,
+        containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+      },
+    };
+  }
+
+  async create(name: string): Promise<void> {
+    const t = this.times.get(name) ?? {};
+    this.times.set(name, t);
+    t.created = now();
+    await this.client.create(ScalePods.manifest(name, this.label));
+  }
+
+  /** Creates every pod, at most `window` requests in flight. */
+  async createAll(names: string[], window: number, progress?: (done: number) => void): Promise<void> {
+    let next = 0;
+    let done = 0;
+    const lane = async () => {
+      while (next < names.length) {
+        const name = names[next++];
+        await this.create(name);
+        if (++done % 1000 === 0) progress?.(done);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(window, names.length) }, lane));
+  }
+
+  /** Resolves when `check` holds (re-evaluated at every watch event), rejects after `timeoutMs`. */
+  until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`)), timeoutMs);
+      this.waiters.push({ check, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+
+}

@@ -1,0 +1,88 @@
+/** The scale section of docs/BENCHMARKS.md: the latest runs, newest first, kept across `npm run bench`. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Machine } from '../report.js';
+import { fmtMs, type Summary } from '../stats.js';
+
+export const SCALE_BEGIN = '<!-- scale:begin -->';
+export const SCALE_END = '<!-- scale:end -->';
+const RUN = '<!-- scale-run -->';
+const MAX_RUNS = 5;
+
+export interface ScaleReport {
+  date: string;
+  machine: Machine;
+  durationS: number;
+  nodes: number;
+  pods: number;
+  kvPutsPerS: number;
+  createPerS: number;
+  boundPerS: number;
+  runningPerS: number;
+  rss: { controlPlane: number; simulatedNodes: number; natsServer: number };
+  cpBytesPerPod: number;
+  api: { get: Summary; list: Summary; create: Summary };
+  idleCpuPct: number;
+  churn: { seconds: number; rate: number; startup: Summary };
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+export function renderScaleRun(r: ScaleReport): string {
+  const m = r.machine;
+  return [
+    `### Scale run ${r.date} — ${r.nodes} simulated nodes, ${r.pods} pods`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory}, node ${m.node}, ${m.os}, load ${m.load} at the end, commit ${m.commit}; ${r.durationS.toFixed(0)} s.`,
+    '',
+    '| measure | value | target |',
+    '|---|---|---|',
+    `| raw JetStream KV puts (baseline, 200 in flight) | ${r.kvPutsPerS.toFixed(0)}/s | — |`,
+    `| pods created (API, 200 in flight) | ${r.createPerS.toFixed(0)}/s | — |`,
+    `| create → bound | ${r.boundPerS.toFixed(0)} pods/s (${((r.boundPerS / r.kvPutsPerS) * 100).toFixed(0)}% of KV puts) | ≥ 1,500/s |`,
+    `| create → Running | ${r.runningPerS.toFixed(0)} pods/s | — |`,
+    `| RSS control plane / simulated nodes / nats-server | ${mib(r.rss.controlPlane)} / ${mib(r.rss.simulatedNodes)} / ${mib(r.rss.natsServer)} | CP ≤ 2 GB at 100k pods |`,
+    `| control-plane memory per pod | ${(r.cpBytesPerPod / 1024).toFixed(1)} KiB | ≤ 20 KiB |`,
+    `| API get p50 / p99 while holding | ${fmtMs(r.api.get.p50)} / ${fmtMs(r.api.get.p99)} | p99 ≤ 100 ms |`,
+    `| API list (500-item page) p50 / p99 | ${fmtMs(r.api.list.p50)} / ${fmtMs(r.api.list.p99)} | p99 ≤ 100 ms |`,
+    `| API create p50 / p99 | ${fmtMs(r.api.create.p50)} / ${fmtMs(r.api.create.p99)} | p99 ≤ 100 ms |`,
+    `| heartbeat cost: control-plane CPU with ${r.nodes} idle nodes (5 s leases) | ${r.idleCpuPct.toFixed(1)}% of a core | — |`,
+    `| churn ${r.churn.rate} pods/s for ${r.churn.seconds} s: startup p50 / p99 | ${fmtMs(r.churn.startup.p50)} / ${fmtMs(r.churn.startup.p99)} | — |`,
+    '',
+  ].join('\n');
+}
+
+/** Puts the run at the top of the scale section (creating it), keeping the rest of the file. */
+export function writeScaleSection(file: string, r: ScaleReport): string {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const run = renderScaleRun(r);
+  let before = text;
+  let after = '';
+  let runs: string[] = [];
+  const b = text.indexOf(SCALE_BEGIN);
+  const e = text.indexOf(SCALE_END);
+  if (b >= 0 && e > b) {
+    before = text.slice(0, b);
+    after = text.slice(e + SCALE_END.length);
+    runs = text.slice(b + SCALE_BEGIN.length, e).split(RUN).slice(1).map((s) => s.trim()).filter(Boolean);
+  }
+  const section = [
+    SCALE_BEGIN,
+    '## Scale (simulated nodes)',
+    '',
+    '`KUBEACT_BENCH_PARTS=scale npm run bench` (sizes: KUBEACT_SCALE_NODES, KUBEACT_SCALE_PODS, KUBEACT_SCALE_CHURN_S).',
+    '',
+    ...[run.trim(), ...runs].slice(0, MAX_RUNS).map((x) => `${RUN}\n${x}\n`),
+    SCALE_END,
+  ].join('\n');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${before.trimEnd()}\n\n${section}\n${after.trimStart()}`);
+  return run;
+}
+
+/** The scale section of a file's text (empty when there is none), so other writers can keep it. */
+export function scaleSection(text: string): string {
+  const b = text.indexOf(SCALE_BEGIN);
+  const e = text.indexOf(SCALE_END);
+  return b >= 0 && e > b ? text.slice(b, e + SCALE_END.length) : '';
+}

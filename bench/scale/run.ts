@@ -1,0 +1,157 @@
+/**
+ * The scale benchmark (`KUBEACT_BENCH_PARTS=scale npm run bench`): a control plane and
+ * KUBEACT_SCALE_NODES simulated nodes (one process), then
+ *  - throughput: KUBEACT_SCALE_PODS pods created (200 requests in flight), pods/s to bound and
+ *    to Running, beside the raw JetStream KV write rate measured in the same run;
+ *  - hold: resident memory of each process, control-plane memory per pod, API get / list page /
+ *    create p99 while holding, control-plane CPU spent on heartbeats of idle nodes;
+ *  - churn: 20 pods/s created and as many deleted for KUBEACT_SCALE_CHURN_S seconds, startup p99.
+ * Results go to docs/BENCHMARKS.md (the scale section).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { ApiClient } from '../../protocol/client.js';
+import { encode } from '../../protocol/codec.js';
+import { down } from '../../nodes/launcher/down.js';
+import { up } from '../../nodes/launcher/up.js';
+import { PACKAGE_ROOT } from '../../nodes/shared/paths.js';
+import { now, sleep } from '../pace.js';
+import { machineInfo } from '../report.js';
+import { summarize } from '../stats.js';
+import { ScalePods } from './pods.js';
+import { cpuMs, rssBytes } from './procfs.js';
+import { writeScaleSection, type ScaleReport } from './report.js';
+
+const env = (name: string, def: number) => (process.env[name] ? Number(process.env[name]) : def);
+const NODES = env('KUBEACT_SCALE_NODES', 1000);
+const PODS = env('KUBEACT_SCALE_PODS', 10_000);
+const CHURN_S = env('KUBEACT_SCALE_CHURN_S', 60);
+const CHURN_RATE = 20;
+const WINDOW = 200;
+const API_SAMPLES = 200;
+const IDLE_S = 10;
+// Our own blocks: simulated nodes 127.124.0.0/16, pods 127.128.0.0/10 (defaults), services as the main bench.
+const SERVICE_NETWORK = '127.98.0.0/16';
+const LOAD_BALANCER_POOL = '127.113.0.0/24';
+
+export async function runScale(say: (line: string) => void): Promise<void> {
+  const machine = machineInfo();
+  const home = mkdtempSync(path.join(os.tmpdir(), 'kubeact-scale-home-'));
+  const runId = Date.now().toString(36);
+  let nc: NatsConnection | undefined;
+  let pods: ScalePods | undefined;
+  const t0 = now();
+  try {
+    say(`• scale: kubeact up --nodes 0 --simulated-nodes ${NODES}`);
+    const ctx = await up({
+      nodes: 0,
+      simulatedNodes: NODES,
+      home,
+      serviceNetwork: SERVICE_NETWORK,
+      loadBalancerPool: LOAD_BALANCER_POOL,
+      maxPods: Math.max(110, Math.ceil((PODS * 2) / NODES)),
+      timeoutMs: 60_000 + NODES * 100,
+      say: (l) => say(`  ${l.trim()}`),
+    });
+    const pid = (role: string) => ctx.processes.find((p) => p.role === role)!.pid;
+    const cp = pid('control-plane');
+    const sim = pid('simulated-nodes');
+    const natsPid = pid('nats-server');
+    nc = await connect({ servers: ctx.natsUrl, name: 'kubeact-scale-bench' });
+    const client = new ApiClient(nc, { timeoutMs: 60_000 });
+    pods = new ScalePods(client, runId);
+    await pods.start();
+    const cpRssEmpty = rssBytes(cp);
+
+    // Baseline: raw KV writes of a pod's bytes, same window, same nats-server.
+    say(`• KV baseline: ${PODS} puts of a pod's bytes, ${WINDOW} in flight`);
+    const kv = await nc.jetstream().views.kv('kubeact_bench_scale_scratch', { history: 1 });
+    const bytes = encode(ScalePods.manifest('x', runId));
+    let next = 0;
+    const tKv = now();
+    await Promise.all(Array.from({ length: WINDOW }, async () => {
+      while (next < PODS) await kv.put(`p${next++}`, bytes);
+    }));
+    const kvPerS = PODS / ((now() - tKv) / 1000);
+    await kv.destroy();
+    say(`  ${kvPerS.toFixed(0)} KV puts/s`);
+
+    say(`• throughput: ${PODS} pods onto ${NODES} simulated nodes`);
+    const names = Array.from({ length: PODS }, (_, i) => `scale-${runId}-${i}`);
+    const tCreate = now();
+    const created = pods.createAll(names, WINDOW, (d) => say(`  created ${d}, bound ${pods!.reached.bound}, running ${pods!.reached.running}`));
+    await created;
+    const createdAt = now();
+    await pods.until(() => pods!.reached.bound >= PODS, 30 * 60_000, 'every pod bound');
+    const boundAt = now();
+    await pods.until(() => pods!.reached.running >= PODS, 30 * 60_000, 'every pod Running');
+    const runningAt = now();
+    const rate = (t: number) => PODS / ((t - tCreate) / 1000);
+    say(`  create ${rate(createdAt).toFixed(0)}/s, bound ${rate(boundAt).toFixed(0)}/s, Running ${rate(runningAt).toFixed(0)}/s`);
+
+    say('• hold: memory, API latency, heartbeat cost');
+    const rss = { controlPlane: rssBytes(cp), simulatedNodes: rssBytes(sim), natsServer: rssBytes(natsPid) };
+    const get: number[] = [];
+    const list: number[] = [];
+    const create: number[] = [];
+    for (let i = 0; i < API_SAMPLES; i++) {
+      let t = now();
+      await client.get('Pod', names[Math.floor(Math.random() * PODS)], 'default');
+      get.push(now() - t);
+      if (i % 10 === 0) {
+        t = now();
+        await client.list('Pod', { namespace: 'default', limit: 500 });
+        list.push(now() - t);
+      }
+      t = now();
+      await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `scale-${runId}-${i}` } });
+      create.push(now() - t);
+    }
+    const cpu0 = cpuMs(cp);
+    await sleep(IDLE_S * 1000);
+    const idleCpuPct = ((cpuMs(cp) - cpu0) / (IDLE_S * 1000)) * 100;
+
+    say(`• churn: ${CHURN_RATE} pods/s created and deleted for ${CHURN_S} s`);
+    const churnNames: string[] = [];
+    const tChurn = now();
+    const inflight: Promise<unknown>[] = [];
+    for (let i = 0; now() - tChurn < CHURN_S * 1000; i++) {
+      const at = tChurn + (i * 1000) / CHURN_RATE;
+      if (at > now()) await sleep(at - now());
+      const name = `churn-${runId}-${i}`;
+      churnNames.push(name);
+      inflight.push(pods.create(name).catch(() => {}));
+      inflight.push(client.delete('Pod', names[i % PODS], { namespace: 'default' }).catch(() => {}));
+    }
+    await Promise.all(inflight);
+    await pods.until(() => churnNames.every((n) => pods!.times.get(n)?.running !== undefined), 5 * 60_000, 'churn pods Running');
+    const startup = churnNames.map((n) => pods!.times.get(n)!.running! - pods!.times.get(n)!.created!);
+
+    const report: ScaleReport = {
+      date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      machine,
+      durationS: (now() - t0) / 1000,
+      nodes: NODES,
+      pods: PODS,
+      kvPutsPerS: kvPerS,
+      createPerS: rate(createdAt),
+      boundPerS: rate(boundAt),
+      runningPerS: rate(runningAt),
+      rss,
+      cpBytesPerPod: (rss.controlPlane - cpRssEmpty) / PODS,
+      api: { get: summarize(get), list: summarize(list), create: summarize(create) },
+      idleCpuPct,
+      churn: { seconds: CHURN_S, rate: CHURN_RATE, startup: summarize(startup) },
+    };
+    const file = path.join(PACKAGE_ROOT, 'docs', 'BENCHMARKS.md');
+    console.log('\n' + writeScaleSection(file, report));
+    say(`written to ${path.relative(process.cwd(), file)}`);
+  } finally {
+    pods?.stop();
+    await nc?.close().catch(() => {});
+    await down({ home, say: (l) => say(`  ${l.trim()}`) }).catch((e) => say(`  ! down: ${(e as Error).message}`));
+    rmSync(home, { recursive: true, force: true });
+  }
+}

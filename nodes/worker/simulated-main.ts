@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * A process hosting many simulated nodes (see simulated-nodes.ts):
+ *   node dist/nodes/worker/simulated-main.js --nats URL --nodes 1000 [--name-prefix sim-node-]
+ *     [--node-network 127.124.0.0/16 --pod-network 127.128.0.0/10 --pod-prefix 24]
+ *     [--cpu 4 --memory 8Gi --max-pods 110 --heartbeat-ms 5000 --status-every 6 --resync-ms 60000]
+ *     [--start-delay-ms 0 --failure-rate 0 --run-ms N --usage-cpu-millis M --usage-memory-bytes B]
+ */
+import { daemonArgs } from '../shared/args.js';
+import { connectNats, onShutdown } from '../shared/connect.js';
+import { createLogger } from '../shared/logger.js';
+import { DEFAULT_SIM_NODE_NETWORK, DEFAULT_SIM_POD_NETWORK, SimulatedNodes } from './simulated-nodes.js';
+
+const args = daemonArgs({
+  nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
+  nodes: { type: 'string', default: '10' },
+  'name-prefix': { type: 'string', default: 'sim-node-' },
+  first: { type: 'string', default: '1' },
+  'node-network': { type: 'string', default: DEFAULT_SIM_NODE_NETWORK },
+  'pod-network': { type: 'string', default: DEFAULT_SIM_POD_NETWORK },
+  'pod-prefix': { type: 'string', default: '24' },
+  cpu: { type: 'string', default: '4' },
+  memory: { type: 'string', default: '8Gi' },
+  'max-pods': { type: 'string', default: '110' },
+  'heartbeat-ms': { type: 'string', default: '5000' },
+  'status-every': { type: 'string', default: '6' },
+  'resync-ms': { type: 'string', default: '60000' },
+  'start-delay-ms': { type: 'string', default: '0' },
+  'failure-rate': { type: 'string', default: '0' },
+  'run-ms': { type: 'string' },
+  'usage-cpu-millis': { type: 'string' },
+  'usage-memory-bytes': { type: 'string' },
+  'backoff-initial-ms': { type: 'string', default: '10000' },
+  'backoff-max-ms': { type: 'string', default: '300000' },
+});
+
+// Thousands of pod actors: per-pod info lines would cost more than the pods.
+const log = createLogger('simulated-nodes', {});
+if (!process.env.KUBEACT_LOG_LEVEL) log.level = 'warn';
+
+function num(name: keyof typeof args): number {
+  const v = Number(args[name]);
+  if (!Number.isFinite(v)) {
+    log.fatal({ flag: name, value: args[name] }, `--${String(name)} must be a number`);
+    process.exit(2);
+  }
+  return v;
+}
+
+async function main(): Promise<void> {
+  const nc = await connectNats(args.nats as string, 'kubeact-simulated-nodes', log);
+  const cpu = args['usage-cpu-millis'] === undefined ? undefined : num('usage-cpu-millis');
+  const mem = args['usage-memory-bytes'] === undefined ? undefined : num('usage-memory-bytes');
+  const hosts = new SimulatedNodes({
+    nc,
+    logger: log,
+    count: num('nodes'),
+    namePrefix: args['name-prefix'] as string,
+    first: num('first'),
+    nodeNetwork: args['node-network'] as string,
+    podNetwork: args['pod-network'] as string,
+    podPrefix: num('pod-prefix'),
+    cpu: args.cpu as string,
+    memory: args.memory as string,
+    maxPods: num('max-pods'),
+    heartbeatMs: num('heartbeat-ms'),
+    statusEvery: num('status-every'),
+    resyncMs: num('resync-ms'),
+    tuning: { backoffInitialMs: num('backoff-initial-ms'), backoffMaxMs: num('backoff-max-ms') },
+    runtime: {
+      startDelayMs: num('start-delay-ms'),
+      failureRate: num('failure-rate'),
+      runMs: args['run-ms'] === undefined ? undefined : num('run-ms'),
+      usage:
+        cpu === undefined && mem === undefined
+          ? undefined
+          : (c) => ({ cpuMillis: cpu ?? c.requests?.cpuMillis ?? 10, memoryBytes: mem ?? c.requests?.memoryBytes ?? 16 * 2 ** 20 }),
+    },
+  });
+  onShutdown(async () => {
+    await hosts.stop();
+    await nc.drain();
+  }, log);
+  await hosts.start();
+  log.warn({ nodes: hosts.kubelets.length }, 'simulated nodes ready');
+}
+
+main().catch((e) => {
+  log.fatal({ err: e }, 'simulated nodes failed to start');
+  process.exit(1);
+});
