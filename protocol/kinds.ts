@@ -13,6 +13,7 @@ export const KINDS = {
   NetworkPolicy: { plural: 'networkpolicies', apiVersion: 'networking.k8s.io/v1', namespaced: true, shortNames: ['netpol'] },
   Deployment: { plural: 'deployments', apiVersion: 'apps/v1', namespaced: true, shortNames: ['deploy'] },
   ReplicaSet: { plural: 'replicasets', apiVersion: 'apps/v1', namespaced: true, shortNames: ['rs'] },
+  HorizontalPodAutoscaler: { plural: 'horizontalpodautoscalers', apiVersion: 'autoscaling/v2', namespaced: true, shortNames: ['hpa'] },
   ConfigMap: { plural: 'configmaps', apiVersion: 'v1', namespaced: true, shortNames: ['cm'] },
   Secret: { plural: 'secrets', apiVersion: 'v1', namespaced: true, shortNames: [] },
 } as const satisfies Record<string, KindInfo>;

@@ -39,6 +39,7 @@ export function defaultSpec(kind: Kind, obj: KubeObject): void {
   if (kind === 'Deployment' || kind === 'ReplicaSet') defaultWorkload(kind, obj);
   if (kind === 'Namespace') obj.status = { phase: obj.status?.phase ?? 'Active' };
   if (kind === 'Service') defaultService(obj);
+  if (kind === 'HorizontalPodAutoscaler') defaultHpa(obj);
   if (kind === 'NetworkPolicy') defaultNetworkPolicy(obj);
   if (kind === 'Secret') defaultSecret(obj);
 }
@@ -180,4 +181,14 @@ function qosClass(spec: any): string {
   }
   if (!any) return 'BestEffort';
   return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/** SetDefaults_HorizontalPodAutoscaler: minReplicas 1; no metrics means 80% CPU utilization. */
+function defaultHpa(obj: KubeObject): void {
+  const spec = obj.spec;
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return;
+  spec.minReplicas ??= 1;
+  if (!Array.isArray(spec.metrics) || spec.metrics.length === 0) {
+    spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+  }
 }

@@ -3,6 +3,7 @@
  * writes, Events) and translates pod objects into the actor's events. The actor decides;
  * this file only executes.
  */
+import type { InspectCapture } from '../inspect/capture.js';
 import { createActor, fromPromise, type Actor } from 'xstate';
 import {
   podMachine,
@@ -21,8 +22,10 @@ import type { Logger } from '../shared/logger.js';
 import { buildContainerConfig } from './container-config.js';
 import type { PodDns, PodDnsFiles } from './pod-dns.js';
 import { probeContainer } from './probes.js';
-import { fetchSources } from './config-sources.js';
-import { RuntimeError, type ContainerRuntime, type ExitStatus } from './runtime/types.js';
+import { fetchSources, type ConfigSources } from './config-sources.js';
+import { PodVolumes, containerMounts, ensureSubPaths, type VolumePaths } from './pod-volumes.js';
+import { resolveClaimPath } from './claims.js';
+import { RuntimeError, type ContainerRuntime, type ExitStatus, type Mount } from './runtime/types.js';
 
 export interface PodWorkerTuning {
   backoffInitialMs?: number;
@@ -47,6 +50,12 @@ export interface PodWorkerOptions {
   serviceEnv?: (pod: Pod) => Record<string, string>;
   /** The pod's DNS files (pod-dns.ts), prepared once, before its first container starts. */
   podDns?: PodDns;
+  /** Inspector capture: the actors report their transitions (none: not inspected). */
+  inspect?: InspectCapture;
+  /** Where the pod's volumes live (`<dir>/<podUid>/volumes/…`); none: pods get no volumes. */
+  volumesDir?: string;
+  /** How often configMap/secret volumes of a running pod are compared with their objects, ms. */
+  volumeRefreshMs?: number;
   /** Called once the pod is fully stopped and its object removed (or gone already). */
   onDone: () => void;
 }
@@ -63,6 +72,9 @@ export class PodWorker {
   private objectGone = false;
   private serviceEnv?: Record<string, string>;
   private dnsFiles?: Promise<PodDnsFiles>;
+  private readonly volumes?: PodVolumes;
+  private volumePaths?: Promise<VolumePaths>;
+  private refreshTimer?: NodeJS.Timeout;
   /** Container name → id of its latest instance (what the metrics sampler asks the runtime about). */
   readonly containerIds = new Map<string, string>();
 
@@ -70,6 +82,7 @@ export class PodWorker {
     this.pod = opts.pod;
     this.uid = opts.pod.metadata!.uid!;
     const { runtime } = opts;
+    if (opts.volumesDir) this.volumes = new PodVolumes(opts.volumesDir, opts.pod);
     const placement = { nodeName: opts.nodeName, podIP: opts.podIP, hostIP: opts.hostIP };
     const machine = podMachine.provide({
       actors: {
@@ -84,7 +97,8 @@ export class PodWorker {
             throw new RuntimeError('CreateContainerConfigError', `reading the pod's ConfigMaps and Secrets failed: ${e.message}`);
           });
           const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, { ...this.serviceEnv, ...dns.env }, sources);
-          if (dns.mounts.length) config.mounts = [...(config.mounts ?? []), ...dns.mounts];
+          const mounts = await this.volumeMounts(input.pod, input.container, sources);
+          config.mounts = [...mounts, ...dns.mounts];
           // After a kubelet restart: the container still running from before is this one.
           const handle = (await runtime.adopt?.(config.podUid, config.name)) ?? (await runtime.start(config));
           this.containerIds.set(input.container, handle.id);
@@ -101,7 +115,9 @@ export class PodWorker {
         podFinished: () => void this.finish(),
       },
     });
+    const meta = opts.pod.metadata!;
     this.actor = createActor(machine, {
+      inspect: opts.inspect?.observer({ kind: 'Pod', namespace: meta.namespace ?? 'default', name: meta.name!, uid: meta.uid }),
       input: {
         pod: opts.pod,
         nodeName: opts.nodeName,
@@ -144,8 +160,48 @@ export class PodWorker {
     this.actor.send({ type: 'DELETE', graceMs: 0 });
   }
 
+  /**
+   * The container's mounts; the pod's volumes are set up by its first start (a failure is tried
+   * again by the next), and its configMap/secret volumes then follow their objects.
+   */
+  private async volumeMounts(pod: Pod, containerName: string, sources: ConfigSources): Promise<Mount[]> {
+    const container = pod.spec?.containers.find((c) => c.name === containerName);
+    if (!this.volumes || !container || !(pod.spec?.volumes ?? []).length) return [];
+    this.volumePaths ??= this.volumes.setUp(sources, (claim) => resolveClaimPath(this.opts.client, pod, claim));
+    const paths = await this.volumePaths.catch((e) => {
+      this.volumePaths = undefined;
+      throw e instanceof RuntimeError ? e : new RuntimeError('CreateContainerConfigError', `setting up the pod's volumes failed: ${(e as Error).message}`);
+    });
+    if (!this.refreshTimer && this.volumes.hasConfigVolumes()) {
+      this.refreshTimer = setInterval(() => void this.refreshVolumes(), this.opts.volumeRefreshMs ?? 2000);
+      this.refreshTimer.unref();
+    }
+    const mounts = containerMounts(container, paths);
+    await ensureSubPaths(mounts, container);
+    return mounts;
+  }
+
+  private refreshing = false;
+  private async refreshVolumes(): Promise<void> {
+    if (this.refreshing || !this.volumes) return;
+    this.refreshing = true;
+    try {
+      await this.volumes.refresh(await fetchSources(this.opts.client, this.pod));
+    } catch (e) {
+      this.opts.logger.debug({ err: (e as Error).message }, 'refreshing configMap/secret volumes failed; next round retries');
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private stopRefresh(): void {
+    clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
+  }
+
   /** Kubelet shutdown: the actor stops; the runtime stops the containers; the pod stays bound. */
   detach(): void {
+    this.stopRefresh();
     this.detached = true;
     this.actor.stop();
   }
@@ -218,6 +274,9 @@ export class PodWorker {
   private async finish(): Promise<void> {
     while (this.writing) await this.writing;
     this.finished = true; // after the last status is written: users see how the containers ended
+    // As the kubelet: the object goes only once the pod's volumes are cleaned up.
+    this.stopRefresh();
+    await this.volumes?.tearDown().catch((e) => this.opts.logger.warn({ err: (e as Error).message }, "removing the pod's volumes failed"));
     if (!this.objectGone) {
       try {
         await this.opts.client.delete('Pod', this.pod.metadata!.name!, { namespace: this.pod.metadata!.namespace, gracePeriodSeconds: 0, preconditions: { uid: this.uid } });

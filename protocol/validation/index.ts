@@ -14,6 +14,8 @@
  *  - Deployment / ReplicaSet: replicas ≥ 0, a non-empty selector matching the template labels (immutable), the
  *    template's pod spec (restartPolicy Always), strategy (maxSurge/maxUnavailable int or %, not both 0),
  *    revisionHistoryLimit, progressDeadlineSeconds > minReadySeconds.
+ *  - HorizontalPodAutoscaler (hpa.ts): target ref, 1 ≤ minReplicas ≤ maxReplicas, metrics (Resource/Pods/Object with
+ *    targets of the right type), behavior (windows 0..3600 s, policies Pods/Percent with periods 1..1800 s).
  *  - NetworkPolicy: selectors, rules' ports (protocol, number/name, endPort) and peers (ipBlock alone, CIDR, except
  *    strictly inside cidr), policyTypes.
  *  - ConfigMap / Secret: keys (IsConfigMapKey), at most 1 MiB of data, base64 values (Secret data, ConfigMap
@@ -26,6 +28,7 @@ import type { KubeObject } from '../objects.js';
 import { validateDeployment, validateReplicaSet, validateSelectorUpdate } from './apps.js';
 import { validateConfigMap, validateConfigUpdate, validateSecret } from './config.js';
 import { validateEvent } from './event.js';
+import { validateHorizontalPodAutoscaler } from './hpa.js';
 import { validateEndpoints, validateService, validateServiceUpdate } from './service.js';
 import { validateLease } from './lease.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
@@ -75,6 +78,7 @@ const RULES: Record<Kind, KindRules> = {
   NetworkPolicy: { nameFn: nameIsDNSSubdomain, validate: validateNetworkPolicy },
   Deployment: { nameFn: nameIsDNSSubdomain, validate: validateDeployment, validateUpdate: validateSelectorUpdate },
   ReplicaSet: { nameFn: nameIsDNSSubdomain, validate: validateReplicaSet, validateUpdate: validateSelectorUpdate },
+  HorizontalPodAutoscaler: { nameFn: nameIsDNSSubdomain, validate: validateHorizontalPodAutoscaler },
   ConfigMap: { nameFn: nameIsDNSSubdomain, validate: validateConfigMap, validateUpdate: validateConfigUpdate },
   Secret: { nameFn: nameIsDNSSubdomain, validate: validateSecret, validateUpdate: validateConfigUpdate },
 };

@@ -18,6 +18,9 @@
  *   and reported `OOMKilled` (exit code 137), as the kernel's cgroup OOM killer would. A burst
  *   shorter than the interval goes unseen. CPU limits are not enforced (no writable cgroups).
  *
+ * - Volumes (`config.mounts`): the container runs in its own mount namespace where its volumes are
+ *   bind-mounted on their paths (mount-preamble.ts); needs root and unshare(1).
+ *
  * Not in scope yet: the pod IP (the kubelet passes it in env; nothing stops a process from binding elsewhere),
  * log rotation.
  */
@@ -28,6 +31,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { GroupSampler } from './proc-stats.js';
+import { UNSHARE, mountedArgv, volumeMounts } from './mount-preamble.js';
 import {
   RuntimeError,
   type ContainerConfig,
@@ -194,7 +198,12 @@ export class ProcessRuntime implements ContainerRuntime {
 
     // Without a workingDir the container starts in the kubelet's directory (images have no WORKDIR here).
     const cwd = path.resolve(config.workingDir ?? process.cwd());
-    await checkWorkingDir(cwd);
+    const mounts = volumeMounts(config.mounts);
+    if (mounts.length && (process.getuid?.() !== 0 || !fs.existsSync(UNSHARE))) {
+      throw new RuntimeError('StartError', `container "${config.name}" has volume mounts: the process runtime needs root and ${UNSHARE} for them`);
+    }
+    // A workingDir inside a volume exists only once the volume is mounted (the preamble enters it).
+    if (!mounts.some((m) => isInside(cwd, m.containerPath))) await checkWorkingDir(cwd);
     // setpriv would exec the command itself, so a missing executable would only show as exit 127:
     // look it up first, as runc does, to fail the start with Kubernetes' message.
     await lookPath(config.argv[0], env.PATH ?? '', cwd);
@@ -209,13 +218,15 @@ export class ProcessRuntime implements ContainerRuntime {
     // survives exec). It only covers the container's main process: its own children are orphaned
     // and are killed by the next kubelet's recover() (which kills the whole process group).
     const wrap = this.wantPdeathsig && (await this.setprivAvailable());
-    const file = wrap ? SETPRIV : config.argv[0];
-    const args = wrap ? ['--pdeathsig', 'KILL', '--', ...config.argv] : config.argv.slice(1);
+    // Volumes: unshare and sh exec() in turn, so the pid (and its pdeathsig) stays the container's.
+    const argv = mounts.length ? mountedArgv(mounts, config.argv, cwd) : config.argv;
+    const file = wrap ? SETPRIV : argv[0];
+    const args = wrap ? ['--pdeathsig', 'KILL', '--', ...argv] : argv.slice(1);
 
     let child: ChildProcess;
     try {
       child = spawn(file, args, {
-        cwd,
+        cwd: mounts.length ? '/' : cwd,
         env,
         detached: true,
         stdio: ['ignore', logFd, logFd],
@@ -616,6 +627,11 @@ function checkPathPart(what: string, value: string): void {
   if (!value || value === '.' || value === '..' || value.includes('/') || value.includes('\0')) {
     throw new RuntimeError('ContainerCannotRun', `invalid ${what} ${JSON.stringify(value)}`);
   }
+}
+
+function isInside(p: string, dir: string): boolean {
+  const rel = path.relative(dir, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 async function checkWorkingDir(cwd: string): Promise<void> {
