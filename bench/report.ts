@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { dockerLines, type DockerBenchResult } from './docker.js';
 import type { FailoverRun } from './failover.js';
 import { NETPOL_BENCH_DESCRIPTION, netpolRows, type NetpolBenchResult } from './netpol.js';
 import { PROXY_BENCH_DESCRIPTION, proxyRows, proxyTargetLines, type ProxyBenchResult } from './proxy.js';
@@ -60,6 +61,8 @@ export interface BenchReport {
   netpol?: NetpolBenchResult;
   /** DNS queries through the kube-dns ClusterIP vs straight to the server (bench/dns.ts). */
   dns?: DnsBenchResult;
+  /** Pod startup on the docker runtime vs `docker run -d` (bench/docker.ts). */
+  docker?: DockerBenchResult;
   notes: string[];
 }
 
@@ -116,6 +119,7 @@ export function renderRun(r: BenchReport): string {
     `Target p99 pod startup ≤ ${POD_STARTUP_TARGET_P99_MS} ms: **${met ? 'met' : 'not met'}** (${fmtMs(r.podStartup.value.p99)}).`,
     ...failoverTarget(r),
     ...proxyTargetLines(r.proxy),
+    ...dockerLines(r.docker),
     '',
     'Where pod startup time goes (per pod, from the same run; each row is its own distribution, so the p99s do not add up):',
     '',

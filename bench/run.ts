@@ -21,6 +21,7 @@ import { failoverBench } from './failover.js';
 import { now } from './pace.js';
 import { PodBench, readContainerStarts } from './pod-startup.js';
 import { netpolBench } from './netpol.js';
+import { dockerBenchUnavailable, dockerStartupBench } from './docker.js';
 import { proxyBench } from './proxy.js';
 import { dnsBench } from './dns.js';
 import { machineInfo, renderRun, writeMarkdown, type BenchReport } from './report.js';
@@ -116,6 +117,14 @@ async function main(): Promise<void> {
     const netpol = await netpolBench({ say });
     say('• phase 9: cluster DNS — A queries through the kube-dns ClusterIP vs straight to the DNS server');
     const dns = await dnsBench(client, ctx, { runId, say, signal: abort.signal });
+    // Phase 8 only where a Docker engine answers (with the locally imported test image).
+    const noDocker = await dockerBenchUnavailable();
+    let docker;
+    if (noDocker) say(`• phase 10 skipped: ${noDocker}`);
+    else {
+      say('• phase 10: pod startup on the docker runtime vs `docker run -d` of the same image');
+      docker = await dockerStartupBench({ pairs: 10, say, signal: abort.signal });
+    }
 
     const offset = Date.now() - now(); // kubelet log times are Date.now(); ours are timeOrigin-based
     const starts = readContainerStarts(path.join(ctx.clusterDir, 'logs'));
@@ -137,6 +146,7 @@ async function main(): Promise<void> {
       proxy,
       netpol,
       dns,
+      docker,
       notes: [
         spawner.wrapped ? 'Containers and baseline both wrapped with setpriv --pdeathsig KILL.' : 'setpriv with --pdeathsig not available: containers and baseline spawned unwrapped.',
         `Pods per node: ${perNode(timelines)}; watch events per pod until Running: ${summarize(timelines.map((t) => t.events)).mean.toFixed(1)} on average.`,

@@ -173,11 +173,14 @@ export class DockerRuntime implements ContainerRuntime {
       await container.remove({ force: true }).catch(() => {});
       throw new RuntimeError('StartError', engineMessage(err), { cause: err });
     }
-    const startedAt = rfc3339();
+    // The engine's start time (what a later kubelet's recover() reads too) and pid.
+    const state = await container.inspect().then((i) => i.State, () => undefined);
+    const startedAt = engineTime(state?.StartedAt) ?? rfc3339();
     const entry = this.track(container.id, { ...config }, new Date().toISOString(), startedAt, false);
+    if (state?.Pid) entry.pid = state.Pid;
     this.log.info({ id: entry.id, container: config.id, image: config.image }, 'container started');
     void this.collectGarbage(config.podUid, config.name);
-    return { id: entry.id, startedAt };
+    return { id: entry.id, startedAt, ...(entry.pid ? { pid: entry.pid } : {}) };
   }
 
   private createOptions(config: ContainerConfig): ContainerCreateOptions {
