@@ -16,6 +16,8 @@ import { MetricsServer } from '../metrics/server.js';
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
   'scheduler-retry-ms': { type: 'string', default: '5000' },
+  // Binds in flight: few keep the API server responsive under bursts, more raise throughput.
+  'scheduler-max-binds': { type: 'string', default: '16' },
   'node-monitor-grace-ms': { type: 'string', default: '3000' },
   'service-cidr': { type: 'string', default: '127.100.0.0/16' },
   'load-balancer-pool': { type: 'string', default: '127.112.0.0/24' },
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
   const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }), serviceCidr: args['service-cidr'] as string });
   await api.start();
   const client = new ApiClient(nc);
-  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']) });
+  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']), maxInFlightBinds: Number(args['scheduler-max-binds']) });
   await scheduler.start();
   const controllers = new ControllerManager({
     nc,

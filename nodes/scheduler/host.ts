@@ -15,6 +15,8 @@ export interface SchedulerHostOptions {
   client: ApiClient;
   logger: Logger;
   retryIntervalMs?: number;
+  /** Binds in flight at once (default 16). */
+  maxInFlightBinds?: number;
 }
 
 export class SchedulerHost {
@@ -47,7 +49,7 @@ export class SchedulerHost {
         },
       },
     });
-    this.actor = createActor(machine, { input: { retryIntervalMs: this.opts.retryIntervalMs, maxInFlightBinds: 16 } });
+    this.actor = createActor(machine, { input: { retryIntervalMs: this.opts.retryIntervalMs, maxInFlightBinds: this.opts.maxInFlightBinds ?? 16 } });
     this.actor.start();
     const send = (ev: Parameters<Actor<typeof schedulerMachine>['send']>[0]) => this.actor?.send(ev);
     this.watches.push(
