@@ -13,6 +13,7 @@ import { connect } from 'nats';
 import { ApiClient } from '../protocol/client.js';
 import type { Node, Pod } from '../protocol/objects.js';
 import { deploymentSteps } from './deployment-steps.js';
+import { dnsSteps } from './dns-steps.js';
 import { down } from '../nodes/launcher/down.js';
 import { up } from '../nodes/launcher/up.js';
 import { PACKAGE_ROOT } from '../nodes/shared/paths.js';
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
     });
 
     await deploymentSteps({ n, client: client!, kubeact, manifest: deploymentManifest, home });
+    await dnsSteps({ n, client: client!, kubeact });
 
     if (keep) {
       console.log(`\nThe cluster keeps running. Use it with:\n  export KUBEACT_HOME=${home}\n  npx kubeact get nodes\n  npx kubeact down`);

@@ -17,6 +17,7 @@ import { rolloutCommand } from './commands/rollout.js';
 import { scaleCommand, setCommand } from './commands/workloads.js';
 import { cordonCommand, drainCommand, uncordonCommand } from './commands/nodes.js';
 import { exposeCommand } from './commands/expose.js';
+import { portForwardCommand } from './commands/port-forward.js';
 import { topCommand } from './commands/top.js';
 
 export type Command = (args: string[], io: Output) => Promise<number>;
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   delete: { run: deleteCommand, help: 'Delete resources by file names, stdin, resources and names, or by resources and label selector' },
   logs: { run: logsCommand, help: 'Print the logs for a container in a pod' },
   expose: { run: exposeCommand, help: 'Take a deployment, replica set, pod or service and expose it as a new Kubernetes service' },
+  'port-forward': { run: portForwardCommand, help: 'Forward one or more local ports to a pod (pod, svc, deploy or rs)' },
   scale: { run: scaleCommand, help: 'Set a new size for a deployment or replica set' },
   rollout: { run: rolloutCommand, help: 'Manage the rollout of a deployment: status, history, undo, pause, resume, restart' },
   set: { run: setCommand, help: 'Set specific features on objects: set image' },

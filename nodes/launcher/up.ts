@@ -19,6 +19,11 @@ export interface UpOptions {
   nodes: number;
   home?: string;
   natsPort?: number;
+  /**
+   * Use this NATS server (already running, with JetStream and a max_payload of at least 4 MiB)
+   * instead of starting one; `down` leaves it alone.
+   */
+  natsUrl?: string;
   /** Node addresses: node i gets the (i+1)-th host of this block. */
   nodeNetwork?: string;
   /** Pod IPs: node i gets the i-th /24 of this block. */
@@ -103,12 +108,20 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     processes: started,
   };
   try {
-    ensureNatsServer(say);
-    say('• starting nats-server (JetStream) ...');
-    const nats = await startNatsServer({ dir: path.join(clusterDir, 'nats'), port: opts.natsPort, detached: true });
-    ctx.natsUrl = nats.url;
-    started.push({ role: 'nats-server', name: 'nats-server', pid: nats.pid, log: path.join(clusterDir, 'nats', 'nats-server.log') });
-    say(`  nats-server listening on ${nats.url}`);
+    let nats: { url: string };
+    if (opts.natsUrl) {
+      nats = { url: opts.natsUrl };
+      ctx.natsUrl = opts.natsUrl;
+      say(`• using nats-server at ${opts.natsUrl}`);
+    } else {
+      ensureNatsServer(say);
+      say('• starting nats-server (JetStream) ...');
+      const own = await startNatsServer({ dir: path.join(clusterDir, 'nats'), port: opts.natsPort, detached: true });
+      nats = own;
+      ctx.natsUrl = own.url;
+      started.push({ role: 'nats-server', name: 'nats-server', pid: own.pid, log: path.join(clusterDir, 'nats', 'nats-server.log') });
+      say(`  nats-server listening on ${own.url}`);
+    }
     saveContext(ctx);
 
     say('• starting control plane (api server, scheduler) ...');

@@ -11,6 +11,7 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
     options: {
       nodes: { type: 'string', default: '3' },
       port: { type: 'string' },
+      nats: { type: 'string' },
       'node-network': { type: 'string' },
       'pod-network': { type: 'string' },
       'service-network': { type: 'string' },
@@ -40,6 +41,7 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
     const ctx = await up({
       nodes,
       natsPort: values.port ? Number(values.port) : undefined,
+      natsUrl: values.nats,
       nodeNetwork: values['node-network'],
       podNetwork: values['pod-network'],
       serviceNetwork: values['service-network'],
