@@ -157,6 +157,7 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
       api: { get: summarize(get), list: summarize(list), create: summarize(create) },
       idleCpuPct,
       churn: { seconds: CHURN_S, rate: CHURN_RATE, startup: summarize(startup) },
+      controlPlaneArgs: process.env.KUBEACT_SCALE_CP_ARGS ?? '',
     };
     const file = path.join(PACKAGE_ROOT, 'docs', 'BENCHMARKS.md');
     console.log('\n' + writeScaleSection(file, report));
