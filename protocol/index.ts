@@ -8,3 +8,4 @@ export * from './metrics.js';
 export * from './selectors.js';
 export * from './quantity.js';
 export * from './client.js';
+export * from './inspect.js';

@@ -9,6 +9,8 @@
  *   kubeact.node.<node>.proxy.metrics           that node's kube-proxy counters (published)
  *   kubeact.node.<node>.metrics                 that node's kubelet resource samples (published)
  *   kubeact.metrics.<pods|nodes|traffic>        the metrics server's request/reply endpoints
+ *   kubeact.inspect.rec.<process>.<kind>.<ns>.<name>  inspection records of one actor (stream KUBEACT_INSPECT)
+ *   kubeact.inspect.web                          request: the URL of the web inspector
  * Node-scoped subjects carry the node name as a token, so a NATS account can later be
  * limited to its own node's subjects.
  */
@@ -80,5 +82,18 @@ export const subjects = {
   /** Request/reply endpoints of the metrics server. */
   metrics(resource: 'pods' | 'nodes' | 'traffic'): string {
     return `${ROOT}.metrics.${resource}`;
+  },
+  /** Inspection records of one actor, published by the process hosting it (see protocol/inspect.ts). */
+  inspectRecords(processName: string, kind: string, namespace: string | undefined, name: string): string {
+    return `${ROOT}.inspect.rec.${token(processName)}.${token(kind)}.${token(namespace ?? CLUSTER_SCOPE)}.${token(name)}`;
+  },
+  /** Filter for the records of one actor (any process), or of every actor when no argument is given. */
+  inspectRecordsOf(kind?: string, namespace?: string, name?: string): string {
+    if (!kind) return `${ROOT}.inspect.rec.>`;
+    return `${ROOT}.inspect.rec.*.${token(kind)}.${name ? token(namespace ?? CLUSTER_SCOPE) : '*'}.${name ? token(name) : '*'}`;
+  },
+  /** Request/reply: the control plane answers with the web inspector's URL. */
+  inspectWeb(): string {
+    return `${ROOT}.inspect.web`;
   },
 } as const;

@@ -6,6 +6,7 @@
 import { createActor, type AnyActorLogic, type Actor, type EventFromLogic, type InputFrom } from 'xstate';
 import type { KubeObject } from '../../protocol/objects.js';
 import type { Logger } from '../shared/logger.js';
+import type { InspectCapture } from '../inspect/capture.js';
 import { SnapshotStore } from './snapshots.js';
 
 interface Entry<L extends AnyActorLogic> {
@@ -26,6 +27,7 @@ export class ActorSet<L extends AnyActorLogic> {
     private readonly logic: L,
     private readonly snapshots: SnapshotStore,
     private readonly log: Logger,
+    private readonly capture?: InspectCapture,
   ) {}
 
   private key(obj: KubeObject): string {
@@ -67,16 +69,17 @@ export class ActorSet<L extends AnyActorLogic> {
     if (again && again.uid === uid) return { actor: again.actor, isNew: false, restored: false };
     let actor: Actor<L>;
     let restored = false;
+    const inspect = this.capture?.observer({ kind: this.kind, namespace: obj.metadata?.namespace ?? 'default', name: obj.metadata!.name!, uid });
     if (stored && stored.uid === uid && stored.snapshot) {
       try {
-        actor = createActor(this.logic, { snapshot: stored.snapshot as never, input });
+        actor = createActor(this.logic, { snapshot: stored.snapshot as never, input, inspect });
         restored = true;
       } catch (e) {
         this.log.warn({ key, err: (e as Error).message }, 'snapshot not usable; starting fresh');
-        actor = createActor(this.logic, { input });
+        actor = createActor(this.logic, { input, inspect });
       }
     } else {
-      actor = createActor(this.logic, { input });
+      actor = createActor(this.logic, { input, inspect });
     }
     actor.subscribe({
       next: () => {

@@ -18,6 +18,7 @@ import { ApiError, Reason } from '../../protocol/errors.js';
 import type { KubeObject } from '../../protocol/objects.js';
 import type { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
+import type { InspectCapture } from '../inspect/capture.js';
 import { ActorSet } from './actor-set.js';
 import type { Informer } from './informer.js';
 import { StatusWriter } from './status-writer.js';
@@ -30,6 +31,8 @@ export interface DeploymentControllerOptions {
   events: EventRecorder;
   snapshots: SnapshotStore;
   logger: Logger;
+  /** Inspector capture: the actors report their transitions (none: not inspected). */
+  inspect?: InspectCapture;
 }
 
 function ignore(e: unknown, ...reasons: string[]): void {
@@ -98,7 +101,7 @@ export class DeploymentController {
         }),
       },
     });
-    this.actors = new ActorSet('Deployment', machine, opts.snapshots, log);
+    this.actors = new ActorSet('Deployment', machine, opts.snapshots, log, opts.inspect);
   }
 
   async start(): Promise<void> {

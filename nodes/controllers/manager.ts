@@ -9,6 +9,7 @@ import type { ApiClient } from '../../protocol/client.js';
 import type { KubeObject } from '../../protocol/objects.js';
 import { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
+import type { InspectCapture } from '../inspect/capture.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { Informer } from './informer.js';
@@ -28,6 +29,8 @@ export interface ControllerManagerOptions {
   resyncMs?: number;
   /** `--load-balancer-pool`: LoadBalancer Services get their address from this block (none: they stay pending). */
   loadBalancerPool?: string;
+  /** Inspector capture: the actors report their transitions (none: not inspected). */
+  inspect?: InspectCapture;
 }
 
 export class ControllerManager {
@@ -68,6 +71,7 @@ export class ControllerManager {
       logger: logger.child({ controller: 'node-lifecycle' }),
       gracePeriodMs: opts.nodeMonitorGraceMs ?? 3000,
       evictionTolerationMs: opts.podEvictionTolerationMs ?? 1000,
+      inspect: opts.inspect,
     });
     this.gc = new GarbageCollector({ client, dependents: [this.replicaSets, this.pods], nodes: this.nodes, logger: logger.child({ controller: 'garbage-collector' }) });
     this.endpointsController = new EndpointsController({
@@ -95,6 +99,7 @@ export class ControllerManager {
       events: this.events,
       snapshots: this.snapshots,
       logger,
+      inspect: opts.inspect,
     });
   }
 

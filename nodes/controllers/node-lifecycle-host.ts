@@ -3,6 +3,7 @@
  * out what it decides — Ready=Unknown plus the unreachable NoExecute taint, eviction of the
  * node's pods (graceful deletes, so their controllers replace them), and recovery.
  */
+import type { InspectCapture } from '../inspect/capture.js';
 import { createActor, type Actor } from 'xstate';
 import { nodeLifecycleMachine } from '../../actors/node-lifecycle/index.js';
 import type { ApiClient } from '../../protocol/client.js';
@@ -24,6 +25,8 @@ export interface NodeLifecycleOptions {
   gracePeriodMs: number;
   evictionTolerationMs: number;
   tickMs?: number;
+  /** Inspector capture: the actors report their transitions (none: not inspected). */
+  inspect?: InspectCapture;
 }
 
 export class NodeLifecycleHost {
@@ -100,6 +103,7 @@ export class NodeLifecycleHost {
       },
     });
     const actor = createActor(machine, {
+      inspect: this.opts.inspect?.observer({ kind: 'Node', name }),
       input: {
         name,
         now,

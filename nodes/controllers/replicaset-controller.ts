@@ -21,6 +21,7 @@ import { ApiError, Reason } from '../../protocol/errors.js';
 import type { KubeObject, Pod } from '../../protocol/objects.js';
 import type { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
+import type { InspectCapture } from '../inspect/capture.js';
 import { ActorSet } from './actor-set.js';
 import type { Informer } from './informer.js';
 import { StatusWriter } from './status-writer.js';
@@ -33,6 +34,8 @@ export interface ReplicaSetControllerOptions {
   events: EventRecorder;
   snapshots: SnapshotStore;
   logger: Logger;
+  /** Inspector capture: the actors report their transitions (none: not inspected). */
+  inspect?: InspectCapture;
 }
 
 const CREATE_CONCURRENCY = 16;
@@ -106,7 +109,7 @@ export class ReplicaSetController {
         }),
       },
     });
-    this.actors = new ActorSet('ReplicaSet', machine, opts.snapshots, log);
+    this.actors = new ActorSet('ReplicaSet', machine, opts.snapshots, log, opts.inspect);
   }
 
   async start(): Promise<void> {

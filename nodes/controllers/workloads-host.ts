@@ -7,6 +7,7 @@ import { DeploymentController } from './deployment-controller.js';
 import type { Informer } from './informer.js';
 import { ReplicaSetController } from './replicaset-controller.js';
 import type { SnapshotStore } from './snapshots.js';
+import type { InspectCapture } from '../inspect/capture.js';
 
 export interface WorkloadsHostOptions {
   client: ApiClient;
@@ -17,6 +18,8 @@ export interface WorkloadsHostOptions {
   snapshots: SnapshotStore;
   logger: Logger;
   resyncMs?: number;
+  /** Inspector capture: the actors report their transitions (none: not inspected). */
+  inspect?: InspectCapture;
 }
 
 export class WorkloadsHost {

@@ -12,6 +12,7 @@ import { SchedulerHost } from '../scheduler/host.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { ClusterDns, parseDnsListen } from '../dns/index.js';
 import { MetricsServer } from '../metrics/server.js';
+import { InspectCapture } from '../inspect/capture.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -26,6 +27,8 @@ const args = daemonArgs({
   'dns-listen': { type: 'string', default: 'off' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   'metrics-stale-ms': { type: 'string', default: '60000' },
+  // Inspector capture of every actor's transitions: on by default; `--inspect off` turns it off.
+  inspect: { type: 'string', default: 'on' },
 });
 
 const log = createLogger('control-plane');
@@ -37,7 +40,8 @@ async function main(): Promise<void> {
   const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }), serviceCidr: args['service-cidr'] as string });
   await api.start();
   const client = new ApiClient(nc);
-  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']), maxInFlightBinds: Number(args['scheduler-max-binds']) });
+  const inspect = isOn(args.inspect as string) ? await InspectCapture.start(nc, 'control-plane', { log: log.child({ component: 'inspect' }) }) : undefined;
+  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']), maxInFlightBinds: Number(args['scheduler-max-binds']), inspect });
   await scheduler.start();
   const controllers = new ControllerManager({
     nc,
@@ -46,6 +50,7 @@ async function main(): Promise<void> {
     nodeMonitorGraceMs: Number(args['node-monitor-grace-ms']),
     podEvictionTolerationMs: Number(args['pod-eviction-toleration-ms']),
     loadBalancerPool: args['load-balancer-pool'] as string,
+    inspect,
   });
   await controllers.start();
   const dns = dnsListen
@@ -69,8 +74,13 @@ async function main(): Promise<void> {
     await controllers.stop();
     await scheduler.stop();
     await api.stop();
+    await inspect?.close();
     await nc.drain();
   }, log);
+}
+
+function isOn(v: string): boolean {
+  return !['off', 'false', '0', 'no'].includes(v.toLowerCase());
 }
 
 main().catch((e) => {

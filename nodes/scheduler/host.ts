@@ -4,10 +4,11 @@
  * PodScheduled=False condition, and the Scheduled / FailedScheduling Events.
  */
 import { createActor, fromPromise, type Actor } from 'xstate';
-import { schedulerMachine, type BindPodInput } from '../../actors/scheduler/index.js';
+import { schedulerMachine, type BindPodInput, type SchedulerContext } from '../../actors/scheduler/index.js';
 import type { ApiClient, Watch } from '../../protocol/client.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
 import { nowTimestamp, type KubeObject, type Node, type Pod } from '../../protocol/objects.js';
+import type { InspectCapture } from '../inspect/capture.js';
 import { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 
@@ -17,6 +18,22 @@ export interface SchedulerHostOptions {
   retryIntervalMs?: number;
   /** Binds in flight at once (default 16). */
   maxInFlightBinds?: number;
+  /** Inspector capture: the actors report their transitions (none: not inspected). */
+  inspect?: InspectCapture;
+}
+
+/** The scheduler's context is a cache of every node and pod: the inspector keeps the queues and keys. */
+function schedulerView(c: SchedulerContext): unknown {
+  return {
+    nodes: Object.keys(c.nodes),
+    pending: Object.keys(c.pending),
+    queue: c.queue,
+    parked: c.parked,
+    reported: c.reported,
+    binding: Object.keys(c.binding),
+    placed: Object.keys(c.placed).length,
+    attempt: c.attempt,
+  };
 }
 
 export class SchedulerHost {
@@ -49,7 +66,9 @@ export class SchedulerHost {
         },
       },
     });
-    this.actor = createActor(machine, { input: { retryIntervalMs: this.opts.retryIntervalMs, maxInFlightBinds: this.opts.maxInFlightBinds ?? 16 } });
+    this.actor = createActor(machine, {
+      inspect: this.opts.inspect?.observer({ kind: 'Scheduler', name: 'default-scheduler', view: schedulerView }),
+      input: { retryIntervalMs: this.opts.retryIntervalMs, maxInFlightBinds: this.opts.maxInFlightBinds ?? 16 } });
     this.actor.start();
     const send = (ev: Parameters<Actor<typeof schedulerMachine>['send']>[0]) => this.actor?.send(ev);
     this.watches.push(

@@ -19,6 +19,7 @@ import { Heartbeat, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker, type PodWorkerTuning } from './pod-worker.js';
 import type { PodDns } from './pod-dns.js';
 import { serviceEnvVars } from './service-env.js';
+import type { InspectCapture } from '../inspect/capture.js';
 import type { ContainerRuntime } from './runtime/types.js';
 
 export interface KubeletOptions {
@@ -28,6 +29,8 @@ export interface KubeletOptions {
   config: NodeConfig;
   logger: Logger;
   tuning?: PodWorkerTuning;
+  /** Inspector capture: the actors report their transitions (none: not inspected). */
+  inspect?: InspectCapture;
   /** Full relist of this node's pods (safety net for lost events), ms. */
   resyncMs?: number;
   /** Per-pod resolv.conf files (dnsPolicy, `--cluster-dns`); none: containers get no DNS files. */
@@ -192,6 +195,7 @@ export class Kubelet {
       logger: this.log.child({ pod: key }),
       tuning: this.opts.tuning,
       podDns: this.opts.podDns,
+      inspect: this.opts.inspect,
       serviceEnv: (p) => serviceEnvVars(this.services.list() as Service[], p.metadata?.namespace ?? 'default', p.spec?.enableServiceLinks),
       onDone: () => {
         if (this.workers.get(key) === created) this.workers.delete(key);

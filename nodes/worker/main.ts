@@ -15,6 +15,7 @@ import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
 import { Kubelet } from './kubelet.js';
+import { InspectCapture } from '../inspect/capture.js';
 import { KubeProxy } from './proxy/index.js';
 import { DockerRuntime } from './runtime/docker.js';
 import { ProcessRuntime } from './runtime/process.js';
@@ -41,6 +42,8 @@ const args = daemonArgs({
   'backoff-reset-ms': { type: 'string', default: '600000' },
   // kube-proxy: on by default; `--proxy off` (or false/0) runs the kubelet alone.
   proxy: { type: 'string', default: 'on' },
+  // Inspector capture of the pod actors' transitions: on by default.
+  inspect: { type: 'string', default: 'on' },
   'proxy-retry-ms': { type: 'string', default: '1000' },
   'proxy-metrics-ms': { type: 'string', default: '5000' },
   'proxy-udp-idle-ms': { type: 'string', default: '30000' },
@@ -87,12 +90,14 @@ async function main(): Promise<void> {
     clusterDomain: args['cluster-domain'] as string,
     hostResolvConf: readHostResolvConf(args['resolv-conf'] as string),
   });
+  const inspect = isOn(String(args.inspect)) ? await InspectCapture.start(nc, name, { log: log.child({ component: 'inspect' }) }) : undefined;
   const kubelet = new Kubelet({
     podDns,
     nc,
     client,
     runtime,
     logger: log,
+    inspect,
     resyncMs: Number(args['resync-ms']),
     metricsMs: Number(args['metrics-ms']),
     tuning: {
@@ -113,7 +118,7 @@ async function main(): Promise<void> {
       statusEvery: Number(args['status-every']),
     },
   });
-  const proxyOn = !['off', 'false', '0', 'no'].includes(String(args.proxy).toLowerCase());
+  const proxyOn = isOn(String(args.proxy));
   const proxy = proxyOn
     ? new KubeProxy({
         client,
@@ -130,6 +135,7 @@ async function main(): Promise<void> {
   onShutdown(async () => {
     await proxy?.stop();
     await kubelet.stop();
+    await inspect?.close();
     await nc.drain();
   }, log);
   await kubelet.start();
@@ -147,6 +153,10 @@ async function createRuntime(dataDir: string): Promise<ContainerRuntime> {
     default:
       throw new RuntimeError('RuntimeUnavailable', `unknown --runtime "${String(args.runtime)}": use process or docker`);
   }
+}
+
+function isOn(v: string): boolean {
+  return !['off', 'false', '0', 'no'].includes(v.toLowerCase());
 }
 
 main().catch((e) => {

@@ -3,6 +3,7 @@
  * writes, Events) and translates pod objects into the actor's events. The actor decides;
  * this file only executes.
  */
+import type { InspectCapture } from '../inspect/capture.js';
 import { createActor, fromPromise, type Actor } from 'xstate';
 import {
   podMachine,
@@ -47,6 +48,8 @@ export interface PodWorkerOptions {
   serviceEnv?: (pod: Pod) => Record<string, string>;
   /** The pod's DNS files (pod-dns.ts), prepared once, before its first container starts. */
   podDns?: PodDns;
+  /** Inspector capture: the actors report their transitions (none: not inspected). */
+  inspect?: InspectCapture;
   /** Called once the pod is fully stopped and its object removed (or gone already). */
   onDone: () => void;
 }
@@ -101,7 +104,9 @@ export class PodWorker {
         podFinished: () => void this.finish(),
       },
     });
+    const meta = opts.pod.metadata!;
     this.actor = createActor(machine, {
+      inspect: opts.inspect?.observer({ kind: 'Pod', namespace: meta.namespace ?? 'default', name: meta.name!, uid: meta.uid }),
       input: {
         pod: opts.pod,
         nodeName: opts.nodeName,
