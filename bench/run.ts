@@ -49,11 +49,16 @@ const keepLogs = process.env.KUBEACT_BENCH_KEEP_LOGS === '1';
 const t0 = now();
 const say = (line: string) => console.log(`[${((now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 
+const scaleAbort = new AbortController();
+
 async function main(): Promise<void> {
   if (process.env.KUBEACT_BENCH_PARTS === 'scale') {
     console.log(`kubeact scale benchmark — ${machineInfo().cpu}, ${machineInfo().cores} cores, load ${machineInfo().load}`);
-    await runScale(say).catch((e) => {
-      console.error(`\nscale benchmark failed: ${(e as Error).message}`);
+    // Ctrl-C / SIGTERM: stop waiting; runScale's cleanup stops the cluster.
+    process.once('SIGINT', () => scaleAbort.abort());
+    process.once('SIGTERM', () => scaleAbort.abort());
+    await runScale(say, scaleAbort.signal).catch((e) => {
+      console.error(`\nscale benchmark failed: ${(e as Error).stack}`);
       process.exitCode = 1;
     });
     return;

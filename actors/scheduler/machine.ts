@@ -134,6 +134,11 @@ function applyPodUpsert(ctx: SchedulerContext, pod: Pod): Partial<SchedulerConte
     // Bound (by us or anyone): it holds capacity until it terminates or is deleted.
     const before = ctx.placed[key];
     const info = podInfo(pod);
+    // Most events of a bound pod are status updates that change nothing the scheduler counts:
+    // skip them without copying `placed` (a copy per event is quadratic in the pod count).
+    if (before && !before.assumed && samePlacement(before, info) && !(key in ctx.pending) && !(key in ctx.parked) && !(key in ctx.reported) && !ctx.queue.includes(key)) {
+      return {};
+    }
     const placed = isTerminal(info.phase) ? without(ctx.placed, key) : { ...ctx.placed, [key]: info };
     const next: Partial<SchedulerContext> = { ...dropPending(ctx, key), placed };
     const freed = before && !isTerminal(before.phase) && isTerminal(info.phase);
@@ -167,6 +172,15 @@ function applyPodUpsert(ctx: SchedulerContext, pod: Pod): Partial<SchedulerConte
 }
 
 /** Takes the next key (highest `spec.priority`, then first in) and decides for it. */
+function samePlacement(a: PodInfo, b: PodInfo): boolean {
+  return (
+    a.uid === b.uid &&
+    a.nodeName === b.nodeName &&
+    a.phase === b.phase &&
+    JSON.stringify([a.requests, a.scoreRequests, a.labels, a.ownerUids]) === JSON.stringify([b.requests, b.scoreRequests, b.labels, b.ownerUids])
+  );
+}
+
 function decide(ctx: SchedulerContext): Partial<SchedulerContext> {
   let best = -1;
   let bestPriority = -Infinity;

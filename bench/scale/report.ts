@@ -24,6 +24,8 @@ export interface ScaleReport {
   api: { get: Summary; list: Summary; create: Summary };
   idleCpuPct: number;
   churn: { seconds: number; rate: number; startup: Summary };
+  /** Extra control-plane flags of the run (KUBEACT_SCALE_CP_ARGS). */
+  controlPlaneArgs: string;
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -33,7 +35,7 @@ export function renderScaleRun(r: ScaleReport): string {
   return [
     `### Scale run ${r.date} — ${r.nodes} simulated nodes, ${r.pods} pods`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory}, node ${m.node}, ${m.os}, load ${m.load} at the end, commit ${m.commit}; ${r.durationS.toFixed(0)} s.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory}, node ${m.node}, ${m.os}, load ${m.load} at the end, commit ${m.commit}; ${r.durationS.toFixed(0)} s; control-plane flags: ${r.controlPlaneArgs || 'defaults'}.`,
     '',
     '| measure | value | target |',
     '|---|---|---|',

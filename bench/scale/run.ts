@@ -36,14 +36,25 @@ const IDLE_S = 10;
 const SERVICE_NETWORK = '127.98.0.0/16';
 const LOAD_BALANCER_POOL = '127.113.0.0/24';
 
-export async function runScale(say: (line: string) => void): Promise<void> {
+export async function runScale(say: (line: string) => void, signal?: AbortSignal): Promise<void> {
   const machine = machineInfo();
   const home = mkdtempSync(path.join(os.tmpdir(), 'kubeact-scale-home-'));
   const runId = Date.now().toString(36);
   let nc: NatsConnection | undefined;
   let pods: ScalePods | undefined;
   const t0 = now();
+  const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new Error('interrupted')), { once: true }));
+  aborted.catch(() => {});
   try {
+    await Promise.race([measure(), aborted]);
+  } finally {
+    pods?.stop();
+    await nc?.close().catch(() => {});
+    await down({ home, say: (l) => say(`  ${l.trim()}`) }).catch((e) => say(`  ! down: ${(e as Error).message}`));
+    rmSync(home, { recursive: true, force: true });
+  }
+
+  async function measure(): Promise<void> {
     say(`• scale: kubeact up --nodes 0 --simulated-nodes ${NODES}`);
     const ctx = await up({
       nodes: 0,
@@ -53,6 +64,8 @@ export async function runScale(say: (line: string) => void): Promise<void> {
       loadBalancerPool: LOAD_BALANCER_POOL,
       maxPods: Math.max(110, Math.ceil((PODS * 2) / NODES)),
       timeoutMs: 60_000 + NODES * 100,
+      // e.g. KUBEACT_SCALE_CP_ARGS="--scheduler-max-binds 256"
+      controlPlaneArgs: (process.env.KUBEACT_SCALE_CP_ARGS ?? '').split(' ').filter(Boolean),
       say: (l) => say(`  ${l.trim()}`),
     });
     const pid = (role: string) => ctx.processes.find((p) => p.role === role)!.pid;
@@ -144,14 +157,10 @@ export async function runScale(say: (line: string) => void): Promise<void> {
       api: { get: summarize(get), list: summarize(list), create: summarize(create) },
       idleCpuPct,
       churn: { seconds: CHURN_S, rate: CHURN_RATE, startup: summarize(startup) },
+      controlPlaneArgs: process.env.KUBEACT_SCALE_CP_ARGS ?? '',
     };
     const file = path.join(PACKAGE_ROOT, 'docs', 'BENCHMARKS.md');
     console.log('\n' + writeScaleSection(file, report));
     say(`written to ${path.relative(process.cwd(), file)}`);
-  } finally {
-    pods?.stop();
-    await nc?.close().catch(() => {});
-    await down({ home, say: (l) => say(`  ${l.trim()}`) }).catch((e) => say(`  ! down: ${(e as Error).message}`));
-    rmSync(home, { recursive: true, force: true });
   }
 }

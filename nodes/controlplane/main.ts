@@ -18,6 +18,8 @@ import { MetricsServer } from '../metrics/server.js';
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
   'scheduler-retry-ms': { type: 'string', default: '5000' },
+  // Binds in flight: few keep the API server responsive under bursts, more raise throughput.
+  'scheduler-max-binds': { type: 'string', default: '16' },
   'node-monitor-grace-ms': { type: 'string', default: '3000' },
   'service-cidr': { type: 'string', default: '127.100.0.0/16' },
   'load-balancer-pool': { type: 'string', default: '127.112.0.0/24' },
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
   await api.start();
   const client = new ApiClient(nc);
   const inspect = isOn(args.inspect as string) ? await InspectCapture.start(nc, 'control-plane', { log: log.child({ component: 'inspect' }) }) : undefined;
-  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']), inspect });
+  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']), maxInFlightBinds: Number(args['scheduler-max-binds']), inspect });
   await scheduler.start();
   const controllers = new ControllerManager({
     nc,

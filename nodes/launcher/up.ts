@@ -202,7 +202,9 @@ export function defaultDnsListen(nodeNetwork: string): string {
 export function launch(role: ProcessRecord['role'], name: string, main: string, args: string[], logDir: string): ProcessRecord {
   const log = path.join(logDir, `${name}.log`);
   const fd = openSync(log, 'a');
-  const argv = [process.execPath, main, ...args];
+  // KUBEACT_CPU_PROFILE_DIR: every daemon writes a V8 CPU profile there when it exits (benchmarks).
+  const profileDir = process.env.KUBEACT_CPU_PROFILE_DIR;
+  const argv = [process.execPath, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), main, ...args];
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd], detached: true, env: process.env });
   child.unref();
   return { role, name, pid: child.pid!, log, argv };
