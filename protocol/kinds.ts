@@ -15,6 +15,8 @@ export const KINDS = {
   ReplicaSet: { plural: 'replicasets', apiVersion: 'apps/v1', namespaced: true, shortNames: ['rs'] },
   ConfigMap: { plural: 'configmaps', apiVersion: 'v1', namespaced: true, shortNames: ['cm'] },
   Secret: { plural: 'secrets', apiVersion: 'v1', namespaced: true, shortNames: [] },
+  PersistentVolume: { plural: 'persistentvolumes', apiVersion: 'v1', namespaced: false, shortNames: ['pv'] },
+  PersistentVolumeClaim: { plural: 'persistentvolumeclaims', apiVersion: 'v1', namespaced: true, shortNames: ['pvc'] },
 } as const satisfies Record<string, KindInfo>;
 
 export interface KindInfo {

@@ -41,6 +41,7 @@ export function defaultSpec(kind: Kind, obj: KubeObject): void {
   if (kind === 'Service') defaultService(obj);
   if (kind === 'NetworkPolicy') defaultNetworkPolicy(obj);
   if (kind === 'Secret') defaultSecret(obj);
+  if (kind === 'PersistentVolume' || kind === 'PersistentVolumeClaim') defaultStorage(kind, obj);
 }
 
 /**
@@ -180,4 +181,13 @@ function qosClass(spec: any): string {
   }
   if (!any) return 'BestEffort';
   return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/** PersistentVolume: reclaim policy Retain, volumeMode Filesystem; both start in phase Pending (as kube-apiserver stores them). */
+function defaultStorage(kind: Kind, obj: KubeObject): void {
+  const spec = obj.spec;
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return;
+  if (kind === 'PersistentVolume') spec.persistentVolumeReclaimPolicy ??= 'Retain';
+  spec.volumeMode ??= 'Filesystem';
+  if (!obj.status || typeof obj.status !== 'object') obj.status = { phase: 'Pending' };
 }
