@@ -16,6 +16,8 @@ export const KINDS = {
   HorizontalPodAutoscaler: { plural: 'horizontalpodautoscalers', apiVersion: 'autoscaling/v2', namespaced: true, shortNames: ['hpa'] },
   ConfigMap: { plural: 'configmaps', apiVersion: 'v1', namespaced: true, shortNames: ['cm'] },
   Secret: { plural: 'secrets', apiVersion: 'v1', namespaced: true, shortNames: [] },
+  PersistentVolume: { plural: 'persistentvolumes', apiVersion: 'v1', namespaced: false, shortNames: ['pv'] },
+  PersistentVolumeClaim: { plural: 'persistentvolumeclaims', apiVersion: 'v1', namespaced: true, shortNames: ['pvc'] },
 } as const satisfies Record<string, KindInfo>;
 
 export interface KindInfo {

@@ -174,3 +174,35 @@ t.test('hostPath: the host directory itself; a failed type check keeps the conta
   await waitPod('badhost', (p) => p?.status?.phase === 'Succeeded');
   t.pass('runs once the directory exists');
 });
+
+t.test('data written through a claim survives the pod and is read by the next one (claim bound by spec.volumeName)', async (t) => {
+  const disk = at('pv-disk');
+  fs.mkdirSync(disk);
+  await cluster.client.create({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'disk-1' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: disk } } } as KubeObject);
+  await cluster.client.create({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'data', namespace: NS },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '100Mi' } }, volumeName: 'disk-1' },
+  } as KubeObject);
+  const mnt = at('pvc', 'data');
+  const claimVolume = [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }];
+  await cluster.client.create(podOf('first', [sh('main', `echo "written by first" > ${mnt}/note`, { volumeMounts: [{ name: 'd', mountPath: mnt }] })], claimVolume));
+  await waitPod('first', (p) => p?.status?.phase === 'Succeeded');
+  await cluster.client.delete('Pod', 'first', { namespace: NS });
+  await waitPod('first', (p) => p === undefined);
+
+  await cluster.client.create(podOf('second', [sh('main', `cat ${mnt}/note`, { volumeMounts: [{ name: 'd', mountPath: mnt }] })], claimVolume));
+  await waitPod('second', (p) => p?.status?.phase === 'Succeeded');
+  t.equal(await logs('second'), 'written by first\n');
+  t.equal(fs.readFileSync(path.join(disk, 'note'), 'utf8'), 'written by first\n', 'the data is in the volume directory');
+
+  await cluster.client.create(podOf('noclaim', [sh('main', 'true', { volumeMounts: [{ name: 'd', mountPath: mnt }] })], [{ name: 'd', persistentVolumeClaim: { claimName: 'absent' } }]));
+  const waiting = await waitPod('noclaim', (p) => p?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError');
+  t.equal(waiting?.status.containerStatuses[0].state.waiting.message, 'persistentvolumeclaim "absent" not found');
+
+  const out = await cluster.kubeact(['get', 'pv,pvc']);
+  t.equal(out.code, 0, out.stderr);
+  t.match(out.stdout, /^NAME\s+CAPACITY\s+ACCESS MODES\s+RECLAIM POLICY\s+STATUS\s+CLAIM\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+REASON\s+AGE\ndisk-1\s+1Gi\s+RWO\s+Retain\s+Pending\s+/);
+  t.match(out.stdout, /NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+AGE\ndata\s+Pending\s+disk-1\s+/);
+});

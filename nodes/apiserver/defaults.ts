@@ -42,6 +42,7 @@ export function defaultSpec(kind: Kind, obj: KubeObject): void {
   if (kind === 'HorizontalPodAutoscaler') defaultHpa(obj);
   if (kind === 'NetworkPolicy') defaultNetworkPolicy(obj);
   if (kind === 'Secret') defaultSecret(obj);
+  if (kind === 'PersistentVolume' || kind === 'PersistentVolumeClaim') defaultStorage(kind, obj);
 }
 
 /**
@@ -191,4 +192,13 @@ function defaultHpa(obj: KubeObject): void {
   if (!Array.isArray(spec.metrics) || spec.metrics.length === 0) {
     spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
   }
+}
+
+/** PersistentVolume: reclaim policy Retain, volumeMode Filesystem; both start in phase Pending (as kube-apiserver stores them). */
+function defaultStorage(kind: Kind, obj: KubeObject): void {
+  const spec = obj.spec;
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return;
+  if (kind === 'PersistentVolume') spec.persistentVolumeReclaimPolicy ??= 'Retain';
+  spec.volumeMode ??= 'Filesystem';
+  if (!obj.status || typeof obj.status !== 'object') obj.status = { phase: 'Pending' };
 }

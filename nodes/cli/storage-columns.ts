@@ -17,3 +17,47 @@ export const STORAGE_COLUMNS: Record<string, Columns> = {
     row: (obj, now) => [name(obj), String((obj as any).type ?? ''), String(count((obj as any).data)), formatAge(obj.metadata?.creationTimestamp, now)],
   },
 };
+
+const MODE_ABBREV: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
+const modes = (obj: KubeObject) => ((obj.spec?.accessModes ?? []) as string[]).map((m) => MODE_ABBREV[m] ?? m).join(',');
+
+STORAGE_COLUMNS.PersistentVolume = {
+  headers: ['NAME', 'CAPACITY', 'ACCESS MODES', 'RECLAIM POLICY', 'STATUS', 'CLAIM', 'STORAGECLASS', 'VOLUMEATTRIBUTESCLASS', 'REASON', 'AGE'],
+  wideHeaders: ['VOLUMEMODE'],
+  row(obj, now, wide) {
+    const ref = obj.spec?.claimRef;
+    const cells = [
+      name(obj),
+      String(obj.spec?.capacity?.storage ?? ''),
+      modes(obj),
+      String(obj.spec?.persistentVolumeReclaimPolicy ?? ''),
+      String(obj.status?.phase ?? ''),
+      ref?.name ? `${ref.namespace ?? ''}/${ref.name}` : '',
+      String(obj.spec?.storageClassName ?? ''),
+      '<unset>',
+      String(obj.status?.reason ?? ''),
+      formatAge(obj.metadata?.creationTimestamp, now),
+    ];
+    if (wide) cells.push(String(obj.spec?.volumeMode ?? ''));
+    return cells;
+  },
+};
+
+STORAGE_COLUMNS.PersistentVolumeClaim = {
+  headers: ['NAME', 'STATUS', 'VOLUME', 'CAPACITY', 'ACCESS MODES', 'STORAGECLASS', 'VOLUMEATTRIBUTESCLASS', 'AGE'],
+  wideHeaders: ['VOLUMEMODE'],
+  row(obj, now, wide) {
+    const cells = [
+      name(obj),
+      String(obj.status?.phase ?? ''),
+      String(obj.spec?.volumeName ?? ''),
+      String(obj.status?.capacity?.storage ?? ''),
+      obj.status?.accessModes ? ((obj.status.accessModes as string[]).map((m) => MODE_ABBREV[m] ?? m).join(',')) : '',
+      String(obj.spec?.storageClassName ?? ''),
+      '<unset>',
+      formatAge(obj.metadata?.creationTimestamp, now),
+    ];
+    if (wide) cells.push(String(obj.spec?.volumeMode ?? ''));
+    return cells;
+  },
+};

@@ -18,6 +18,8 @@
  *    targets of the right type), behavior (windows 0..3600 s, policies Pods/Percent with periods 1..1800 s).
  *  - NetworkPolicy: selectors, rules' ports (protocol, number/name, endPort) and peers (ipBlock alone, CIDR, except
  *    strictly inside cidr), policyTypes.
+ *  - PersistentVolume / PersistentVolumeClaim: access modes (required, known), storage capacity / request
+ *    (required, > 0), reclaim policy, one volume source (hostPath or local, absolute path; local needs nodeAffinity).
  *  - ConfigMap / Secret: keys (IsConfigMapKey), at most 1 MiB of data, base64 values (Secret data, ConfigMap
  *    binaryData), the keys a built-in Secret type needs; `immutable` data and a Secret's type cannot change.
  *  - Size: checkObjectSize rejects encoded objects over MAX_OBJECT_BYTES (1 MiB) with RequestEntityTooLarge.
@@ -27,6 +29,7 @@ import { KIND_NAMES, KINDS, isKind, type Kind } from '../kinds.js';
 import type { KubeObject } from '../objects.js';
 import { validateDeployment, validateReplicaSet, validateSelectorUpdate } from './apps.js';
 import { validateConfigMap, validateConfigUpdate, validateSecret } from './config.js';
+import { validatePersistentVolume, validatePersistentVolumeClaim } from './storage.js';
 import { validateEvent } from './event.js';
 import { validateHorizontalPodAutoscaler } from './hpa.js';
 import { validateEndpoints, validateService, validateServiceUpdate } from './service.js';
@@ -81,6 +84,8 @@ const RULES: Record<Kind, KindRules> = {
   HorizontalPodAutoscaler: { nameFn: nameIsDNSSubdomain, validate: validateHorizontalPodAutoscaler },
   ConfigMap: { nameFn: nameIsDNSSubdomain, validate: validateConfigMap, validateUpdate: validateConfigUpdate },
   Secret: { nameFn: nameIsDNSSubdomain, validate: validateSecret, validateUpdate: validateConfigUpdate },
+  PersistentVolume: { nameFn: nameIsDNSSubdomain, validate: validatePersistentVolume },
+  PersistentVolumeClaim: { nameFn: nameIsDNSSubdomain, validate: validatePersistentVolumeClaim },
 };
 
 /**
