@@ -10,6 +10,7 @@ import { ApiError, Reason } from '../../protocol/errors.js';
 import { KINDS, isKind } from '../../protocol/kinds.js';
 import type { KubeObject } from '../../protocol/objects.js';
 import { STORAGE_COLUMNS } from './storage-columns.js';
+import { HPA_COLUMNS } from './hpa-columns.js';
 
 // ---------------------------------------------------------------------------------------
 // Time
@@ -543,6 +544,7 @@ COLUMNS.NetworkPolicy = {
 };
 
 Object.assign(COLUMNS, STORAGE_COLUMNS);
+Object.assign(COLUMNS, HPA_COLUMNS);
 
 const GENERIC: Columns = {
   headers: ['NAME', 'AGE'],
