@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   let closeNats = async () => {};
   try {
     const ctx = await n.step('Bring up a cluster: nats-server, control plane and 3 worker nodes, each its own process', async () => {
-      const c = await up({ nodes: 3, home, say: (l) => n.say(l) });
+      const c = await up({ nodes: 3, home, inspect: true, say: (l) => n.say(l) });
       const nc = await connect({ servers: c.natsUrl, name: 'playground' });
       client = new ApiClient(nc);
       closeNats = () => nc.close();

@@ -18,7 +18,7 @@ let cluster: TestCluster;
 let browser: Browser | undefined;
 
 t.before(async () => {
-  cluster = await startCluster({ nodes: 1 });
+  cluster = await startCluster({ nodes: 1, inspect: true });
 });
 t.teardown(async () => {
   await browser?.close().catch(() => {});

@@ -24,8 +24,8 @@ const args = daemonArgs({
   'service-cidr': { type: 'string', default: '127.100.0.0/16' },
   'load-balancer-pool': { type: 'string', default: '127.112.0.0/24' },
   'pod-eviction-toleration-ms': { type: 'string', default: '1000' },
-  // Inspector capture of every actor's transitions: on by default; `--inspect off` turns it off.
-  inspect: { type: 'string', default: 'on' },
+  // Inspector capture of every actor's transitions: off by default (it costs pod startup, see README); `--inspect on` turns it on.
+  inspect: { type: 'string', default: 'off' },
   // The web inspector: HOST:PORT on loopback (port 0: a free one), `off` serves none.
   'inspector-address': { type: 'string', default: '127.0.0.1:0' },
   // Cluster DNS: ADDRESS:PORT it listens on (UDP and TCP), the kube-dns Endpoints; `off` runs none.

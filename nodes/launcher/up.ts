@@ -63,6 +63,8 @@ export interface UpOptions {
   simulatedArgs?: string[];
   /** Where the control plane serves the web inspector (default 127.0.0.1:7780; taken → a free port). */
   inspectorAddress?: string;
+  /** Inspector capture in the control plane and every worker (`--inspect on`); off by default: it slows pod startup. */
+  inspect?: boolean;
   say?: (line: string) => void;
   timeoutMs?: number;
 }
@@ -138,6 +140,7 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
       '--cluster-domain', clusterDomain,
       '--load-balancer-pool', formatCidr(parseCidr(opts.loadBalancerPool ?? DEFAULT_LOAD_BALANCER_POOL)),
       '--inspector-address', opts.inspectorAddress ?? DEFAULT_INSPECTOR_ADDRESS,
+      ...(opts.inspect ? ['--inspect', 'on'] : []),
       ...(opts.controlPlaneArgs ?? []),
     ];
     started.push(launch('control-plane', 'control-plane', CONTROL_PLANE_MAIN, cpArgs, logDir));
@@ -162,6 +165,7 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
         ...(opts.nodeMemory ? ['--memory', opts.nodeMemory] : []),
         ...(opts.maxPods ? ['--max-pods', String(opts.maxPods)] : []),
         ...(opts.heartbeatMs ? ['--heartbeat-ms', String(opts.heartbeatMs)] : []),
+        ...(opts.inspect ? ['--inspect', 'on'] : []),
         ...(opts.workerArgs ?? []),
       ];
       say(`• starting worker ${name} (${hostAddress(nodeNetwork, i)}, pods ${formatCidr(subnet(podNetwork, 24, i))}, runtime ${runtime}) ...`);

@@ -43,7 +43,7 @@ const args = daemonArgs({
   // kube-proxy: on by default; `--proxy off` (or false/0) runs the kubelet alone.
   proxy: { type: 'string', default: 'on' },
   // Inspector capture of the pod actors' transitions: on by default.
-  inspect: { type: 'string', default: 'on' },
+  inspect: { type: 'string', default: 'off' },
   'proxy-retry-ms': { type: 'string', default: '1000' },
   'proxy-metrics-ms': { type: 'string', default: '5000' },
   'proxy-udp-idle-ms': { type: 'string', default: '30000' },

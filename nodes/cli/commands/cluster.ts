@@ -26,6 +26,7 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       runtime: { type: 'string', default: 'process' },
       'simulated-nodes': { type: 'string', default: '0' },
       'simulated-arg': { type: 'string', multiple: true },
+      inspect: { type: 'boolean', default: false },
     },
     allowPositionals: false,
   });
@@ -56,6 +57,7 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       workerArgs: values['worker-arg'],
       simulatedNodes,
       simulatedArgs: values['simulated-arg'],
+      inspect: values.inspect,
       say: (l) => io.out(l),
     });
     io.out(`kubeact cluster is running (${((Date.now() - started) / 1000).toFixed(1)}s): ${nodes} node(s)${simulatedNodes ? ` + ${simulatedNodes} simulated` : ''}`);
