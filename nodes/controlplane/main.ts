@@ -3,7 +3,7 @@
  * The control-plane process: API server, scheduler, controller-manager, metrics server and the cluster DNS.
  *   node dist/nodes/controlplane/main.js --nats nats://127.0.0.1:4222 [--dns-listen 127.0.1.254:53]
  */
-import { daemonArgs } from '../shared/args.js';
+import { daemonArgs, isOn } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
 import { ApiServer } from '../apiserver/server.js';
@@ -84,10 +84,6 @@ async function main(): Promise<void> {
     await inspect?.close();
     await nc.drain();
   }, log);
-}
-
-function isOn(v: string): boolean {
-  return !['off', 'false', '0', 'no'].includes(v.toLowerCase());
 }
 
 main().catch((e) => {

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient } from '../../protocol/client.js';
-import { daemonArgs } from '../shared/args.js';
+import { daemonArgs, isOn } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
 import { Kubelet } from './kubelet.js';
@@ -154,10 +154,6 @@ async function createRuntime(dataDir: string): Promise<ContainerRuntime> {
     default:
       throw new RuntimeError('RuntimeUnavailable', `unknown --runtime "${String(args.runtime)}": use process or docker`);
   }
-}
-
-function isOn(v: string): boolean {
-  return !['off', 'false', '0', 'no'].includes(v.toLowerCase());
 }
 
 main().catch((e) => {
