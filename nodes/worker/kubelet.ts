@@ -44,6 +44,8 @@ export interface KubeletOptions {
    * stopped by its owner. Without it the kubelet runs its own.
    */
   services?: Informer<KubeObject>;
+  /** Told each pod's start latency: from the kubelet taking the pod on to phase Running, seconds. */
+  onPodRunning?: (seconds: number) => void;
 }
 
 export class Kubelet {
@@ -52,7 +54,7 @@ export class Kubelet {
   private readonly heartbeat: Heartbeat;
   private readonly logs: LogsServer;
   private readonly events: EventRecorder;
-  private readonly metrics: MetricsSampler;
+  readonly metrics: MetricsSampler;
   /** Every Service (the kubelet's view, for the pods' discovery variables). */
   private readonly services: Informer<KubeObject>;
   private watch?: Watch;
@@ -79,6 +81,11 @@ export class Kubelet {
 
   get nodeName(): string {
     return this.opts.config.name;
+  }
+
+  /** The pods this kubelet runs now (Prometheus reads its gauges from them). */
+  pods(): Iterable<PodWorker> {
+    return this.workers.values();
   }
 
   get podCount(): number {
@@ -200,6 +207,7 @@ export class Kubelet {
       inspect: this.opts.inspect,
       volumesDir: this.opts.volumesDir,
       serviceEnv: (p) => serviceEnvVars(this.services.list() as Service[], p.metadata?.namespace ?? 'default', p.spec?.enableServiceLinks),
+      onRunning: this.opts.onPodRunning,
       onDone: () => {
         if (this.workers.get(key) === created) this.workers.delete(key);
         this.ips.release(podIP);

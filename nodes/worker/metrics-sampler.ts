@@ -44,6 +44,8 @@ export class MetricsSampler {
   private previous = new Map<string, Previous>();
   private selfPrev?: Previous;
   private stopped = false;
+  /** The latest sample (Prometheus gauges are read from it). */
+  last?: NodeMetricsReport;
 
   constructor(private readonly opts: MetricsSamplerOptions) {}
 
@@ -56,6 +58,11 @@ export class MetricsSampler {
     this.timer = setTimeout(tick, 0);
   }
 
+  /** A container's cumulative CPU at the latest sample, nanoseconds. */
+  cumulativeCpuNanos(containerId: string): number | undefined {
+    return this.previous.get(containerId)?.cpuNanos;
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -64,6 +71,7 @@ export class MetricsSampler {
   /** One sample of every running container; published unless the connection is closed. */
   async sampleAndPublish(): Promise<NodeMetricsReport> {
     const report = await this.sample();
+    this.last = report;
     if (!this.opts.nc.isClosed()) this.opts.nc.publish(subjects.nodeMetrics(this.opts.nodeName), encode(report));
     return report;
   }
