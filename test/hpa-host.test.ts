@@ -51,10 +51,9 @@ t.before(async () => {
 });
 
 t.teardown(async () => {
-  host.stop();
+  await host.stop();
   pods.stop();
   metrics.stop();
-  await events.flush();
   await server.stop();
   await nats.stop();
 });

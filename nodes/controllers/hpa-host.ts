@@ -93,9 +93,10 @@ export class HpaHost {
     for (const h of this.hpas.list()) await this.sync(h);
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.hpas.stop();
     this.actors.stopAll();
+    await this.opts.events.flush();
   }
 
   private async sync(obj: KubeObject): Promise<void> {

@@ -105,7 +105,9 @@ export class ControllerManager {
       logger,
       inspect: opts.inspect,
     });
-    this.hpa = new HpaHost({ client, pods: this.pods, events: this.events, snapshots: this.snapshots, logger, resyncMs, inspect: opts.inspect, ...opts.hpa });
+    // Its Events come `From horizontal-pod-autoscaler`, as kube-controller-manager's HPA controller names itself.
+    const hpaEvents = new EventRecorder(client, { component: 'horizontal-pod-autoscaler' }, logger);
+    this.hpa = new HpaHost({ client, pods: this.pods, events: hpaEvents, snapshots: this.snapshots, logger, resyncMs, inspect: opts.inspect, ...opts.hpa });
   }
 
   async start(): Promise<void> {
@@ -128,7 +130,7 @@ export class ControllerManager {
     this.endpointsController.stop();
     this.loadBalancers?.stop();
     this.nodeLifecycle.stop();
-    this.hpa.stop();
+    await this.hpa.stop();
     await this.workloads.stop();
     for (const i of this.informers()) i.stop();
     await this.snapshots.flush();
