@@ -143,7 +143,7 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     const simulated = opts.simulatedNodes ?? 0;
     const cpArgs = [
       '--nats', nats.url,
-      // Simulated nodes renew their leases every 5 s (not 1 s): give them Kubernetes' 40 s grace.
+      // Simulated nodes renew their leases every 10 s as kubelets do (not 1 s): Kubernetes' 40 s grace.
       ...(simulated > 0 ? ['--node-monitor-grace-ms', '40000'] : []),
       '--service-cidr', formatCidr(serviceNetwork),
       '--dns-listen', dnsListen,
