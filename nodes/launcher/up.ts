@@ -72,6 +72,8 @@ export interface UpOptions {
   prometheusPort?: number;
   /** The control plane's Prometheus address (default 127.0.0.1). */
   prometheusHost?: string;
+  /** HorizontalPodAutoscaler controller flags (`--hpa-sync-period-ms` …); unset: the Kubernetes defaults. */
+  hpa?: { syncPeriodMs?: number; downscaleStabilizationMs?: number; tolerance?: number };
   say?: (line: string) => void;
   timeoutMs?: number;
 }
@@ -88,6 +90,14 @@ export const SIMULATED_NODES_MAIN = entryPoint('nodes/worker/simulated-main.js')
 
 export class ClusterRunningError extends Error {
   override readonly name = 'ClusterRunningError';
+}
+
+function hpaArgs(hpa: UpOptions['hpa']): string[] {
+  const out: string[] = [];
+  if (hpa?.syncPeriodMs !== undefined) out.push('--hpa-sync-period-ms', String(hpa.syncPeriodMs));
+  if (hpa?.downscaleStabilizationMs !== undefined) out.push('--hpa-downscale-stabilization-ms', String(hpa.downscaleStabilizationMs));
+  if (hpa?.tolerance !== undefined) out.push('--hpa-tolerance', String(hpa.tolerance));
+  return out;
 }
 
 export async function up(opts: UpOptions): Promise<ClusterContext> {
@@ -145,7 +155,7 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     const simulated = opts.simulatedNodes ?? 0;
     const cpArgs = [
       '--nats', nats.url,
-      // Simulated nodes renew their leases every 5 s (not 1 s): give them Kubernetes' 40 s grace.
+      // Simulated nodes renew their leases every 10 s as kubelets do (not 1 s): Kubernetes' 40 s grace.
       ...(simulated > 0 ? ['--node-monitor-grace-ms', '40000'] : []),
       '--service-cidr', formatCidr(serviceNetwork),
       '--dns-listen', dnsListen,
@@ -154,6 +164,7 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
       '--inspector-address', opts.inspectorAddress ?? DEFAULT_INSPECTOR_ADDRESS,
       ...(opts.inspect ? ['--inspect', 'on'] : []),
       ...(prom !== undefined ? ['--prometheus-address', `${opts.prometheusHost ?? '127.0.0.1'}:${prom}`] : []),
+      ...hpaArgs(opts.hpa),
       ...(opts.controlPlaneArgs ?? []),
     ];
     if (prom !== undefined) ctx.prometheus!.push({ name: 'control-plane', url: `http://${opts.prometheusHost ?? '127.0.0.1'}:${prom}/metrics` });

@@ -28,6 +28,9 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       'simulated-arg': { type: 'string', multiple: true },
       inspect: { type: 'boolean', default: false },
       'prometheus-port': { type: 'string' },
+      'hpa-sync-period-ms': { type: 'string' },
+      'hpa-downscale-stabilization-ms': { type: 'string' },
+      'hpa-tolerance': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -64,6 +67,11 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       simulatedArgs: values['simulated-arg'],
       inspect: values.inspect,
       prometheusPort: promPort,
+      hpa: {
+        syncPeriodMs: optionalNumber(values['hpa-sync-period-ms'], '--hpa-sync-period-ms'),
+        downscaleStabilizationMs: optionalNumber(values['hpa-downscale-stabilization-ms'], '--hpa-downscale-stabilization-ms'),
+        tolerance: optionalNumber(values['hpa-tolerance'], '--hpa-tolerance'),
+      },
       say: (l) => io.out(l),
     });
     io.out(`kubeact cluster is running (${((Date.now() - started) / 1000).toFixed(1)}s): ${nodes} node(s)${simulatedNodes ? ` + ${simulatedNodes} simulated` : ''}`);
@@ -78,6 +86,13 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
     if (e instanceof ClusterRunningError) throw new CliError(e.message);
     throw e;
   }
+}
+
+function optionalNumber(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new CliError(`${flag} must be a number ≥ 0, got "${text}"`);
+  return v;
 }
 
 export async function downCommand(args: string[], io: Output): Promise<number> {
