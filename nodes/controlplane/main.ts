@@ -34,12 +34,12 @@ const args = daemonArgs({
   'dns-listen': { type: 'string', default: 'off' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   'metrics-stale-ms': { type: 'string', default: '60000' },
-  // Prometheus text endpoint: HOST:PORT on loopback (`GET /metrics`), `off` serves none.
-  'prometheus-address': { type: 'string', default: 'off' },
   // HorizontalPodAutoscaler controller (kube-controller-manager's --horizontal-pod-autoscaler-* flags).
   'hpa-sync-period-ms': { type: 'string', default: '15000' },
   'hpa-downscale-stabilization-ms': { type: 'string', default: '300000' },
   'hpa-tolerance': { type: 'string', default: '0.1' },
+  // Prometheus text endpoint: HOST:PORT on loopback (`GET /metrics`), `off` serves none.
+  'prometheus-address': { type: 'string', default: 'off' },
 });
 
 const log = createLogger('control-plane');

@@ -65,6 +65,8 @@ export interface UpOptions {
   inspectorAddress?: string;
   /** Inspector capture in the control plane and every worker (`--inspect on`); off by default: it slows pod startup. */
   inspect?: boolean;
+  /** HorizontalPodAutoscaler controller flags (`--hpa-sync-period-ms` …); unset: the Kubernetes defaults. */
+  hpa?: { syncPeriodMs?: number; downscaleStabilizationMs?: number; tolerance?: number };
   /**
    * Prometheus endpoints (`GET /metrics`): the control plane on `prometheusHost:P`, node i on its
    * own address, port P+1+i. None: no endpoint.
@@ -72,8 +74,6 @@ export interface UpOptions {
   prometheusPort?: number;
   /** The control plane's Prometheus address (default 127.0.0.1). */
   prometheusHost?: string;
-  /** HorizontalPodAutoscaler controller flags (`--hpa-sync-period-ms` …); unset: the Kubernetes defaults. */
-  hpa?: { syncPeriodMs?: number; downscaleStabilizationMs?: number; tolerance?: number };
   say?: (line: string) => void;
   timeoutMs?: number;
 }
@@ -163,8 +163,8 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
       '--load-balancer-pool', formatCidr(parseCidr(opts.loadBalancerPool ?? DEFAULT_LOAD_BALANCER_POOL)),
       '--inspector-address', opts.inspectorAddress ?? DEFAULT_INSPECTOR_ADDRESS,
       ...(opts.inspect ? ['--inspect', 'on'] : []),
-      ...(prom !== undefined ? ['--prometheus-address', `${opts.prometheusHost ?? '127.0.0.1'}:${prom}`] : []),
       ...hpaArgs(opts.hpa),
+      ...(prom !== undefined ? ['--prometheus-address', `${opts.prometheusHost ?? '127.0.0.1'}:${prom}`] : []),
       ...(opts.controlPlaneArgs ?? []),
     ];
     if (prom !== undefined) ctx.prometheus!.push({ name: 'control-plane', url: `http://${opts.prometheusHost ?? '127.0.0.1'}:${prom}/metrics` });

@@ -48,8 +48,6 @@ export interface KubeletOptions {
    * stopped by its owner. Without it the kubelet runs its own.
    */
   services?: Informer<KubeObject>;
-  /** Told each pod's start latency: from the kubelet taking the pod on to phase Running, seconds. */
-  onPodRunning?: (seconds: number) => void;
   /** Shared timers of many kubelets in one process (simulated nodes); none: each has its own. */
   heartbeatTicker?: StaggeredTicker;
   metricsTicker?: StaggeredTicker;
@@ -58,6 +56,8 @@ export interface KubeletOptions {
    * each its pods (`syncListed`, `stopUnlisted`); the kubelet then runs no resync timer.
    */
   sharedResync?: boolean;
+  /** Told each pod's start latency: from the kubelet taking the pod on to phase Running, seconds. */
+  onPodRunning?: (seconds: number) => void;
 }
 
 export class Kubelet {
@@ -68,8 +68,8 @@ export class Kubelet {
   private readonly heartbeat: Heartbeat;
   private readonly logs: LogsServer;
   private readonly events: EventRecorder;
-  readonly metrics: MetricsSampler;
   private readonly emptyDirEviction: EmptyDirEviction;
+  readonly metrics: MetricsSampler;
   /** Every Service (the kubelet's view, for the pods' discovery variables). */
   private readonly services: Informer<KubeObject>;
   private watch?: Watch;

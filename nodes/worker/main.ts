@@ -111,8 +111,8 @@ async function main(): Promise<void> {
     inspect,
     resyncMs: Number(args['resync-ms']),
     metricsMs: Number(args['metrics-ms']),
-    onPodRunning: prom?.podStarted,
     volumeStatsMs: Number(args['volume-stats-ms']),
+    onPodRunning: prom?.podStarted,
     tuning: {
       backoffInitialMs: Number(args['backoff-initial-ms']),
       backoffMaxMs: Number(args['backoff-max-ms']),

@@ -47,9 +47,9 @@ export class MetricsSampler {
   private previous = new Map<string, Previous>();
   private selfPrev?: Previous;
   private stopped = false;
+  private removeFromTicker?: () => void;
   /** The latest sample (Prometheus gauges are read from it). */
   last?: NodeMetricsReport;
-  private removeFromTicker?: () => void;
 
   constructor(private readonly opts: MetricsSamplerOptions) {}
 

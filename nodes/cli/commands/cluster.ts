@@ -27,10 +27,10 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       'simulated-nodes': { type: 'string', default: '0' },
       'simulated-arg': { type: 'string', multiple: true },
       inspect: { type: 'boolean', default: false },
-      'prometheus-port': { type: 'string' },
       'hpa-sync-period-ms': { type: 'string' },
       'hpa-downscale-stabilization-ms': { type: 'string' },
       'hpa-tolerance': { type: 'string' },
+      'prometheus-port': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -66,12 +66,12 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       simulatedNodes,
       simulatedArgs: values['simulated-arg'],
       inspect: values.inspect,
-      prometheusPort: promPort,
       hpa: {
         syncPeriodMs: optionalNumber(values['hpa-sync-period-ms'], '--hpa-sync-period-ms'),
         downscaleStabilizationMs: optionalNumber(values['hpa-downscale-stabilization-ms'], '--hpa-downscale-stabilization-ms'),
         tolerance: optionalNumber(values['hpa-tolerance'], '--hpa-tolerance'),
       },
+      prometheusPort: promPort,
       say: (l) => io.out(l),
     });
     io.out(`kubeact cluster is running (${((Date.now() - started) / 1000).toFixed(1)}s): ${nodes} node(s)${simulatedNodes ? ` + ${simulatedNodes} simulated` : ''}`);
