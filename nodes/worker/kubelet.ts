@@ -13,6 +13,7 @@ import { Informer } from '../controllers/informer.js';
 import { IpAllocator, parseCidr } from '../shared/cidr.js';
 import { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
+import { LocalVolumeServer } from './local-volumes.js';
 import { LogsServer } from './logs-server.js';
 import { MetricsSampler } from './metrics-sampler.js';
 import { Heartbeat, registerNode, type NodeConfig } from './node-status.js';
@@ -37,6 +38,8 @@ export interface KubeletOptions {
   podDns?: PodDns;
   /** Root of the pods' volumes (`<dir>/<podUid>/volumes/…`); none: pods with volumes get none. */
   volumesDir?: string;
+  /** Where this node keeps local-path provisioned volumes (none: the node does not serve them). */
+  localVolumesDir?: string;
   /** How often container and node usage is sampled and published, ms (0: never). */
   metricsMs?: number;
   /**
@@ -51,6 +54,7 @@ export class Kubelet {
   private readonly ips: IpAllocator;
   private readonly heartbeat: Heartbeat;
   private readonly logs: LogsServer;
+  private readonly localVolumes?: LocalVolumeServer;
   private readonly events: EventRecorder;
   private readonly metrics: MetricsSampler;
   /** Every Service (the kubelet's view, for the pods' discovery variables). */
@@ -65,6 +69,7 @@ export class Kubelet {
     this.ips = new IpAllocator(parseCidr(opts.config.podCIDR));
     this.heartbeat = new Heartbeat(opts.client, opts.config, opts.logger);
     this.logs = new LogsServer(opts.nc, opts.client, opts.runtime, opts.config.name, opts.logger);
+    if (opts.localVolumesDir) this.localVolumes = new LocalVolumeServer(opts.nc, opts.config.name, opts.localVolumesDir, opts.logger);
     this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger);
     this.metrics = new MetricsSampler({
       nc: opts.nc,
@@ -92,6 +97,7 @@ export class Kubelet {
     if (leftovers.length && this.opts.runtime.removeOrphans) await this.removeOrphans();
     this.heartbeat.start();
     this.logs.start();
+    this.localVolumes?.start();
     this.metrics.start();
     // Services before pods, as the kubelet waits for its service informer: a pod's first
     // container gets the variables of the Services that exist (service-env.ts).
@@ -146,6 +152,7 @@ export class Kubelet {
     if (!this.opts.services) this.services.stop();
     this.heartbeat.stop();
     this.logs.stop();
+    this.localVolumes?.stop();
     this.metrics.stop();
     for (const w of this.workers.values()) w.detach();
     await this.opts.runtime.close();
