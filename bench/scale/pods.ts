@@ -68,12 +68,20 @@ export class ScalePods {
     await this.client.create(ScalePods.manifest(name, this.label));
   }
 
-  /** Creates every pod, at most `window` requests in flight. */
-  async createAll(names: string[], window: number, progress?: (done: number) => void): Promise<void> {
+  /**
+   * Creates every pod, at most `window` requests in flight, and with `maxUnbound` at most that
+   * many created pods not yet bound (a hold of 100k pods feeds the scheduler at its own pace
+   * instead of queueing them all at once).
+   */
+  async createAll(names: string[], window: number, progress?: (done: number) => void, maxUnbound = Infinity): Promise<void> {
     let next = 0;
     let done = 0;
     const lane = async () => {
       while (next < names.length) {
+        if (next - this.reached.bound >= maxUnbound) {
+          await this.until(() => next - this.reached.bound < maxUnbound, 10 * 60_000, 'the scheduler to catch up');
+          continue;
+        }
         const name = names[next++];
         await this.create(name);
         if (++done % 1000 === 0) progress?.(done);
