@@ -16,6 +16,7 @@ import type { Logger } from '../shared/logger.js';
 import type { StaggeredTicker } from '../shared/staggered-ticker.js';
 import { LogsServer } from './logs-server.js';
 import { MetricsSampler } from './metrics-sampler.js';
+import { EmptyDirEviction } from './emptydir-eviction.js';
 import { Heartbeat, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker, type PodWorkerTuning } from './pod-worker.js';
 import type { PodDns } from './pod-dns.js';
@@ -40,6 +41,8 @@ export interface KubeletOptions {
   volumesDir?: string;
   /** How often container and node usage is sampled and published, ms (0: never). */
   metricsMs?: number;
+  /** How often emptyDirs with a sizeLimit are measured (eviction over the limit), ms (0: never). */
+  volumeStatsMs?: number;
   /**
    * A Service informer shared by many kubelets of one process (simulated nodes); started and
    * stopped by its owner. Without it the kubelet runs its own.
@@ -64,6 +67,7 @@ export class Kubelet {
   private readonly logs: LogsServer;
   private readonly events: EventRecorder;
   private readonly metrics: MetricsSampler;
+  private readonly emptyDirEviction: EmptyDirEviction;
   /** Every Service (the kubelet's view, for the pods' discovery variables). */
   private readonly services: Informer<KubeObject>;
   private watch?: Watch;
@@ -86,6 +90,7 @@ export class Kubelet {
       logger: opts.logger,
       ticker: opts.metricsTicker,
     });
+    this.emptyDirEviction = new EmptyDirEviction({ pods: () => this.workers.values(), intervalMs: opts.volumeStatsMs ?? 10_000, logger: opts.logger });
     this.services = opts.services ?? new Informer<KubeObject>(opts.client, 'Service', { resyncMs: 30_000, logger: opts.logger });
   }
 
@@ -105,6 +110,7 @@ export class Kubelet {
     this.heartbeat.start();
     this.logs.start();
     this.metrics.start();
+    if (this.opts.volumesDir) this.emptyDirEviction.start();
     // Services before pods, as the kubelet waits for its service informer: a pod's first
     // container gets the variables of the Services that exist (service-env.ts).
     if (!this.opts.services) await this.untilApiAnswers(() => this.services.start());
@@ -163,6 +169,7 @@ export class Kubelet {
     this.heartbeat.stop();
     this.logs.stop();
     this.metrics.stop();
+    await this.emptyDirEviction.stop();
     for (const w of this.workers.values()) w.detach();
     await this.opts.runtime.close();
     await this.events.flush();
