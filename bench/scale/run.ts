@@ -50,13 +50,17 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
   const t0 = now();
   const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new Error('interrupted')), { once: true }));
   aborted.catch(() => {});
+  let failed = true;
   try {
     await Promise.race([measure(), aborted]);
+    failed = false;
   } finally {
     pods?.stop();
     await nc?.close().catch(() => {});
     await down({ home, say: (l) => say(`  ${l.trim()}`) }).catch((e) => say(`  ! down: ${(e as Error).message}`));
-    rmSync(home, { recursive: true, force: true });
+    // A failed run keeps the daemons' logs: why it failed is in them.
+    if (failed) say(`  logs kept in ${path.join(home, 'cluster', 'logs')}`);
+    else rmSync(home, { recursive: true, force: true });
   }
 
   async function measure(): Promise<void> {
@@ -102,7 +106,7 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
     const names = Array.from({ length: PODS }, (_, i) => `scale-${runId}-${i}`);
     const tCreate = now();
     // Large runs take minutes: a line every 30 s says how far they got.
-    const progress = setInterval(() => say(`  bound ${pods!.reached.bound}, running ${pods!.reached.running}; control plane ${(rssBytes(cp) / 2 ** 20).toFixed(0)} MiB`), 30_000);
+    const progress = setInterval(() => say(`  bound ${pods!.reached.bound}, running ${pods!.reached.running}; control plane ${(rssBytes(cp) / 2 ** 20).toFixed(0)} MiB; create retries ${pods!.retries}`), 30_000);
     let createdAt: number, boundAt: number, runningAt: number;
     try {
       await pods.createAll(names, WINDOW, (d) => d % 5000 === 0 && say(`  created ${d}, bound ${pods!.reached.bound}, running ${pods!.reached.running}`), MAX_UNBOUND);
