@@ -32,6 +32,12 @@ export interface PodWorkerTuning {
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   backoffResetMs?: number;
+  /**
+   * Wait this long before writing a changed status, so the changes of a quick start collapse
+   * into one write (simulated nodes: ContainerCreating and Running within milliseconds would
+   * otherwise be two writes per pod). 0: write at once.
+   */
+  statusCoalesceMs?: number;
 }
 
 export interface PodWorkerOptions {
@@ -59,6 +65,8 @@ export interface PodWorkerOptions {
   volumeRefreshMs?: number;
   /** Called once the pod is fully stopped and its object removed (or gone already). */
   onDone: () => void;
+  /** Called once, when the pod first reports phase Running: seconds since this worker was created (pod start latency). */
+  onRunning?: (seconds: number) => void;
 }
 
 export class PodWorker {
@@ -77,6 +85,8 @@ export class PodWorker {
   private readonly volumes?: PodVolumes;
   private volumePaths?: Promise<VolumePaths>;
   private refreshTimer?: NodeJS.Timeout;
+  private readonly createdAt = performance.now();
+  private runningReported = false;
   /** Container name → id of its latest instance (what the metrics sampler asks the runtime about). */
   readonly containerIds = new Map<string, string>();
 
@@ -236,7 +246,16 @@ export class PodWorker {
     this.actor.stop();
   }
 
+  /** The pod's status as its actor last published it (not yet written, maybe). */
+  get status(): PodStatus | undefined {
+    return this.latestStatus ?? this.pod.status;
+  }
+
   private publish(status: PodStatus): void {
+    if (!this.runningReported && status.phase === 'Running') {
+      this.runningReported = true;
+      this.opts.onRunning?.((performance.now() - this.createdAt) / 1000);
+    }
     this.latestStatus = status;
     this.kick();
   }
@@ -244,7 +263,9 @@ export class PodWorker {
   /** Starts the writer unless it runs; a status published while it was finishing starts it again. */
   private kick(): void {
     if (this.writing) return;
-    this.writing = this.writeLoop().finally(() => {
+    const delay = this.opts.tuning?.statusCoalesceMs ?? 0;
+    const loop = delay > 0 ? new Promise((r) => setTimeout(r, delay)).then(() => this.writeLoop()) : this.writeLoop();
+    this.writing = loop.finally(() => {
       this.writing = undefined;
       if (this.latestStatus && this.latestStatus !== this.writtenStatus && !this.objectGone && !this.detached) this.kick();
     });
