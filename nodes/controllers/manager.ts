@@ -1,7 +1,7 @@
 /**
  * The controller-manager: shared informers, and the controllers that keep the cluster at
  * its desired state — ReplicaSet and Deployment actors, node lifecycle, garbage collection,
- * Endpoints of Services, LoadBalancer addresses.
+ * Endpoints of Services, LoadBalancer addresses, HorizontalPodAutoscalers.
  * Runs inside the control-plane process; every controller is level-based.
  */
 import type { NatsConnection } from 'nats';
@@ -12,6 +12,7 @@ import type { Logger } from '../shared/logger.js';
 import type { InspectCapture } from '../inspect/capture.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
+import { HpaHost } from './hpa-host.js';
 import { Informer } from './informer.js';
 import { LoadBalancerController } from './load-balancer.js';
 import { NodeLifecycleHost } from './node-lifecycle-host.js';
@@ -35,6 +36,8 @@ export interface ControllerManagerOptions {
   inspect?: InspectCapture;
   /** Create the default `local-path` StorageClass at start when missing (default true). */
   defaultStorageClass?: boolean;
+  /** HorizontalPodAutoscaler controller: sync period, default scale-down window, tolerance. */
+  hpa?: { syncPeriodMs?: number; downscaleStabilizationMs?: number; tolerance?: number };
 }
 
 export class ControllerManager {
@@ -56,6 +59,7 @@ export class ControllerManager {
   private readonly gc: GarbageCollector;
   readonly snapshots: SnapshotStore;
   private readonly workloads: WorkloadsHost;
+  private readonly hpa: HpaHost;
 
   constructor(private readonly opts: ControllerManagerOptions) {
     const { client, logger } = opts;
@@ -122,6 +126,9 @@ export class ControllerManager {
       logger,
       inspect: opts.inspect,
     });
+    // Its Events come `From horizontal-pod-autoscaler`, as kube-controller-manager's HPA controller names itself.
+    const hpaEvents = new EventRecorder(client, { component: 'horizontal-pod-autoscaler' }, logger);
+    this.hpa = new HpaHost({ client, pods: this.pods, events: hpaEvents, snapshots: this.snapshots, logger, resyncMs, inspect: opts.inspect, ...opts.hpa });
   }
 
   async start(): Promise<void> {
@@ -131,6 +138,7 @@ export class ControllerManager {
     this.deployments.on({ delete: (d) => this.gc.ownerDeleted(d) });
     this.replicaSets.on({ delete: (rs) => this.gc.ownerDeleted(rs) });
     await this.workloads.start();
+    await this.hpa.start();
     this.nodeLifecycle.start();
     this.gc.start();
     this.endpointsController.start();
@@ -146,6 +154,7 @@ export class ControllerManager {
     this.volumeBinder.stop();
     this.loadBalancers?.stop();
     this.nodeLifecycle.stop();
+    await this.hpa.stop();
     await this.workloads.stop();
     for (const i of this.informers()) i.stop();
     await this.snapshots.flush();

@@ -14,6 +14,8 @@ import { InspectCapture } from '../inspect/capture.js';
 import { InspectorServer } from '../inspect/web-server.js';
 import { ClusterDns, parseDnsListen } from '../dns/index.js';
 import { MetricsServer } from '../metrics/server.js';
+import { PrometheusEndpoint, countNatsReconnects, parsePrometheusAddress, processRegistry } from '../shared/prometheus.js';
+import { ControlPlaneMetrics } from './prometheus-metrics.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -32,19 +34,36 @@ const args = daemonArgs({
   'dns-listen': { type: 'string', default: 'off' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   'metrics-stale-ms': { type: 'string', default: '60000' },
+  // HorizontalPodAutoscaler controller (kube-controller-manager's --horizontal-pod-autoscaler-* flags).
+  'hpa-sync-period-ms': { type: 'string', default: '15000' },
+  'hpa-downscale-stabilization-ms': { type: 'string', default: '300000' },
+  'hpa-tolerance': { type: 'string', default: '0.1' },
+  // Prometheus text endpoint: HOST:PORT on loopback (`GET /metrics`), `off` serves none.
+  'prometheus-address': { type: 'string', default: 'off' },
 });
 
 const log = createLogger('control-plane');
 
+/** A numeric flag, refused at start when it is not a number ≥ 0 (a NaN period would spin). */
+function numberFlag(name: keyof typeof args): number {
+  const v = Number(args[name]);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${String(name)} must be a number ≥ 0, got "${String(args[name])}"`);
+  return v;
+}
+
 async function main(): Promise<void> {
   const dnsText = String(args['dns-listen']);
   const dnsListen = ['off', 'false', '0', 'no', ''].includes(dnsText.toLowerCase()) ? undefined : parseDnsListen(dnsText);
+  const promAddress = parsePrometheusAddress(String(args['prometheus-address']));
   const nc = await connectNats(args.nats as string, 'kubeact-control-plane', log);
-  const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }), serviceCidr: args['service-cidr'] as string });
+  const registry = promAddress ? processRegistry({ component: 'control-plane' }) : undefined;
+  const prom = registry ? new ControlPlaneMetrics(registry) : undefined;
+  if (registry) countNatsReconnects(nc, registry);
+  const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }), serviceCidr: args['service-cidr'] as string, observeRequest: prom?.apiRequest });
   await api.start();
   const client = new ApiClient(nc);
   const inspect = isOn(args.inspect as string) ? await InspectCapture.start(nc, 'control-plane', { log: log.child({ component: 'inspect' }) }) : undefined;
-  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']), maxInFlightBinds: Number(args['scheduler-max-binds']), inspect });
+  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']), maxInFlightBinds: Number(args['scheduler-max-binds']), inspect, observer: prom?.scheduler });
   await scheduler.start();
   const controllers = new ControllerManager({
     nc,
@@ -54,8 +73,19 @@ async function main(): Promise<void> {
     podEvictionTolerationMs: Number(args['pod-eviction-toleration-ms']),
     loadBalancerPool: args['load-balancer-pool'] as string,
     inspect,
+    hpa: {
+      syncPeriodMs: numberFlag('hpa-sync-period-ms'),
+      downscaleStabilizationMs: numberFlag('hpa-downscale-stabilization-ms'),
+      tolerance: numberFlag('hpa-tolerance'),
+    },
   });
   await controllers.start();
+  if (prom) {
+    for (const inf of [controllers.pods, controllers.nodes, controllers.leases, controllers.replicaSets, controllers.deployments, controllers.services, controllers.endpoints]) {
+      inf.on({ upsert: () => prom.informerEvent(inf.kind, 'upsert'), delete: () => prom.informerEvent(inf.kind, 'delete') });
+    }
+    prom.observe({ objectCounts: () => [...api.stores].map(([k, s]) => [k, s.size]), pendingPods: () => scheduler.pendingPods() });
+  }
   const dns = dnsListen
     ? new ClusterDns({
         client,
@@ -73,8 +103,13 @@ async function main(): Promise<void> {
   const inspectorAddress = args['inspector-address'] as string;
   const inspector = isOn(inspectorAddress) ? new InspectorServer({ nc, address: inspectorAddress, logger: log.child({ component: 'inspector' }) }) : undefined;
   await inspector?.start();
-  log.info({ nats: args.nats, inspector: inspector?.url }, 'control plane ready');
+  const promEndpoint = registry && promAddress ? new PrometheusEndpoint({ registry, ...promAddress, logger: log.child({ component: 'prometheus' }) }) : undefined;
+  await promEndpoint?.start().catch((e) => {
+    throw new Error(`cannot serve Prometheus metrics on ${String(args['prometheus-address'])}: ${(e as Error).message}`);
+  });
+  log.info({ nats: args.nats, inspector: inspector?.url, prometheus: promEndpoint?.url }, 'control plane ready');
   onShutdown(async () => {
+    await promEndpoint?.stop();
     metrics.stop();
     await dns?.stop();
     await controllers.stop();

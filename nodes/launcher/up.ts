@@ -65,6 +65,15 @@ export interface UpOptions {
   inspectorAddress?: string;
   /** Inspector capture in the control plane and every worker (`--inspect on`); off by default: it slows pod startup. */
   inspect?: boolean;
+  /** HorizontalPodAutoscaler controller flags (`--hpa-sync-period-ms` …); unset: the Kubernetes defaults. */
+  hpa?: { syncPeriodMs?: number; downscaleStabilizationMs?: number; tolerance?: number };
+  /**
+   * Prometheus endpoints (`GET /metrics`): the control plane on `prometheusHost:P`, node i on its
+   * own address, port P+1+i. None: no endpoint.
+   */
+  prometheusPort?: number;
+  /** The control plane's Prometheus address (default 127.0.0.1). */
+  prometheusHost?: string;
   say?: (line: string) => void;
   timeoutMs?: number;
 }
@@ -81,6 +90,14 @@ export const SIMULATED_NODES_MAIN = entryPoint('nodes/worker/simulated-main.js')
 
 export class ClusterRunningError extends Error {
   override readonly name = 'ClusterRunningError';
+}
+
+function hpaArgs(hpa: UpOptions['hpa']): string[] {
+  const out: string[] = [];
+  if (hpa?.syncPeriodMs !== undefined) out.push('--hpa-sync-period-ms', String(hpa.syncPeriodMs));
+  if (hpa?.downscaleStabilizationMs !== undefined) out.push('--hpa-downscale-stabilization-ms', String(hpa.downscaleStabilizationMs));
+  if (hpa?.tolerance !== undefined) out.push('--hpa-tolerance', String(hpa.tolerance));
+  return out;
 }
 
 export async function up(opts: UpOptions): Promise<ClusterContext> {
@@ -112,6 +129,11 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     clusterDomain,
     processes: started,
   };
+  const prom = opts.prometheusPort;
+  if (prom !== undefined && (!Number.isInteger(prom) || prom < 1 || prom + opts.nodes > 65535)) {
+    throw new Error(`--prometheus-port must leave room for the control plane and ${opts.nodes} node(s) below 65536, got ${prom}`);
+  }
+  if (prom !== undefined) ctx.prometheus = [];
   try {
     let nats: { url: string };
     if (opts.natsUrl) {
@@ -133,7 +155,7 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     const simulated = opts.simulatedNodes ?? 0;
     const cpArgs = [
       '--nats', nats.url,
-      // Simulated nodes renew their leases every 5 s (not 1 s): give them Kubernetes' 40 s grace.
+      // Simulated nodes renew their leases every 10 s as kubelets do (not 1 s): Kubernetes' 40 s grace.
       ...(simulated > 0 ? ['--node-monitor-grace-ms', '40000'] : []),
       '--service-cidr', formatCidr(serviceNetwork),
       '--dns-listen', dnsListen,
@@ -141,8 +163,11 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
       '--load-balancer-pool', formatCidr(parseCidr(opts.loadBalancerPool ?? DEFAULT_LOAD_BALANCER_POOL)),
       '--inspector-address', opts.inspectorAddress ?? DEFAULT_INSPECTOR_ADDRESS,
       ...(opts.inspect ? ['--inspect', 'on'] : []),
+      ...hpaArgs(opts.hpa),
+      ...(prom !== undefined ? ['--prometheus-address', `${opts.prometheusHost ?? '127.0.0.1'}:${prom}`] : []),
       ...(opts.controlPlaneArgs ?? []),
     ];
+    if (prom !== undefined) ctx.prometheus!.push({ name: 'control-plane', url: `http://${opts.prometheusHost ?? '127.0.0.1'}:${prom}/metrics` });
     started.push(launch('control-plane', 'control-plane', CONTROL_PLANE_MAIN, cpArgs, logDir));
     saveContext(ctx);
 
@@ -166,8 +191,10 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
         ...(opts.maxPods ? ['--max-pods', String(opts.maxPods)] : []),
         ...(opts.heartbeatMs ? ['--heartbeat-ms', String(opts.heartbeatMs)] : []),
         ...(opts.inspect ? ['--inspect', 'on'] : []),
+        ...(prom !== undefined ? ['--prometheus-address', `${hostAddress(nodeNetwork, i)}:${prom + 1 + i}`] : []),
         ...(opts.workerArgs ?? []),
       ];
+      if (prom !== undefined) ctx.prometheus!.push({ name, url: `http://${hostAddress(nodeNetwork, i)}:${prom + 1 + i}/metrics` });
       say(`• starting worker ${name} (${hostAddress(nodeNetwork, i)}, pods ${formatCidr(subnet(podNetwork, 24, i))}, runtime ${runtime}) ...`);
       started.push({ ...launch('worker', name, WORKER_MAIN, args, logDir), dataDir, runtime });
     }

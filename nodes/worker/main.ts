@@ -3,7 +3,7 @@
  * A worker node process: the kubelet and kube-proxy of one node.
  *   node dist/nodes/worker/main.js --nats URL --name node-1 --node-ip 127.0.1.1 \
  *     --pod-cidr 127.64.0.0/24 --data-dir DIR [--cpu 4 --memory 8Gi --max-pods 110]
- *     [--metrics-ms 5000 --memory-check-ms 1000]
+ *     [--metrics-ms 5000 --memory-check-ms 1000 --volume-stats-ms 10000]
  *     [--proxy on|off --proxy-retry-ms 1000 --proxy-metrics-ms 5000 --proxy-udp-idle-ms 30000]
  *     [--runtime process|docker --docker-socket /var/run/docker.sock]
  */
@@ -21,6 +21,8 @@ import { DockerRuntime } from './runtime/docker.js';
 import { ProcessRuntime } from './runtime/process.js';
 import { PodDns } from './pod-dns.js';
 import { RuntimeError, type ContainerRuntime } from './runtime/types.js';
+import { PrometheusEndpoint, countNatsReconnects, parsePrometheusAddress, processRegistry } from '../shared/prometheus.js';
+import { NodePrometheusMetrics } from './prometheus-metrics.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -37,6 +39,8 @@ const args = daemonArgs({
   'resync-ms': { type: 'string', default: '10000' },
   'metrics-ms': { type: 'string', default: '5000' },
   'memory-check-ms': { type: 'string', default: '1000' },
+  // emptyDir sizeLimit: how often usage is measured (the kubelet's housekeeping period).
+  'volume-stats-ms': { type: 'string', default: '10000' },
   'backoff-initial-ms': { type: 'string', default: '10000' },
   'backoff-max-ms': { type: 'string', default: '300000' },
   'backoff-reset-ms': { type: 'string', default: '600000' },
@@ -55,6 +59,8 @@ const args = daemonArgs({
   // Container runtime: host processes (default) or Docker containers.
   runtime: { type: 'string', default: 'process' },
   'docker-socket': { type: 'string' },
+  // Prometheus text endpoint of the kubelet and kube-proxy: HOST:PORT on loopback (`GET /metrics`), `off` serves none.
+  'prometheus-address': { type: 'string', default: 'off' },
 });
 
 const name = args.name as string;
@@ -82,8 +88,12 @@ function readHostResolvConf(file: string): string {
 
 async function main(): Promise<void> {
   const dataDir = (args['data-dir'] as string | undefined) ?? path.join(os.tmpdir(), `kubeact-${name}`);
+  const promAddress = parsePrometheusAddress(String(args['prometheus-address']));
   const runtime = await createRuntime(dataDir);
   const nc = await connectNats(args.nats as string, `kubeact-kubelet-${name}`, log);
+  const registry = promAddress ? processRegistry({ node: name }) : undefined;
+  const prom = registry ? new NodePrometheusMetrics(registry) : undefined;
+  if (registry) countNatsReconnects(nc, registry);
   const client = new ApiClient(nc);
   const inspect = isOn(String(args.inspect)) ? await InspectCapture.start(nc, name, { log: log.child({ component: 'inspect' }) }) : undefined;
   const podDns = new PodDns(path.join(dataDir, 'kubelet', 'pods'), {
@@ -102,6 +112,8 @@ async function main(): Promise<void> {
     inspect,
     resyncMs: Number(args['resync-ms']),
     metricsMs: Number(args['metrics-ms']),
+    volumeStatsMs: Number(args['volume-stats-ms']),
+    onPodRunning: prom?.podStarted,
     tuning: {
       backoffInitialMs: Number(args['backoff-initial-ms']),
       backoffMaxMs: Number(args['backoff-max-ms']),
@@ -134,7 +146,18 @@ async function main(): Promise<void> {
         resyncMs: Number(args['resync-ms']),
       })
     : undefined;
+  prom?.observe({
+    pods: () => kubelet.pods(),
+    lastSample: () => kubelet.metrics.last,
+    cumulativeCpuNanos: (id) => kubelet.metrics.cumulativeCpuNanos(id),
+    proxy: proxy ? () => proxy.snapshot() : undefined,
+  });
+  const promEndpoint = registry && promAddress ? new PrometheusEndpoint({ registry, ...promAddress, logger: log.child({ component: 'prometheus' }) }) : undefined;
+  await promEndpoint?.start().catch((e) => {
+    throw new Error(`cannot serve Prometheus metrics on ${String(args['prometheus-address'])}: ${(e as Error).message}`);
+  });
   onShutdown(async () => {
+    await promEndpoint?.stop();
     await proxy?.stop();
     await kubelet.stop();
     await inspect?.close();

@@ -27,6 +27,10 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       'simulated-nodes': { type: 'string', default: '0' },
       'simulated-arg': { type: 'string', multiple: true },
       inspect: { type: 'boolean', default: false },
+      'hpa-sync-period-ms': { type: 'string' },
+      'hpa-downscale-stabilization-ms': { type: 'string' },
+      'hpa-tolerance': { type: 'string' },
+      'prometheus-port': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -37,6 +41,10 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
   }
   const minNodes = simulatedNodes > 0 ? 0 : 1;
   if (!Number.isInteger(nodes) || nodes < minNodes || nodes > 250) throw new CliError(`--nodes must be a whole number from ${minNodes} to 250, got "${values.nodes}"`);
+  const promPort = values['prometheus-port'] === undefined ? undefined : Number(values['prometheus-port']);
+  if (promPort !== undefined && (!Number.isInteger(promPort) || promPort < 1 || promPort + nodes > 65535)) {
+    throw new CliError(`--prometheus-port must be a port from 1 to ${65535 - nodes} (nodes take the ports after it), got "${values['prometheus-port']}"`);
+  }
   const started = Date.now();
   try {
     const ctx = await up({
@@ -58,6 +66,12 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       simulatedNodes,
       simulatedArgs: values['simulated-arg'],
       inspect: values.inspect,
+      hpa: {
+        syncPeriodMs: optionalNumber(values['hpa-sync-period-ms'], '--hpa-sync-period-ms'),
+        downscaleStabilizationMs: optionalNumber(values['hpa-downscale-stabilization-ms'], '--hpa-downscale-stabilization-ms'),
+        tolerance: optionalNumber(values['hpa-tolerance'], '--hpa-tolerance'),
+      },
+      prometheusPort: promPort,
       say: (l) => io.out(l),
     });
     io.out(`kubeact cluster is running (${((Date.now() - started) / 1000).toFixed(1)}s): ${nodes} node(s)${simulatedNodes ? ` + ${simulatedNodes} simulated` : ''}`);
@@ -65,12 +79,20 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
     io.out(`  context:  ${ctx.home}/context.json (later kubeact commands use it)`);
     io.out(`  logs:     ${ctx.clusterDir}/logs/`);
     if (ctx.dnsListen) io.out(`  DNS:      ${ctx.clusterDNS} (kube-dns ClusterIP; server on ${ctx.dnsListen}), domain ${ctx.clusterDomain}`);
+    for (const p of ctx.prometheus ?? []) io.out(`  metrics:  ${p.url} (${p.name})`);
     io.out(`Try: kubeact get nodes`);
     return 0;
   } catch (e) {
     if (e instanceof ClusterRunningError) throw new CliError(e.message);
     throw e;
   }
+}
+
+function optionalNumber(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new CliError(`${flag} must be a number ≥ 0, got "${text}"`);
+  return v;
 }
 
 export async function downCommand(args: string[], io: Output): Promise<number> {
