@@ -2,8 +2,9 @@
  * What each API verb does to the store. Every handler validates fully before it writes,
  * writes with compare-and-set, and is safe to repeat.
  */
-import { ApiError, CauseType, Reason, type FieldCause } from '../../protocol/errors.js';
+import { ApiError, CauseType, Reason, toApiError, type FieldCause } from '../../protocol/errors.js';
 import { KINDS, type Kind } from '../../protocol/kinds.js';
+import { MAX_BINDINGS_PER_REQUEST, type BindManyReply, type BindManyRequest } from '../../protocol/messages.js';
 import type { ApplyResult, ApplyRequest, BindRequest, CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '../../protocol/messages.js';
 import { nowTimestamp, type KubeObject, type ObjectList } from '../../protocol/objects.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../../protocol/selectors.js';
@@ -288,6 +289,29 @@ export class Handlers {
     conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: nowTimestamp(this.now()), lastProbeTime: null });
     next.status = { ...(next.status ?? {}), conditions };
     return store.update(next, Number(pod.metadata!.resourceVersion));
+  }
+
+  /**
+   * Many bindings at once (the scheduler batches the binds it decided in one turn): each is
+   * checked and written exactly as `bind` does it, all writes in flight together, and each
+   * gets its own result; one failing binding fails only itself.
+   */
+  async bindMany(req: BindManyRequest): Promise<BindManyReply> {
+    const bindings: unknown = req?.bindings;
+    if (!Array.isArray(bindings)) throw ApiError.badRequest('bindings must be a list of {namespace, name, uid, nodeName}');
+    if (bindings.length > MAX_BINDINGS_PER_REQUEST) throw ApiError.badRequest(`at most ${MAX_BINDINGS_PER_REQUEST} bindings per request, got ${bindings.length}`);
+    const results = await Promise.all(
+      bindings.map(async (b): Promise<BindManyReply['results'][number]> => {
+        try {
+          if (!b || typeof b !== 'object' || Array.isArray(b)) throw ApiError.badRequest('a binding must be a map {namespace, name, uid, nodeName}');
+          const pod = await this.bind(b as BindRequest);
+          return { ok: true, resourceVersion: pod.metadata!.resourceVersion! };
+        } catch (e) {
+          return { ok: false, error: toApiError(e).toWire() };
+        }
+      }),
+    );
+    return { results };
   }
 
   /** Bound pods that have not finished must be stopped by their kubelet before they vanish. */

@@ -10,6 +10,7 @@ import { ApiError, Reason } from '../../protocol/errors.js';
 import { nowTimestamp, type KubeObject, type Node, type Pod } from '../../protocol/objects.js';
 import type { InspectCapture } from '../inspect/capture.js';
 import { EventRecorder } from '../shared/events.js';
+import { BindBatcher } from './bind-batcher.js';
 import type { Logger } from '../shared/logger.js';
 
 export interface SchedulerHostOptions {
@@ -27,10 +28,10 @@ function schedulerView(c: SchedulerContext): unknown {
   return {
     nodes: Object.keys(c.nodes),
     pending: Object.keys(c.pending),
-    queue: c.queue,
+    queue: [...c.queue],
     parked: c.parked,
     reported: c.reported,
-    binding: Object.keys(c.binding),
+    binding: [...c.binding.keys()],
     placed: Object.keys(c.placed).length,
     attempt: c.attempt,
   };
@@ -40,9 +41,11 @@ export class SchedulerHost {
   private actor?: Actor<typeof schedulerMachine>;
   private readonly watches: Watch[] = [];
   private readonly events: EventRecorder;
+  private readonly binds: BindBatcher;
 
   constructor(private readonly opts: SchedulerHostOptions) {
     this.events = new EventRecorder(opts.client, { component: 'default-scheduler' }, opts.logger);
+    this.binds = new BindBatcher(opts.client);
   }
 
   async start(): Promise<void> {
@@ -50,7 +53,7 @@ export class SchedulerHost {
     const machine = schedulerMachine.provide({
       actors: {
         bindPod: fromPromise<unknown, BindPodInput>(async ({ input }) => {
-          await client.bind({ namespace: input.namespace, name: input.name, uid: input.uid, nodeName: input.nodeName });
+          await this.binds.bind({ namespace: input.namespace, name: input.name, uid: input.uid, nodeName: input.nodeName });
           return input.nodeName;
         }),
       },
