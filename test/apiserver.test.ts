@@ -141,7 +141,10 @@ t.test('apply creates, configures and reports unchanged', async (t) => {
 });
 
 t.test('list filters by namespace, labels and fields', async (t) => {
-  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+  const teamA = await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: { 'kubernetes.io/metadata.name': 'spoofed', team: 'a' } } });
+  t.same(teamA.metadata?.labels, { 'kubernetes.io/metadata.name': 'team-a', team: 'a' }, 'the name label is set and cannot be spoofed');
+  const system = await client.get('Namespace', 'kube-system');
+  t.equal(system?.metadata?.labels?.['kubernetes.io/metadata.name'], 'kube-system');
   await client.create({ ...pod('a1'), metadata: { name: 'a1', namespace: 'team-a', labels: { app: 'db' } } });
   const inA = await client.list('Pod', { namespace: 'team-a' });
   t.same(inA.items.map((p) => p.metadata?.name), ['a1']);

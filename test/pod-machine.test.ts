@@ -126,6 +126,7 @@ function run(pod: Pod, extra: Partial<PodInput> = {}) {
   const statuses: PodStatus[] = [];
   const events: PodEventRecord[] = [];
   let finished = 0;
+  let evicted = 0;
   let statusesWhenFinished = -1;
   const machine = podMachine.provide({
     actors: {
@@ -144,6 +145,9 @@ function run(pod: Pod, extra: Partial<PodInput> = {}) {
         finished++;
         statusesWhenFinished = statuses.length;
       },
+      podEvicted: () => {
+        evicted++;
+      },
     },
   });
   const actor = createActor(machine, {
@@ -159,6 +163,7 @@ function run(pod: Pod, extra: Partial<PodInput> = {}) {
     statuses,
     events,
     finished: () => finished,
+    evicted: () => evicted,
     statusesWhenFinished: () => statusesWhenFinished,
     state: () => actor.getSnapshot().value,
     status,
@@ -442,6 +447,59 @@ t.test('DELETE while Running stops every container with the grace, then podFinis
   h.actor.send({ type: 'DELETE', graceMs: 0 });
   await flush();
   t.equal(h.finished(), 1, 'DELETE after the end is harmless');
+});
+
+t.test('EVICT while Running: containers killed at once, no restart, Failed/Evicted with the message, object kept until DELETE', async (t) => {
+  const h = run(makePod(['app', 'sidecar'], 'Always'));
+  await flush();
+  h.rt.resolveStart('app');
+  h.rt.resolveStart('sidecar');
+  await flush();
+  const message = 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi".';
+  h.actor.send({ type: 'EVICT', reason: 'Evicted', message });
+  await flush();
+  t.same(h.rt.stopCalls.map((c) => c.graceMs), [0, 0], 'killed without grace, as the kubelet evicts for local storage');
+  t.equal(h.state(), 'Evicted');
+  t.equal(h.evicted(), 1);
+  t.equal(h.finished(), 0, 'the object is not removed: evicted pods stay, Failed');
+  t.equal(h.status().phase, 'Failed');
+  t.equal(h.status().reason, 'Evicted');
+  t.equal(h.status().message, message);
+  t.match(h.condition('DisruptionTarget'), { status: 'True', reason: 'TerminationByKubelet' });
+  t.same(h.events.filter((e) => e.reason === 'Evicted'), [{ type: 'Warning', reason: 'Evicted', message }]);
+  await h.advance(600_000);
+  t.equal(h.rt.startCalls.length, 2, 'restartPolicy Always does not restart an evicted pod');
+  h.actor.send({ type: 'EVICT', reason: 'Evicted', message: 'again' });
+  await flush();
+  t.equal(h.events.filter((e) => e.reason === 'Evicted').length, 1, 'a second EVICT is ignored');
+  h.actor.send({ type: 'DELETE', graceMs: 0 });
+  await flush();
+  t.equal(h.finished(), 1);
+  t.equal(h.status().reason, 'Evicted', 'still Evicted when removed');
+});
+
+t.test('EVICT is ignored once the pod is being deleted or has completed', async (t) => {
+  const deleting = run(makePod(['app']));
+  await flush();
+  deleting.rt.resolveStart('app');
+  await flush();
+  deleting.actor.send({ type: 'DELETE', graceMs: 5000 });
+  deleting.actor.send({ type: 'EVICT', reason: 'Evicted', message: 'm' });
+  await flush();
+  t.equal(deleting.evicted(), 0);
+  t.notOk(deleting.events.some((e) => e.reason === 'Evicted'));
+
+  const done = run(makePod(['app'], 'Never'));
+  await flush();
+  done.rt.resolveStart('app');
+  await flush();
+  done.rt.exit('app', 0);
+  await flush();
+  t.equal(done.status().phase, 'Succeeded');
+  done.actor.send({ type: 'EVICT', reason: 'Evicted', message: 'm' });
+  await flush();
+  t.equal(done.status().phase, 'Succeeded');
+  t.equal(done.evicted(), 0);
 });
 
 t.test('DELETE without grace uses terminationGracePeriodSeconds', async (t) => {

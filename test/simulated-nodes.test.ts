@@ -2,7 +2,9 @@
  * Simulated nodes end to end: `kubeact up` with 50 simulated nodes (one extra process, no
  * container processes) and a real control plane; a Deployment's pods are scheduled across
  * them and reach Running, `kubeact get nodes` lists them Ready, and scaling to zero removes
- * every pod. Waits are on watch events with deadlines.
+ * every pod. The host relists every 1.5 s here (one shared paged list handed out by node), so
+ * pods created and deleted while it lists must come through it unharmed. Waits are on watch
+ * events with deadlines.
  */
 import t from 'tap';
 import type { KubeObject, Pod } from '../protocol/objects.js';
@@ -16,7 +18,7 @@ const cluster = await startCluster({
   simulatedNodes: NODES,
   // startCluster gives them the test's own loopback block: addresses from its /24, pod IPs a /26 per node of its /20.
   simulatedPodPrefix: 26,
-  simulatedArgs: ['--heartbeat-ms', '2000', '--start-delay-ms', '20'],
+  simulatedArgs: ['--heartbeat-ms', '2000', '--start-delay-ms', '20', '--resync-ms', '1500'],
   timeoutMs: 90_000,
 });
 t.teardown(cluster.stop);
@@ -62,6 +64,15 @@ t.test('simulated nodes register, are Ready and say they are simulated', async (
   const node = await client.get<KubeObject>('Node', 'sim-node-1');
   t.equal(node.metadata?.labels?.['kubeact.io/simulated'], 'true');
   t.equal(node.spec?.podCIDR, `${cluster.block.podNetwork.split('/')[0]}/26`, 'pod IPs come from the test\'s block');
+});
+
+t.test('every node renews its own Lease (one shared timer in the host)', async (t) => {
+  const leases = (await client.list<KubeObject>('Lease', { namespace: 'kube-node-lease' })).items.filter((l) => l.metadata!.name!.startsWith('sim-node-'));
+  t.equal(leases.length, NODES, 'a Lease per simulated node');
+  t.ok(leases.every((l) => l.spec?.holderIdentity === l.metadata?.name && l.spec?.leaseDurationSeconds === 8), 'held by its node, 4 heartbeats long');
+  const renewed = (await client.get<KubeObject>('Lease', 'sim-node-1', 'kube-node-lease')).spec?.renewTime;
+  const later = await client.waitFor<KubeObject>('Lease', 'sim-node-1', 'kube-node-lease', (l) => l?.spec?.renewTime !== renewed, 20_000);
+  t.ok(Date.parse(later!.spec!.renewTime) > Date.parse(renewed), 'renewed again');
 });
 
 t.test(`a Deployment of ${REPLICAS} pods runs on the simulated nodes and scales to zero`, async (t) => {

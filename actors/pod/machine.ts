@@ -36,6 +36,11 @@ import {
 export type PodHostEvent =
   /** metadata.deletionTimestamp appeared: stop everything, then `podFinished`. Default grace: the pod's terminationGracePeriodSeconds. */
   | { type: 'DELETE'; graceMs?: number }
+  /**
+   * The kubelet evicts the pod (e.g. an emptyDir over its sizeLimit): containers are killed at
+   * once, nothing restarts, the pod ends Failed with this reason and message; the object stays.
+   */
+  | { type: 'EVICT'; reason: string; message: string }
   /** A newer version of the pod object. */
   | { type: 'POD_UPDATED'; pod: Pod };
 
@@ -139,6 +144,8 @@ export const podMachine = setup({
     recordEvent: (_args, _record: PodEventRecord) => {},
     /** Host: every container is stopped after DELETE: delete the object with grace 0, drop the actor. Called once. */
     podFinished: () => {},
+    /** Host: every container is stopped after EVICT: free what the pod held on the node (its volumes). Called once. */
+    podEvicted: () => {},
 
     storePod: assign(({ event }) => (event.type === 'POD_UPDATED' ? { pod: event.pod } : {})),
     storeContainerView: assign(({ context, event }) => {
@@ -146,6 +153,7 @@ export const podMachine = setup({
       const view = containerView(event.snapshot);
       return { containers: context.containers.map((c) => (c.name === view.name ? view : c)) };
     }),
+    assignEviction: assign(({ event }) => (event.type === 'EVICT' ? { eviction: { reason: event.reason, message: event.message } } : {})),
     assignDeletion: assign(({ context, event }) => {
       if (event.type !== 'DELETE') return {};
       const graceMs = event.graceMs ?? (context.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
@@ -296,6 +304,12 @@ export const podMachine = setup({
     },
     states: {
       Pending: {
+        on: {
+          EVICT: {
+            target: 'Evicting',
+            actions: ['assignEviction', { type: 'recordEvent', params: ({ event }) => ({ type: 'Warning' as const, reason: event.reason, message: event.message }) }, 'syncStatus'],
+          },
+        },
         always: [
           { guard: { type: 'phaseIs', params: { phase: 'Succeeded' } }, target: 'Succeeded' },
           { guard: { type: 'phaseIs', params: { phase: 'Failed' } }, target: 'Failed' },
@@ -303,6 +317,12 @@ export const podMachine = setup({
         ],
       },
       Running: {
+        on: {
+          EVICT: {
+            target: 'Evicting',
+            actions: ['assignEviction', { type: 'recordEvent', params: ({ event }) => ({ type: 'Warning' as const, reason: event.reason, message: event.message }) }, 'syncStatus'],
+          },
+        },
         always: [
           { guard: { type: 'phaseIs', params: { phase: 'Succeeded' } }, target: 'Succeeded' },
           { guard: { type: 'phaseIs', params: { phase: 'Failed' } }, target: 'Failed' },
@@ -311,6 +331,15 @@ export const podMachine = setup({
       // Terminal phases: nothing restarts; only DELETE leads on.
       Succeeded: {},
       Failed: {},
+      // EVICT arrived (only a Pending or Running pod is evicted): containers are killed, nothing restarts.
+      Evicting: {
+        entry: 'stopContainers',
+        always: { guard: 'allContainersStopped', target: 'Evicted' },
+      },
+      // Failed for good, object kept (as the kubelet leaves evicted pods); only DELETE leads on.
+      Evicted: {
+        entry: ['syncStatus', 'podEvicted'],
+      },
       // DELETE arrived: containers are being stopped, restarts cancelled. Later DELETEs are ignored.
       Terminating: {
         entry: 'stopContainers',

@@ -8,7 +8,7 @@ import type { ConditionState, ContainerView, PodContext, Termination } from './t
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
 /** What computePodStatus reads. */
-export type StatusInput = Pick<PodContext, 'pod' | 'podIP' | 'hostIP' | 'startTime' | 'containers' | 'conditions'>;
+export type StatusInput = Pick<PodContext, 'pod' | 'podIP' | 'hostIP' | 'startTime' | 'containers' | 'conditions' | 'eviction'>;
 
 /**
  * Kubelet's getPhase, for regular containers:
@@ -105,7 +105,9 @@ export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
 
 export function computePodStatus(context: StatusInput, now: number): PodStatus {
   const at = nowTimestamp(now);
-  const phase = podPhase(context.containers);
+  // An evicted pod is Failed at once, as the kubelet reports it, while its containers are killed.
+  const evicted = context.eviction;
+  const phase = evicted ? 'Failed' : podPhase(context.containers);
   const unready = context.containers.filter((c) => !((c.phase === 'Running' || c.phase === 'Stopping') && c.ready)).map((c) => c.name);
   const allReady = context.containers.length > 0 && unready.length === 0;
   const completed = phase === 'Succeeded' || phase === 'Failed';
@@ -119,9 +121,12 @@ export function computePodStatus(context: StatusInput, now: number): PodStatus {
     condition('Ready', allReady, stored.Ready, at, notReady),
     condition('ContainersReady', allReady, stored.ContainersReady, at, notReady),
     condition('PodScheduled', true, stored.PodScheduled ?? { status: 'True', lastTransitionTime: scheduled?.lastTransitionTime ?? context.startTime }, at),
+    // Kubernetes (PodDisruptionConditions) marks a pod the kubelet evicts this way.
+    ...(evicted ? [condition('DisruptionTarget', true, stored.DisruptionTarget, at)].map((c) => ({ ...c, reason: 'TerminationByKubelet', message: evicted.message })) : []),
   ];
   return {
     phase,
+    ...(evicted ? { reason: evicted.reason, message: evicted.message } : {}),
     conditions,
     hostIP: context.hostIP,
     hostIPs: [{ ip: context.hostIP }],

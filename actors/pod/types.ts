@@ -88,6 +88,8 @@ export interface PodContext {
   conditions: Record<string, ConditionState>;
   /** Set once DELETE arrived. */
   deletion?: { graceMs: number };
+  /** Set once EVICT arrived: the pod ends Failed with this reason and message (kubelet eviction). */
+  eviction?: { reason: string; message: string };
   /** The status last handed to `publishStatus` (to publish only changes). */
   lastPublished?: string;
 }

@@ -23,6 +23,9 @@ export interface ScaleReport {
   cpBytesPerPod: number;
   api: { get: Summary; list: Summary; create: Summary };
   idleCpuPct: number;
+  /** CPU of the simulated-nodes host over the same idle window (absent in older runs). */
+  simIdleCpuPct?: number;
+  heartbeatMs?: number;
   churn: { seconds: number; rate: number; startup: Summary };
   /** Extra control-plane flags of the run (KUBEACT_SCALE_CP_ARGS). */
   controlPlaneArgs: string;
@@ -48,7 +51,8 @@ export function renderScaleRun(r: ScaleReport): string {
     `| API get p50 / p99 while holding | ${fmtMs(r.api.get.p50)} / ${fmtMs(r.api.get.p99)} | p99 ≤ 100 ms |`,
     `| API list (500-item page) p50 / p99 | ${fmtMs(r.api.list.p50)} / ${fmtMs(r.api.list.p99)} | p99 ≤ 100 ms |`,
     `| API create p50 / p99 | ${fmtMs(r.api.create.p50)} / ${fmtMs(r.api.create.p99)} | p99 ≤ 100 ms |`,
-    `| heartbeat cost: control-plane CPU with ${r.nodes} idle nodes (5 s leases) | ${r.idleCpuPct.toFixed(1)}% of a core | — |`,
+    `| heartbeat cost: control-plane CPU with ${r.nodes} idle nodes (${(r.heartbeatMs ?? 5000) / 1000} s leases) | ${r.idleCpuPct.toFixed(1)}% of a core | — |`,
+    ...(r.simIdleCpuPct === undefined ? [] : [`| simulated-nodes host CPU, same idle window | ${r.simIdleCpuPct.toFixed(1)}% of a core | — |`]),
     `| churn ${r.churn.rate} pods/s for ${r.churn.seconds} s: startup p50 / p99 | ${fmtMs(r.churn.startup.p50)} / ${fmtMs(r.churn.startup.p99)} | — |`,
     '',
   ].join('\n');

@@ -17,6 +17,7 @@ import { encode } from '../../protocol/codec.js';
 import { down } from '../../nodes/launcher/down.js';
 import { up } from '../../nodes/launcher/up.js';
 import { PACKAGE_ROOT } from '../../nodes/shared/paths.js';
+import { DEFAULT_SIM_HEARTBEAT_MS } from '../../nodes/worker/simulated-nodes.js';
 import { now, sleep } from '../pace.js';
 import { machineInfo } from '../report.js';
 import { summarize } from '../stats.js';
@@ -32,6 +33,8 @@ const CHURN_RATE = 20;
 const WINDOW = 200;
 const API_SAMPLES = 200;
 const IDLE_S = 10;
+/** The simulated nodes' default Lease period (simulated-nodes.ts). */
+const HEARTBEAT_MS = DEFAULT_SIM_HEARTBEAT_MS;
 // Our own blocks: simulated nodes 127.124.0.0/16, pods 127.128.0.0/10 (defaults), services as the main bench.
 const SERVICE_NETWORK = '127.98.0.0/16';
 const LOAD_BALANCER_POOL = '127.113.0.0/24';
@@ -97,9 +100,15 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
     const created = pods.createAll(names, WINDOW, (d) => say(`  created ${d}, bound ${pods!.reached.bound}, running ${pods!.reached.running}`));
     await created;
     const createdAt = now();
-    await pods.until(() => pods!.reached.bound >= PODS, 30 * 60_000, 'every pod bound');
+    // Large runs take minutes: a line every 30 s says how far they got.
+    const progress = setInterval(() => say(`  bound ${pods!.reached.bound}, running ${pods!.reached.running}; control plane ${(rssBytes(cp) / 2 ** 20).toFixed(0)} MiB`), 30_000);
+    try {
+      await pods.until(() => pods!.reached.bound >= PODS, 60 * 60_000, 'every pod bound');
+    } finally {
+      if (pods.reached.bound < PODS) clearInterval(progress);
+    }
     const boundAt = now();
-    await pods.until(() => pods!.reached.running >= PODS, 30 * 60_000, 'every pod Running');
+    await pods.until(() => pods!.reached.running >= PODS, 60 * 60_000, 'every pod Running').finally(() => clearInterval(progress));
     const runningAt = now();
     const rate = (t: number) => PODS / ((t - tCreate) / 1000);
     say(`  create ${rate(createdAt).toFixed(0)}/s, bound ${rate(boundAt).toFixed(0)}/s, Running ${rate(runningAt).toFixed(0)}/s`);
@@ -123,8 +132,11 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
       create.push(now() - t);
     }
     const cpu0 = cpuMs(cp);
+    const simCpu0 = cpuMs(sim);
     await sleep(IDLE_S * 1000);
     const idleCpuPct = ((cpuMs(cp) - cpu0) / (IDLE_S * 1000)) * 100;
+    const simIdleCpuPct = ((cpuMs(sim) - simCpu0) / (IDLE_S * 1000)) * 100;
+    say(`  RSS control plane ${(rss.controlPlane / 2 ** 20).toFixed(0)} MiB, simulated nodes ${(rss.simulatedNodes / 2 ** 20).toFixed(0)} MiB; idle CPU: control plane ${idleCpuPct.toFixed(1)}%, simulated nodes ${simIdleCpuPct.toFixed(1)}%`);
 
     say(`• churn: ${CHURN_RATE} pods/s created and deleted for ${CHURN_S} s`);
     const churnNames: string[] = [];
@@ -156,6 +168,8 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
       cpBytesPerPod: (rss.controlPlane - cpRssEmpty) / PODS,
       api: { get: summarize(get), list: summarize(list), create: summarize(create) },
       idleCpuPct,
+      simIdleCpuPct,
+      heartbeatMs: HEARTBEAT_MS,
       churn: { seconds: CHURN_S, rate: CHURN_RATE, startup: summarize(startup) },
       controlPlaneArgs: process.env.KUBEACT_SCALE_CP_ARGS ?? '',
     };

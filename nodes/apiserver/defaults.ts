@@ -37,12 +37,24 @@ export function stampCreation(obj: KubeObject, now = Date.now()): void {
 export function defaultSpec(kind: Kind, obj: KubeObject): void {
   if (kind === 'Pod') defaultPod(obj);
   if (kind === 'Deployment' || kind === 'ReplicaSet') defaultWorkload(kind, obj);
-  if (kind === 'Namespace') obj.status = { phase: obj.status?.phase ?? 'Active' };
+  if (kind === 'Namespace') defaultNamespace(obj);
   if (kind === 'Service') defaultService(obj);
   if (kind === 'HorizontalPodAutoscaler') defaultHpa(obj);
   if (kind === 'NetworkPolicy') defaultNetworkPolicy(obj);
   if (kind === 'Secret') defaultSecret(obj);
   if (kind === 'PersistentVolume' || kind === 'PersistentVolumeClaim') defaultStorage(kind, obj);
+}
+
+/**
+ * Every namespace carries `kubernetes.io/metadata.name: <name>` (set on create and update, as the
+ * NamespaceDefaultLabelName admission does), so a NetworkPolicy namespaceSelector can pick one by name.
+ */
+function defaultNamespace(obj: KubeObject): void {
+  obj.status = { phase: obj.status?.phase ?? 'Active' };
+  const meta = obj.metadata!;
+  if (typeof meta.name !== 'string' || !meta.name) return;
+  const labels = meta.labels && typeof meta.labels === 'object' && !Array.isArray(meta.labels) ? meta.labels : {};
+  meta.labels = { ...labels, 'kubernetes.io/metadata.name': meta.name };
 }
 
 /**

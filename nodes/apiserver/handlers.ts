@@ -226,6 +226,14 @@ export class Handlers {
         return lostRaceOnConflict(store.update(next, rev), rev);
       }
     }
+    if (hasFinalizers(existing)) {
+      // As kube-apiserver: an object with finalizers is only marked; it goes when the last one is removed.
+      if (existing.metadata!.deletionTimestamp && existing.metadata!.deletionGracePeriodSeconds === 0) return existing;
+      const marked = structuredClone(existing);
+      marked.metadata!.deletionTimestamp ??= nowTimestamp(this.now());
+      marked.metadata!.deletionGracePeriodSeconds = 0;
+      return lostRaceOnConflict(store.update(marked, rev), rev);
+    }
     await lostRaceOnConflict(store.remove(namespace, req.name, rev), rev);
     return existing;
   }
@@ -394,6 +402,11 @@ export class Handlers {
       if (JSON.stringify(next.spec) !== JSON.stringify(existing.spec)) next.metadata!.generation = (existing.metadata?.generation ?? 1) + 1;
       checkSize(kind, next);
       if (sameContent(existing, next)) return existing;
+      if (finalized(existing, next)) {
+        // The last finalizer of an object being deleted is gone: it is removed now (a DELETED event).
+        await this.store(kind).remove(next.metadata!.namespace, next.metadata!.name!, Number(existing.metadata!.resourceVersion));
+        return next;
+      }
       return await this.store(kind).update(next, Number(existing.metadata!.resourceVersion));
     } finally {
       claim?.done();
@@ -463,6 +476,16 @@ function keepSystemMetadata(next: KubeObject, existing: KubeObject): void {
   else delete m.deletionTimestamp;
   if (e.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = e.deletionGracePeriodSeconds;
   else delete m.deletionGracePeriodSeconds;
+}
+
+function hasFinalizers(obj: KubeObject): boolean {
+  return Array.isArray(obj.metadata?.finalizers) && obj.metadata.finalizers.length > 0;
+}
+
+/** `next` removes the last finalizer of an object whose deletion is due (a pod's grace period is over). */
+function finalized(existing: KubeObject, next: KubeObject): boolean {
+  const m = existing.metadata!;
+  return Boolean(m.deletionTimestamp) && (m.deletionGracePeriodSeconds ?? 0) === 0 && hasFinalizers(existing) && !hasFinalizers(next);
 }
 
 function checkVersion(kind: Kind, incoming: KubeObject, existing: KubeObject): void {

@@ -1,5 +1,5 @@
 /**
- * `kubeact describe`: kubectl's describers for Pods, Nodes, Namespaces, Services and NetworkPolicies (and its generic
+ * `kubeact describe`: kubectl's describers for Pods, Nodes, Namespaces, Services, NetworkPolicies and HPAs (and its generic
  * describer for the other kinds), written line by line as kubectl writes them and aligned
  * through the same tabwriter settings, so the output reads exactly like `kubectl describe`.
  */
@@ -7,6 +7,7 @@ import type { Container, ContainerState, ContainerStatus, Event, Node, Pod, Prob
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { KubeObject } from '../../protocol/objects.js';
 import { cpuMillis, formatBytes, formatCpu, parseQuantity, quantityValue } from '../../protocol/quantity.js';
+import { describeHpaBody } from './describe-hpa.js';
 import { describeNetworkPolicySpec, formatGoTime } from './describe-netpol.js';
 import { DESCRIBE_TABWRITER, compareStrings, formatAge, formatEndpoints, formatLabels, humanDuration, nodeRoles, parseTime, tabwrite } from './printers.js';
 
@@ -51,6 +52,14 @@ export function describe(kind: string, obj: KubeObject, events: Event[], now: nu
       printLabelsMultiline(w, 'Labels', obj.metadata?.labels);
       printAnnotationsMultiline(w, 'Annotations', obj.metadata?.annotations);
       describeNetworkPolicySpec(w, obj.spec);
+      break;
+    case 'HorizontalPodAutoscaler':
+      w.write(LEVEL_0, `Name:\t${obj.metadata?.name ?? ''}\n`);
+      w.write(LEVEL_0, `Namespace:\t${obj.metadata?.namespace ?? ''}\n`);
+      printLabelsMultiline(w, 'Labels', obj.metadata?.labels);
+      printAnnotationsMultiline(w, 'Annotations', obj.metadata?.annotations);
+      describeHpaBody(w, obj, formatRFC1123Z(obj.metadata?.creationTimestamp));
+      describeEvents(w, events, now);
       break;
     default:
       describeGeneric(w, obj);

@@ -21,6 +21,7 @@ import { portForwardCommand } from './commands/port-forward.js';
 import { inspectCommand } from './commands/inspect.js';
 import { eventsCommand } from './commands/events.js';
 import { topCommand } from './commands/top.js';
+import { autoscaleCommand } from './commands/autoscale.js';
 
 export type Command = (args: string[], io: Output) => Promise<number>;
 
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   expose: { run: exposeCommand, help: 'Take a deployment, replica set, pod or service and expose it as a new Kubernetes service' },
   'port-forward': { run: portForwardCommand, help: 'Forward one or more local ports to a pod (pod, svc, deploy or rs)' },
   scale: { run: scaleCommand, help: 'Set a new size for a deployment or replica set' },
+  autoscale: { run: autoscaleCommand, help: 'Auto-scale a deployment or replica set (creates a HorizontalPodAutoscaler)' },
   rollout: { run: rolloutCommand, help: 'Manage the rollout of a deployment: status, history, undo, pause, resume, restart' },
   set: { run: setCommand, help: 'Set specific features on objects: set image' },
   cordon: { run: cordonCommand, help: 'Mark node as unschedulable' },

@@ -1,7 +1,7 @@
 /**
  * The controller-manager: shared informers, and the controllers that keep the cluster at
  * its desired state — ReplicaSet and Deployment actors, node lifecycle, garbage collection,
- * Endpoints of Services, LoadBalancer addresses.
+ * Endpoints of Services, LoadBalancer addresses, HorizontalPodAutoscalers.
  * Runs inside the control-plane process; every controller is level-based.
  */
 import type { NatsConnection } from 'nats';
@@ -12,6 +12,7 @@ import type { Logger } from '../shared/logger.js';
 import type { InspectCapture } from '../inspect/capture.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
+import { HpaHost } from './hpa-host.js';
 import { Informer } from './informer.js';
 import { LoadBalancerController } from './load-balancer.js';
 import { NodeLifecycleHost } from './node-lifecycle-host.js';
@@ -31,6 +32,8 @@ export interface ControllerManagerOptions {
   loadBalancerPool?: string;
   /** Inspector capture: the actors report their transitions (none: not inspected). */
   inspect?: InspectCapture;
+  /** HorizontalPodAutoscaler controller: sync period, default scale-down window, tolerance. */
+  hpa?: { syncPeriodMs?: number; downscaleStabilizationMs?: number; tolerance?: number };
 }
 
 export class ControllerManager {
@@ -48,6 +51,7 @@ export class ControllerManager {
   private readonly gc: GarbageCollector;
   readonly snapshots: SnapshotStore;
   private readonly workloads: WorkloadsHost;
+  private readonly hpa: HpaHost;
 
   constructor(private readonly opts: ControllerManagerOptions) {
     const { client, logger } = opts;
@@ -101,6 +105,9 @@ export class ControllerManager {
       logger,
       inspect: opts.inspect,
     });
+    // Its Events come `From horizontal-pod-autoscaler`, as kube-controller-manager's HPA controller names itself.
+    const hpaEvents = new EventRecorder(client, { component: 'horizontal-pod-autoscaler' }, logger);
+    this.hpa = new HpaHost({ client, pods: this.pods, events: hpaEvents, snapshots: this.snapshots, logger, resyncMs, inspect: opts.inspect, ...opts.hpa });
   }
 
   async start(): Promise<void> {
@@ -110,6 +117,7 @@ export class ControllerManager {
     this.deployments.on({ delete: (d) => this.gc.ownerDeleted(d) });
     this.replicaSets.on({ delete: (rs) => this.gc.ownerDeleted(rs) });
     await this.workloads.start();
+    await this.hpa.start();
     this.nodeLifecycle.start();
     this.gc.start();
     this.endpointsController.start();
@@ -122,6 +130,7 @@ export class ControllerManager {
     this.endpointsController.stop();
     this.loadBalancers?.stop();
     this.nodeLifecycle.stop();
+    await this.hpa.stop();
     await this.workloads.stop();
     for (const i of this.informers()) i.stop();
     await this.snapshots.flush();

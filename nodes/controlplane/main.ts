@@ -32,9 +32,20 @@ const args = daemonArgs({
   'dns-listen': { type: 'string', default: 'off' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   'metrics-stale-ms': { type: 'string', default: '60000' },
+  // HorizontalPodAutoscaler controller (kube-controller-manager's --horizontal-pod-autoscaler-* flags).
+  'hpa-sync-period-ms': { type: 'string', default: '15000' },
+  'hpa-downscale-stabilization-ms': { type: 'string', default: '300000' },
+  'hpa-tolerance': { type: 'string', default: '0.1' },
 });
 
 const log = createLogger('control-plane');
+
+/** A numeric flag, refused at start when it is not a number ≥ 0 (a NaN period would spin). */
+function numberFlag(name: keyof typeof args): number {
+  const v = Number(args[name]);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${String(name)} must be a number ≥ 0, got "${String(args[name])}"`);
+  return v;
+}
 
 async function main(): Promise<void> {
   const dnsText = String(args['dns-listen']);
@@ -54,6 +65,11 @@ async function main(): Promise<void> {
     podEvictionTolerationMs: Number(args['pod-eviction-toleration-ms']),
     loadBalancerPool: args['load-balancer-pool'] as string,
     inspect,
+    hpa: {
+      syncPeriodMs: numberFlag('hpa-sync-period-ms'),
+      downscaleStabilizationMs: numberFlag('hpa-downscale-stabilization-ms'),
+      tolerance: numberFlag('hpa-tolerance'),
+    },
   });
   await controllers.start();
   const dns = dnsListen

@@ -65,6 +65,8 @@ export interface UpOptions {
   inspectorAddress?: string;
   /** Inspector capture in the control plane and every worker (`--inspect on`); off by default: it slows pod startup. */
   inspect?: boolean;
+  /** HorizontalPodAutoscaler controller flags (`--hpa-sync-period-ms` …); unset: the Kubernetes defaults. */
+  hpa?: { syncPeriodMs?: number; downscaleStabilizationMs?: number; tolerance?: number };
   say?: (line: string) => void;
   timeoutMs?: number;
 }
@@ -81,6 +83,14 @@ export const SIMULATED_NODES_MAIN = entryPoint('nodes/worker/simulated-main.js')
 
 export class ClusterRunningError extends Error {
   override readonly name = 'ClusterRunningError';
+}
+
+function hpaArgs(hpa: UpOptions['hpa']): string[] {
+  const out: string[] = [];
+  if (hpa?.syncPeriodMs !== undefined) out.push('--hpa-sync-period-ms', String(hpa.syncPeriodMs));
+  if (hpa?.downscaleStabilizationMs !== undefined) out.push('--hpa-downscale-stabilization-ms', String(hpa.downscaleStabilizationMs));
+  if (hpa?.tolerance !== undefined) out.push('--hpa-tolerance', String(hpa.tolerance));
+  return out;
 }
 
 export async function up(opts: UpOptions): Promise<ClusterContext> {
@@ -133,7 +143,7 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     const simulated = opts.simulatedNodes ?? 0;
     const cpArgs = [
       '--nats', nats.url,
-      // Simulated nodes renew their leases every 5 s (not 1 s): give them Kubernetes' 40 s grace.
+      // Simulated nodes renew their leases every 10 s as kubelets do (not 1 s): Kubernetes' 40 s grace.
       ...(simulated > 0 ? ['--node-monitor-grace-ms', '40000'] : []),
       '--service-cidr', formatCidr(serviceNetwork),
       '--dns-listen', dnsListen,
@@ -141,6 +151,7 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
       '--load-balancer-pool', formatCidr(parseCidr(opts.loadBalancerPool ?? DEFAULT_LOAD_BALANCER_POOL)),
       '--inspector-address', opts.inspectorAddress ?? DEFAULT_INSPECTOR_ADDRESS,
       ...(opts.inspect ? ['--inspect', 'on'] : []),
+      ...hpaArgs(opts.hpa),
       ...(opts.controlPlaneArgs ?? []),
     ];
     started.push(launch('control-plane', 'control-plane', CONTROL_PLANE_MAIN, cpArgs, logDir));

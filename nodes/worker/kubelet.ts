@@ -13,8 +13,10 @@ import { Informer } from '../controllers/informer.js';
 import { IpAllocator, parseCidr } from '../shared/cidr.js';
 import { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
+import type { StaggeredTicker } from '../shared/staggered-ticker.js';
 import { LogsServer } from './logs-server.js';
 import { MetricsSampler } from './metrics-sampler.js';
+import { EmptyDirEviction } from './emptydir-eviction.js';
 import { Heartbeat, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker, type PodWorkerTuning } from './pod-worker.js';
 import type { PodDns } from './pod-dns.js';
@@ -39,20 +41,33 @@ export interface KubeletOptions {
   volumesDir?: string;
   /** How often container and node usage is sampled and published, ms (0: never). */
   metricsMs?: number;
+  /** How often emptyDirs with a sizeLimit are measured (eviction over the limit), ms (0: never). */
+  volumeStatsMs?: number;
   /**
    * A Service informer shared by many kubelets of one process (simulated nodes); started and
    * stopped by its owner. Without it the kubelet runs its own.
    */
   services?: Informer<KubeObject>;
+  /** Shared timers of many kubelets in one process (simulated nodes); none: each has its own. */
+  heartbeatTicker?: StaggeredTicker;
+  metricsTicker?: StaggeredTicker;
+  /**
+   * The owner relists for many kubelets at once (one list instead of one per node) and hands
+   * each its pods (`syncListed`, `stopUnlisted`); the kubelet then runs no resync timer.
+   */
+  sharedResync?: boolean;
 }
 
 export class Kubelet {
   private readonly workers = new Map<string, PodWorker>();
+  /** When each worker was created (a relist that began later and lacks its pod means the pod is gone). */
+  private readonly createdAt = new WeakMap<PodWorker, number>();
   private readonly ips: IpAllocator;
   private readonly heartbeat: Heartbeat;
   private readonly logs: LogsServer;
   private readonly events: EventRecorder;
   private readonly metrics: MetricsSampler;
+  private readonly emptyDirEviction: EmptyDirEviction;
   /** Every Service (the kubelet's view, for the pods' discovery variables). */
   private readonly services: Informer<KubeObject>;
   private watch?: Watch;
@@ -63,7 +78,7 @@ export class Kubelet {
   constructor(private readonly opts: KubeletOptions) {
     this.log = opts.logger;
     this.ips = new IpAllocator(parseCidr(opts.config.podCIDR));
-    this.heartbeat = new Heartbeat(opts.client, opts.config, opts.logger);
+    this.heartbeat = new Heartbeat(opts.client, opts.config, opts.logger, opts.heartbeatTicker);
     this.logs = new LogsServer(opts.nc, opts.client, opts.runtime, opts.config.name, opts.logger);
     this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger);
     this.metrics = new MetricsSampler({
@@ -73,7 +88,9 @@ export class Kubelet {
       pods: () => this.workers.values(),
       intervalMs: opts.metricsMs ?? 5000,
       logger: opts.logger,
+      ticker: opts.metricsTicker,
     });
+    this.emptyDirEviction = new EmptyDirEviction({ pods: () => this.workers.values(), intervalMs: opts.volumeStatsMs ?? 10_000, logger: opts.logger });
     this.services = opts.services ?? new Informer<KubeObject>(opts.client, 'Service', { resyncMs: 30_000, logger: opts.logger });
   }
 
@@ -93,6 +110,7 @@ export class Kubelet {
     this.heartbeat.start();
     this.logs.start();
     this.metrics.start();
+    if (this.opts.volumesDir) this.emptyDirEviction.start();
     // Services before pods, as the kubelet waits for its service informer: a pod's first
     // container gets the variables of the Services that exist (service-env.ts).
     if (!this.opts.services) await this.untilApiAnswers(() => this.services.start());
@@ -101,6 +119,10 @@ export class Kubelet {
       { fieldSelector: `spec.nodeName=${this.nodeName}`, subject: subjects.nodePods(this.nodeName) },
       (ev) => this.onEvent(ev),
     ));
+    if (this.opts.sharedResync) {
+      this.log.info({ node: this.nodeName, podCIDR: this.opts.config.podCIDR }, 'kubelet ready');
+      return;
+    }
     const resync = async () => {
       if (this.stopping) return;
       await this.resync().catch((e) => this.log.warn({ err: (e as Error).message }, 'resync failed'));
@@ -147,6 +169,7 @@ export class Kubelet {
     this.heartbeat.stop();
     this.logs.stop();
     this.metrics.stop();
+    await this.emptyDirEviction.stop();
     for (const w of this.workers.values()) w.detach();
     await this.opts.runtime.close();
     await this.events.flush();
@@ -206,6 +229,7 @@ export class Kubelet {
       },
     });
     this.workers.set(key, created);
+    this.createdAt.set(created, Date.now());
     created.start();
   }
 
@@ -215,14 +239,27 @@ export class Kubelet {
   }
 
   private async resync(): Promise<void> {
+    const since = Date.now();
     const list = await this.opts.client.list<KubeObject>('Pod', { fieldSelector: `spec.nodeName=${this.nodeName}` });
     const seen = new Set<string>();
-    for (const obj of list.items) {
-      const pod = obj as Pod;
-      seen.add(podKey(pod));
-      this.syncPod(pod);
-    }
-    for (const [key, w] of this.workers) if (!seen.has(key)) w.forceStop();
+    for (const obj of list.items) seen.add(this.syncListed(obj as Pod));
+    this.stopUnlisted(seen, since);
+  }
+
+  /** A pod from a relist (shared or own): synced as a watch event would be; returns its key. */
+  syncListed(pod: Pod): string {
+    if (!this.stopping) this.syncPod(pod);
+    return podKey(pod);
+  }
+
+  /**
+   * After a relist that began at `since`: pods it did not list are gone. A worker created after
+   * `since` is left alone — a paged list reads the live cache, so a pod created meanwhile may
+   * be behind its cursor.
+   */
+  stopUnlisted(listed: ReadonlySet<string>, since: number): void {
+    if (this.stopping) return;
+    for (const [key, w] of this.workers) if (!listed.has(key) && (this.createdAt.get(w) ?? 0) < since) w.forceStop();
   }
 }
 

@@ -3,7 +3,7 @@
  * A worker node process: the kubelet and kube-proxy of one node.
  *   node dist/nodes/worker/main.js --nats URL --name node-1 --node-ip 127.0.1.1 \
  *     --pod-cidr 127.64.0.0/24 --data-dir DIR [--cpu 4 --memory 8Gi --max-pods 110]
- *     [--metrics-ms 5000 --memory-check-ms 1000]
+ *     [--metrics-ms 5000 --memory-check-ms 1000 --volume-stats-ms 10000]
  *     [--proxy on|off --proxy-retry-ms 1000 --proxy-metrics-ms 5000 --proxy-udp-idle-ms 30000]
  *     [--runtime process|docker --docker-socket /var/run/docker.sock]
  */
@@ -37,6 +37,8 @@ const args = daemonArgs({
   'resync-ms': { type: 'string', default: '10000' },
   'metrics-ms': { type: 'string', default: '5000' },
   'memory-check-ms': { type: 'string', default: '1000' },
+  // emptyDir sizeLimit: how often usage is measured (the kubelet's housekeeping period).
+  'volume-stats-ms': { type: 'string', default: '10000' },
   'backoff-initial-ms': { type: 'string', default: '10000' },
   'backoff-max-ms': { type: 'string', default: '300000' },
   'backoff-reset-ms': { type: 'string', default: '600000' },
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
     inspect,
     resyncMs: Number(args['resync-ms']),
     metricsMs: Number(args['metrics-ms']),
+    volumeStatsMs: Number(args['volume-stats-ms']),
     tuning: {
       backoffInitialMs: Number(args['backoff-initial-ms']),
       backoffMaxMs: Number(args['backoff-max-ms']),

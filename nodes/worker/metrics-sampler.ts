@@ -10,6 +10,7 @@ import type { ContainerUsage, NodeMetricsReport, PodUsage } from '../../protocol
 import type { Pod } from '../../protocol/objects.js';
 import { subjects } from '../../protocol/subjects.js';
 import type { Logger } from '../shared/logger.js';
+import type { StaggeredTicker } from '../shared/staggered-ticker.js';
 import type { ContainerRuntime } from './runtime/types.js';
 
 /** What the sampler needs from each pod the kubelet runs. */
@@ -25,6 +26,8 @@ export interface MetricsSamplerOptions {
   pods: () => Iterable<SampledPod>;
   intervalMs: number;
   logger: Logger;
+  /** Shared by many nodes of one process (its period replaces intervalMs); none: an own timer. */
+  ticker?: StaggeredTicker;
 }
 
 interface Previous {
@@ -44,11 +47,19 @@ export class MetricsSampler {
   private previous = new Map<string, Previous>();
   private selfPrev?: Previous;
   private stopped = false;
+  private removeFromTicker?: () => void;
 
   constructor(private readonly opts: MetricsSamplerOptions) {}
 
   start(): void {
     if (!this.opts.runtime.stats || this.opts.intervalMs <= 0) return;
+    if (this.opts.ticker) {
+      this.removeFromTicker = this.opts.ticker.add(
+        () => this.sampleAndPublish().catch((e) => this.opts.logger.warn({ err: (e as Error).message }, 'metrics sample failed')),
+        { runNow: true },
+      );
+      return;
+    }
     const tick = async () => {
       await this.sampleAndPublish().catch((e) => this.opts.logger.warn({ err: (e as Error).message }, 'metrics sample failed'));
       if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs);
@@ -59,6 +70,7 @@ export class MetricsSampler {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.removeFromTicker?.();
   }
 
   /** One sample of every running container; published unless the connection is closed. */

@@ -9,6 +9,7 @@ import { ApiClient } from '../../protocol/client.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
 import { NODE_LEASE_NAMESPACE, nowMicroTime, nowTimestamp, type KubeObject, type Node } from '../../protocol/objects.js';
 import type { Logger } from '../shared/logger.js';
+import type { StaggeredTicker } from '../shared/staggered-ticker.js';
 
 export interface NodeConfig {
   name: string;
@@ -126,10 +127,14 @@ export class Heartbeat {
   private stopped = false;
   private readonly client: ApiClient;
 
+  private removeFromTicker?: () => void;
+
   constructor(
     client: ApiClient,
     private readonly cfg: NodeConfig,
     private readonly log: Logger,
+    /** Shared by many nodes of one process (its period is the heartbeat interval); none: an own timer. */
+    private readonly ticker?: StaggeredTicker,
   ) {
     // Each heartbeat request gives up within one interval: a renewal sent to a control plane
     // that is being killed gets no answer, and waiting the client's usual 5 s for it would hold
@@ -138,16 +143,12 @@ export class Heartbeat {
   }
 
   start(): void {
+    if (this.ticker) {
+      this.removeFromTicker = this.ticker.add(() => this.beat(), { runNow: true });
+      return;
+    }
     const tick = async () => {
-      if (this.stopped) return;
-      try {
-        await this.renewLease();
-        if (this.beats % this.cfg.statusEvery === 0) await this.refreshNodeStatus();
-        this.beats++;
-      } catch (e) {
-        this.log.warn({ err: (e as Error).message }, 'heartbeat failed');
-        this.leaseVersion = undefined;
-      }
+      await this.beat();
       if (!this.stopped) this.timer = setTimeout(tick, this.cfg.heartbeatMs);
     };
     void tick();
@@ -156,6 +157,20 @@ export class Heartbeat {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.removeFromTicker?.();
+  }
+
+  /** One heartbeat: the Lease, and every `statusEvery` beats the Node's conditions. */
+  private async beat(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.renewLease();
+      if (this.beats % this.cfg.statusEvery === 0) await this.refreshNodeStatus();
+      this.beats++;
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'heartbeat failed');
+      this.leaseVersion = undefined;
+    }
   }
 
   private async renewLease(): Promise<void> {

@@ -25,6 +25,7 @@ import { probeContainer } from './probes.js';
 import { fetchSources, type ConfigSources } from './config-sources.js';
 import { PodVolumes, containerMounts, ensureSubPaths, type VolumePaths } from './pod-volumes.js';
 import { resolveClaimPath } from './claims.js';
+import type { LimitedEmptyDir } from './emptydir-eviction.js';
 import { RuntimeError, type ContainerRuntime, type ExitStatus, type Mount } from './runtime/types.js';
 
 export interface PodWorkerTuning {
@@ -65,6 +66,7 @@ export class PodWorker {
   private readonly actor: Actor<typeof podMachine>;
   private pod: Pod;
   private deleting = false;
+  private evicting = false;
   private detached = false;
   private latestStatus?: PodStatus;
   private writtenStatus?: PodStatus;
@@ -113,6 +115,7 @@ export class PodWorker {
         publishStatus: (_, status) => this.publish(status),
         recordEvent: (_, record) => opts.events.record(this.pod as KubeObject, record.type, record.reason, record.message),
         podFinished: () => void this.finish(),
+        podEvicted: () => void this.evicted(),
       },
     });
     const meta = opts.pod.metadata!;
@@ -158,6 +161,33 @@ export class PodWorker {
     this.objectGone = true;
     this.deleting = true;
     this.actor.send({ type: 'DELETE', graceMs: 0 });
+  }
+
+  /** Not being deleted nor evicted, not finished: the kubelet may still evict it. */
+  get evictable(): boolean {
+    return !this.deleting && !this.evicting && !this.finished;
+  }
+
+  /** The pod's emptyDirs that have a sizeLimit (none without a volumes directory). */
+  limitedEmptyDirs(): LimitedEmptyDir[] {
+    if (!this.volumes) return [];
+    return (this.pod.spec?.volumes ?? [])
+      .filter((v) => v.emptyDir?.sizeLimit !== undefined)
+      .map((v) => ({ name: v.name, path: this.volumes!.pluginDir('empty-dir', v.name), sizeLimit: String(v.emptyDir!.sizeLimit) }));
+  }
+
+  /** Kubelet eviction: containers killed, pod Failed with the reason (the actor records the Event). */
+  evict(reason: string, message: string): void {
+    if (!this.evictable) return;
+    this.evicting = true;
+    this.opts.logger.info({ reason, message }, 'evicting pod');
+    this.actor.send({ type: 'EVICT', reason, message });
+  }
+
+  /** Every container of the evicted pod is stopped: its volumes go (the space is what eviction frees). */
+  private async evicted(): Promise<void> {
+    this.stopRefresh();
+    await this.volumes?.tearDown().catch((e) => this.opts.logger.warn({ err: (e as Error).message }, "removing the evicted pod's volumes failed"));
   }
 
   /**

@@ -3,13 +3,13 @@
  * A process hosting many simulated nodes (see simulated-nodes.ts):
  *   node dist/nodes/worker/simulated-main.js --nats URL --nodes 1000 [--name-prefix sim-node-]
  *     [--node-network 127.124.0.0/16 --pod-network 127.128.0.0/10 --pod-prefix 24]
- *     [--cpu 4 --memory 8Gi --max-pods 110 --heartbeat-ms 5000 --status-every 6 --resync-ms 60000]
+ *     [--cpu 4 --memory 8Gi --max-pods 110 --heartbeat-ms 10000 --status-every 30 --resync-ms 60000 --metrics-ms 5000]
  *     [--start-delay-ms 0 --failure-rate 0 --run-ms N --usage-cpu-millis M --usage-memory-bytes B]
  */
 import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
-import { DEFAULT_SIM_NODE_NETWORK, DEFAULT_SIM_POD_NETWORK, SimulatedNodes } from './simulated-nodes.js';
+import { DEFAULT_SIM_HEARTBEAT_MS, DEFAULT_SIM_NODE_NETWORK, DEFAULT_SIM_POD_NETWORK, DEFAULT_SIM_STATUS_EVERY, SimulatedNodes } from './simulated-nodes.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -22,8 +22,9 @@ const args = daemonArgs({
   cpu: { type: 'string', default: '4' },
   memory: { type: 'string', default: '8Gi' },
   'max-pods': { type: 'string', default: '110' },
-  'heartbeat-ms': { type: 'string', default: '5000' },
-  'status-every': { type: 'string', default: '6' },
+  'heartbeat-ms': { type: 'string', default: String(DEFAULT_SIM_HEARTBEAT_MS) },
+  'status-every': { type: 'string', default: String(DEFAULT_SIM_STATUS_EVERY) },
+  'metrics-ms': { type: 'string', default: '5000' },
   'resync-ms': { type: 'string', default: '60000' },
   'start-delay-ms': { type: 'string', default: '0' },
   'failure-rate': { type: 'string', default: '0' },
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     heartbeatMs: num('heartbeat-ms'),
     statusEvery: num('status-every'),
     resyncMs: num('resync-ms'),
+    metricsMs: num('metrics-ms'),
     tuning: { backoffInitialMs: num('backoff-initial-ms'), backoffMaxMs: num('backoff-max-ms') },
     runtime: {
       startDelayMs: num('start-delay-ms'),

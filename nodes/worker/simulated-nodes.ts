@@ -4,6 +4,12 @@
  * Service informer and one SimulatedRuntime per node; no container process runs anywhere.
  * Node i is `<prefix><first + i>`, its address the i-th host of `nodeNetwork`, its pod IPs
  * the i-th `/podPrefix` block of `podNetwork`.
+ *
+ * Shared by all nodes, so the host's cost grows with its pods rather than its nodes: one timer
+ * for the Lease renewals and one for the metrics samples (each spreads the nodes evenly over
+ * its period, see staggered-ticker.ts), and one paged relist of all pods per resync period
+ * handed out by node, instead of one list per node (each of which the API server answers by
+ * scanning every pod).
  */
 import type { NatsConnection } from 'nats';
 import { ApiClient } from '../../protocol/client.js';
@@ -12,6 +18,8 @@ import type { KubeObject } from '../../protocol/objects.js';
 import { Informer } from '../controllers/informer.js';
 import { formatCidr, hostAddress, parseCidr, subnet } from '../shared/cidr.js';
 import type { Logger } from '../shared/logger.js';
+import { StaggeredTicker } from '../shared/staggered-ticker.js';
+import type { Pod } from '../../protocol/objects.js';
 import { Kubelet } from './kubelet.js';
 import type { PodWorkerTuning } from './pod-worker.js';
 import { SimulatedRuntime, type SimulatedRuntimeOptions } from './runtime/simulated.js';
@@ -41,13 +49,25 @@ export interface SimulatedNodesOptions {
   runtime?: SimulatedRuntimeOptions;
   /** Kubelets started at once (registration is one API call each). */
   startConcurrency?: number;
+  /** How often each node publishes its metrics sample, ms (0: never). */
+  metricsMs?: number;
 }
+
+/** Kubernetes' kubelet defaults: Lease renewed every 10 s, Node status reported every 5 min when unchanged. */
+export const DEFAULT_SIM_HEARTBEAT_MS = 10_000;
+export const DEFAULT_SIM_STATUS_EVERY = 30;
+const RELIST_PAGE = 500;
 
 export class SimulatedNodes {
   readonly kubelets: Kubelet[] = [];
   readonly runtimes: SimulatedRuntime[] = [];
   private readonly services: Informer<KubeObject>;
   private readonly client: ApiClient;
+  private readonly heartbeats: StaggeredTicker;
+  private readonly metrics?: StaggeredTicker;
+  private readonly byName = new Map<string, Kubelet>();
+  private resyncTimer?: NodeJS.Timeout;
+  private stopping = false;
 
   constructor(private readonly opts: SimulatedNodesOptions) {
     if (!Number.isInteger(opts.count) || opts.count < 0) throw new RangeError(`node count must be a whole number, got ${opts.count}`);
@@ -57,6 +77,11 @@ export class SimulatedNodes {
     const podNet = parseCidr(opts.podNetwork ?? DEFAULT_SIM_POD_NETWORK);
     const podPrefix = opts.podPrefix ?? 24;
     const first = opts.first ?? 1;
+    const heartbeatMs = opts.heartbeatMs ?? DEFAULT_SIM_HEARTBEAT_MS;
+    const metricsMs = opts.metricsMs ?? 5000;
+    const onError = (e: unknown) => opts.logger.warn({ err: (e as Error).message }, 'periodic node job failed');
+    this.heartbeats = new StaggeredTicker({ periodMs: heartbeatMs, onError });
+    if (metricsMs > 0) this.metrics = new StaggeredTicker({ periodMs: metricsMs, onError });
     for (let i = 0; i < opts.count; i++) {
       const name = `${opts.namePrefix ?? 'sim-node-'}${first + i}`;
       const runtime = new SimulatedRuntime(opts.runtime);
@@ -69,6 +94,10 @@ export class SimulatedNodes {
           logger: opts.logger.child({ node: name }),
           services: this.services,
           resyncMs: opts.resyncMs ?? 60_000,
+          sharedResync: true,
+          heartbeatTicker: this.heartbeats,
+          metricsTicker: this.metrics,
+          metricsMs,
           tuning: opts.tuning,
           config: {
             name,
@@ -79,8 +108,8 @@ export class SimulatedNodes {
             maxPods: opts.maxPods ?? 110,
             labels: { 'kubeact.io/simulated': 'true', ...(opts.labels ?? {}) },
             runtimeVersion: 'simulated://0.1.0',
-            heartbeatMs: opts.heartbeatMs ?? 5000,
-            statusEvery: opts.statusEvery ?? 6,
+            heartbeatMs,
+            statusEvery: opts.statusEvery ?? DEFAULT_SIM_STATUS_EVERY,
           },
         }),
       );
@@ -105,6 +134,33 @@ export class SimulatedNodes {
     for (let i = 0; i < this.kubelets.length; i += width) {
       await Promise.all(this.kubelets.slice(i, i + width).map((k) => k.start()));
     }
+    for (const k of this.kubelets) this.byName.set(k.nodeName, k);
+    this.scheduleResync();
+  }
+
+  private scheduleResync(): void {
+    if (this.stopping) return;
+    this.resyncTimer = setTimeout(async () => {
+      await this.resync().catch((e) => this.opts.logger.warn({ err: (e as Error).message }, 'relist of pods failed; the next period retries'));
+      this.scheduleResync();
+    }, this.opts.resyncMs ?? 60_000);
+  }
+
+  /** One relist of every pod, page by page, each handed to its node's kubelet (a safety net for lost watch events). */
+  async resync(): Promise<void> {
+    const since = Date.now();
+    const listed = new Map<Kubelet, Set<string>>([...this.byName.values()].map((k) => [k, new Set<string>()]));
+    let cont: string | undefined;
+    do {
+      const page = await this.client.list<KubeObject>('Pod', { limit: RELIST_PAGE, continue: cont });
+      for (const obj of page.items) {
+        const kubelet = this.byName.get((obj as Pod).spec?.nodeName ?? '');
+        if (kubelet) listed.get(kubelet)!.add(kubelet.syncListed(obj as Pod));
+      }
+      cont = page.metadata?.continue;
+    } while (cont && !this.stopping);
+    if (this.stopping) return;
+    for (const [kubelet, keys] of listed) kubelet.stopUnlisted(keys, since);
   }
 
   /** Pods with a pod actor, over all nodes. */
@@ -113,7 +169,11 @@ export class SimulatedNodes {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.resyncTimer);
     await Promise.all(this.kubelets.map((k) => k.stop()));
+    this.heartbeats.stop();
+    this.metrics?.stop();
     this.services.stop();
   }
 }

@@ -87,6 +87,14 @@ export function validateObjectMetaUpdate(errs: Causes, value: unknown, oldValue:
       errs.push(invalid(child(PATH, field), now, 'field is immutable'));
     }
   }
+  // As ValidateObjectMetaUpdate: an object being deleted may lose finalizers, never gain one.
+  if (typeof oldValue.deletionTimestamp === 'string' && oldValue.deletionTimestamp) {
+    const before = Array.isArray(oldValue.finalizers) ? oldValue.finalizers : [];
+    const added = (Array.isArray(value.finalizers) ? value.finalizers : []).filter((f) => !before.includes(f));
+    if (added.length) {
+      errs.push(forbidden(child(PATH, 'finalizers'), `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`));
+    }
+  }
 }
 
 function isPlain(v: unknown): v is JsonObject {

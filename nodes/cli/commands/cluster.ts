@@ -27,6 +27,9 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       'simulated-nodes': { type: 'string', default: '0' },
       'simulated-arg': { type: 'string', multiple: true },
       inspect: { type: 'boolean', default: false },
+      'hpa-sync-period-ms': { type: 'string' },
+      'hpa-downscale-stabilization-ms': { type: 'string' },
+      'hpa-tolerance': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -58,6 +61,11 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       simulatedNodes,
       simulatedArgs: values['simulated-arg'],
       inspect: values.inspect,
+      hpa: {
+        syncPeriodMs: optionalNumber(values['hpa-sync-period-ms'], '--hpa-sync-period-ms'),
+        downscaleStabilizationMs: optionalNumber(values['hpa-downscale-stabilization-ms'], '--hpa-downscale-stabilization-ms'),
+        tolerance: optionalNumber(values['hpa-tolerance'], '--hpa-tolerance'),
+      },
       say: (l) => io.out(l),
     });
     io.out(`kubeact cluster is running (${((Date.now() - started) / 1000).toFixed(1)}s): ${nodes} node(s)${simulatedNodes ? ` + ${simulatedNodes} simulated` : ''}`);
@@ -71,6 +79,13 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
     if (e instanceof ClusterRunningError) throw new CliError(e.message);
     throw e;
   }
+}
+
+function optionalNumber(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new CliError(`${flag} must be a number ≥ 0, got "${text}"`);
+  return v;
 }
 
 export async function downCommand(args: string[], io: Output): Promise<number> {
