@@ -284,18 +284,16 @@ export class Handlers {
     const nodeName = optionalString(req.nodeName, 'nodeName');
     if (!nodeName) throw ApiError.invalid('Binding', req.name, [{ reason: CauseType.Required, field: 'target.name', message: 'Required value' }]);
     const store = this.store('Pod');
-    const pod = store.get(req.namespace, req.name);
+    // Read without copying (a bind is the scheduler's hot path); the new version is built by shallow copies.
+    const pod = store.peek(req.namespace, req.name);
     if (!pod) throw ApiError.notFound('Pod', req.name);
     if (req.uid && pod.metadata?.uid !== req.uid) throw ApiError.conflict('Pod', req.name);
     if (pod.spec?.nodeName) throw new ApiError(Reason.Conflict, `pod ${req.name} is already assigned to node "${pod.spec.nodeName}"`, { kind: 'Pod', name: req.name });
     if (pod.metadata?.deletionTimestamp) throw new ApiError(Reason.Conflict, `pod ${req.name} is being deleted, cannot be assigned to a host`, { kind: 'Pod', name: req.name });
-    const node = this.store('Node').get(undefined, nodeName);
-    if (!node) throw ApiError.notFound('Node', nodeName);
-    const next = structuredClone(pod);
-    next.spec.nodeName = nodeName;
-    const conditions = (next.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
+    if (!this.store('Node').peek(undefined, nodeName)) throw ApiError.notFound('Node', nodeName);
+    const conditions = (pod.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
     conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: nowTimestamp(this.now()), lastProbeTime: null });
-    next.status = { ...(next.status ?? {}), conditions };
+    const next: KubeObject = { ...pod, spec: { ...pod.spec, nodeName }, status: { ...(pod.status ?? {}), conditions } };
     return store.update(next, Number(pod.metadata!.resourceVersion));
   }
 
