@@ -1,5 +1,5 @@
 /**
- * `kubeact describe`: kubectl's describers for Pods, Nodes, Namespaces, Services, NetworkPolicies and HPAs (and its generic
+ * `kubeact describe`: kubectl's describers for Pods, Nodes, Namespaces, Services, NetworkPolicies, HPAs, PVs, PVCs and StorageClasses (and its generic
  * describer for the other kinds), written line by line as kubectl writes them and aligned
  * through the same tabwriter settings, so the output reads exactly like `kubectl describe`.
  */
@@ -8,14 +8,15 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { KubeObject } from '../../protocol/objects.js';
 import { cpuMillis, formatBytes, formatCpu, parseQuantity, quantityValue } from '../../protocol/quantity.js';
 import { describeHpaBody } from './describe-hpa.js';
-import { describeNetworkPolicySpec, formatGoTime } from './describe-netpol.js';
+import { describeNetworkPolicySpec, formatGoTime, type LevelWriter } from './describe-netpol.js';
+import { describePersistentVolume, describePersistentVolumeClaim, describeStorageClass } from './describe-storage.js';
 import { DESCRIBE_TABWRITER, compareStrings, formatAge, formatEndpoints, formatLabels, humanDuration, nodeRoles, parseTime, tabwrite } from './printers.js';
 
 /** What a Node's description shows besides the Node itself (kubectl fetches these). */
 export interface DescribeExtras {
   /** The node's heartbeat Lease (`kube-node-lease/<node>`); `null` when it could not be read. */
   lease?: Lease | null;
-  /** Pods bound to the node; the non-terminated ones are listed with their requests and limits. */
+  /** Pods bound to the node (the non-terminated ones are listed with their requests and limits); a claim's users. */
   pods?: Pod[];
   /** A Service's Endpoints (same name); `null` or absent when there are none. */
   endpoints?: KubeObject | null;
@@ -43,6 +44,15 @@ export function describe(kind: string, obj: KubeObject, events: Event[], now: nu
     case 'Service':
       describeService(w, obj, extras.endpoints ?? null);
       describeEvents(w, events, now);
+      break;
+    case 'PersistentVolume':
+      describePersistentVolume(w, obj, events, now);
+      break;
+    case 'PersistentVolumeClaim':
+      describePersistentVolumeClaim(w, obj, extras.pods ?? [], events, now);
+      break;
+    case 'StorageClass':
+      describeStorageClass(w, obj, events, now);
       break;
     case 'NetworkPolicy':
       // kubectl's describeNetworkPolicy prints no events.
@@ -110,7 +120,7 @@ export function formatRFC1123Z(value: string | undefined | null): string {
   );
 }
 
-function printLabelsMultiline(w: PrefixWriter, title: string, labels: Record<string, string> | undefined): void {
+export function printLabelsMultiline(w: LevelWriter, title: string, labels: Record<string, string> | undefined): void {
   w.write(LEVEL_0, `${title}:\t`);
   const keys = Object.keys(labels ?? {}).sort(compareStrings);
   if (!keys.length) {
@@ -126,7 +136,7 @@ function printLabelsMultiline(w: PrefixWriter, title: string, labels: Record<str
 const SKIP_ANNOTATIONS = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
 const MAX_ANNOTATION_LEN = 140;
 
-function printAnnotationsMultiline(w: PrefixWriter, title: string, annotations: Record<string, string> | undefined): void {
+export function printAnnotationsMultiline(w: LevelWriter, title: string, annotations: Record<string, string> | undefined): void {
   w.write(LEVEL_0, `${title}:\t`);
   const keys = Object.keys(annotations ?? {})
     .filter((k) => !SKIP_ANNOTATIONS.has(k))
@@ -197,7 +207,7 @@ function eventSortTime(e: Event): number {
 }
 
 /** kubectl's DescribeEvents: oldest first, `Age` as `2m (x5 over 10m)` for repeated events. */
-function describeEvents(w: PrefixWriter, events: readonly Event[], now: number): void {
+export function describeEvents(w: LevelWriter, events: readonly Event[], now: number): void {
   if (!events.length) {
     w.write(LEVEL_0, 'Events:\t<none>\n');
     return;
@@ -431,6 +441,8 @@ function describeVolumes(w: PrefixWriter, volumes: NonNullable<Pod['spec']>['vol
       w.write(LEVEL_2, `Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n    Medium:\t${v.emptyDir.medium ?? ''}\n    SizeLimit:\t${v.emptyDir.sizeLimit ?? '<unset>'}\n`);
     } else if (v.configMap) {
       w.write(LEVEL_2, `Type:\tConfigMap (a volume populated by a ConfigMap)\n    Name:\t${v.configMap.name ?? ''}\n    Optional:\t${Boolean(v.configMap.optional)}\n`);
+    } else if (v.persistentVolumeClaim) {
+      w.write(LEVEL_2, `Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)\n    ClaimName:\t${v.persistentVolumeClaim.claimName}\n    ReadOnly:\t${Boolean(v.persistentVolumeClaim.readOnly)}\n`);
     } else if (v.secret) {
       w.write(LEVEL_2, `Type:\tSecret (a volume populated by a Secret)\n    SecretName:\t${v.secret.secretName ?? ''}\n    Optional:\t${Boolean(v.secret.optional)}\n`);
     } else {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { NODE_LEASE_NAMESPACE, type Event, type KubeObject, type Lease, type Pod } from '../../../protocol/objects.js';
 import { describe } from '../describe.js';
+import { podsUsingClaim } from '../describe-storage.js';
 import { isNamespaced, parseTargets } from '../resources.js';
 import { CliError, openSession, type Output } from '../session.js';
 
@@ -38,7 +39,9 @@ export async function describeCommand(args: string[], io: Output): Promise<numbe
               }
             : t.kind === 'Service'
               ? { endpoints: (await session.client.find('Endpoints', obj.metadata!.name!, obj.metadata?.namespace)) ?? null }
-              : undefined;
+              : t.kind === 'PersistentVolumeClaim'
+                ? { pods: podsUsingClaim((await session.client.list<Pod & KubeObject>('Pod', { namespace: obj.metadata?.namespace })).items as Pod[], obj) }
+                : undefined;
         blocks.push(describe(t.kind, obj, own as Event[], Date.now(), extras).replace(/\n$/, ''));
       }
     }
