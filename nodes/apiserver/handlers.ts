@@ -165,9 +165,10 @@ export class Handlers {
   async updateStatus(kind: Kind, req: UpdateRequest): Promise<KubeObject> {
     const incoming = requireObject(kind, req?.object);
     defaultMetadata(kind, incoming);
-    const existing = this.existingFor(kind, incoming);
+    // The kubelets' hot path: the cached object is read uncopied, copied once into the new version.
+    const existing = this.existingFor(kind, incoming, { copy: false });
     checkVersion(kind, incoming, existing);
-    const next = structuredClone(existing);
+    const next = structuredClone(existing) as KubeObject;
     next.status = incoming.status;
     return this.writeUpdate(kind, existing, next);
   }
@@ -382,10 +383,13 @@ export class Handlers {
     }
   }
 
-  private existingFor(kind: Kind, incoming: KubeObject): KubeObject {
+  /** The stored object `incoming` names; with `copy: false` the cache's own object, which must not be mutated. */
+  private existingFor(kind: Kind, incoming: KubeObject, opts: { copy?: boolean } = {}): KubeObject {
     const name = incoming.metadata?.name;
     requireName(name);
-    const existing = this.store(kind).get(scopeNamespace(kind, incoming.metadata?.namespace), name as string);
+    const store = this.store(kind);
+    const namespace = scopeNamespace(kind, incoming.metadata?.namespace);
+    const existing = opts.copy === false ? (store.peek(namespace, name as string) as KubeObject | undefined) : store.get(namespace, name as string);
     if (!existing) throw ApiError.notFound(kind, name as string);
     return existing;
   }
@@ -414,7 +418,8 @@ export class Handlers {
 
 function requireObject(kind: Kind, raw: unknown): KubeObject {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw ApiError.badRequest('request has no object: expected a map with apiVersion, kind, metadata');
-  const obj = structuredClone(raw) as KubeObject;
+  // Not copied: every request body is decoded afresh, so the handler owns it.
+  const obj = raw as KubeObject;
   if (obj.kind !== undefined && obj.kind !== kind) throw ApiError.badRequest(`the object's kind "${String(obj.kind)}" does not match the endpoint's kind "${kind}"`);
   obj.kind = kind;
   if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata))) {

@@ -17,7 +17,7 @@ export interface SchedulerHostOptions {
   client: ApiClient;
   logger: Logger;
   retryIntervalMs?: number;
-  /** Binds in flight at once (default 16). */
+  /** Binds in flight at once (default 64; sent in batches, see bind-batcher.ts). */
   maxInFlightBinds?: number;
   /** Inspector capture: the actors report their transitions (none: not inspected). */
   inspect?: InspectCapture;
@@ -71,7 +71,7 @@ export class SchedulerHost {
     });
     this.actor = createActor(machine, {
       inspect: this.opts.inspect?.observer({ kind: 'Scheduler', name: 'default-scheduler', view: schedulerView }),
-      input: { retryIntervalMs: this.opts.retryIntervalMs, maxInFlightBinds: this.opts.maxInFlightBinds ?? 16 } });
+      input: { retryIntervalMs: this.opts.retryIntervalMs, maxInFlightBinds: this.opts.maxInFlightBinds ?? 64 } });
     this.actor.start();
     const send = (ev: Parameters<Actor<typeof schedulerMachine>['send']>[0]) => this.actor?.send(ev);
     this.watches.push(
