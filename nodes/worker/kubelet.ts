@@ -56,6 +56,8 @@ export interface KubeletOptions {
    * each its pods (`syncListed`, `stopUnlisted`); the kubelet then runs no resync timer.
    */
   sharedResync?: boolean;
+  /** Told each pod's start latency: from the kubelet taking the pod on to phase Running, seconds. */
+  onPodRunning?: (seconds: number) => void;
 }
 
 export class Kubelet {
@@ -66,8 +68,8 @@ export class Kubelet {
   private readonly heartbeat: Heartbeat;
   private readonly logs: LogsServer;
   private readonly events: EventRecorder;
-  private readonly metrics: MetricsSampler;
   private readonly emptyDirEviction: EmptyDirEviction;
+  readonly metrics: MetricsSampler;
   /** Every Service (the kubelet's view, for the pods' discovery variables). */
   private readonly services: Informer<KubeObject>;
   private watch?: Watch;
@@ -96,6 +98,11 @@ export class Kubelet {
 
   get nodeName(): string {
     return this.opts.config.name;
+  }
+
+  /** The pods this kubelet runs now (Prometheus reads its gauges from them). */
+  pods(): Iterable<PodWorker> {
+    return this.workers.values();
   }
 
   get podCount(): number {
@@ -223,6 +230,7 @@ export class Kubelet {
       inspect: this.opts.inspect,
       volumesDir: this.opts.volumesDir,
       serviceEnv: (p) => serviceEnvVars(this.services.list() as Service[], p.metadata?.namespace ?? 'default', p.spec?.enableServiceLinks),
+      onRunning: this.opts.onPodRunning,
       onDone: () => {
         if (this.workers.get(key) === created) this.workers.delete(key);
         this.ips.release(podIP);
