@@ -3,6 +3,7 @@
  * from one watch when each is bound and Running (timeOrigin-based ms).
  */
 import type { ApiClient, Watch } from '../../protocol/client.js';
+import { ApiError, Reason } from '../../protocol/errors.js';
 import type { KubeObject, Pod } from '../../protocol/objects.js';
 import { now } from '../pace.js';
 
@@ -17,6 +18,8 @@ export class ScalePods {
   readonly times = new Map<string, PodTimes>();
   /** How many pods reached each state (counted once per pod). */
   readonly reached = { bound: 0, running: 0, deleted: 0 };
+  /** Creates sent again after a timed-out or failed store write. */
+  retries = 0;
   private watch?: Watch;
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
 
@@ -65,15 +68,35 @@ export class ScalePods {
     const t = this.times.get(name) ?? {};
     this.times.set(name, t);
     t.created = now();
-    await this.client.create(ScalePods.manifest(name, this.label));
+    // A store write that timed out under load may or may not have happened: try again, and an
+    // AlreadyExists then means the first one did (as a client retrying a create would).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.create(ScalePods.manifest(name, this.label));
+        return;
+      } catch (e) {
+        if (attempt > 1 && e instanceof ApiError && e.reason === Reason.AlreadyExists) return;
+        const retryable = e instanceof ApiError && (e.reason === Reason.Timeout || e.reason === Reason.ServiceUnavailable || e.reason === Reason.InternalError);
+        if (!retryable || attempt >= 5) throw e;
+        this.retries++;
+      }
+    }
   }
 
-  /** Creates every pod, at most `window` requests in flight. */
-  async createAll(names: string[], window: number, progress?: (done: number) => void): Promise<void> {
+  /**
+   * Creates every pod, at most `window` requests in flight, and with `maxUnbound` at most that
+   * many created pods not yet bound (a hold of 100k pods feeds the scheduler at its own pace
+   * instead of queueing them all at once).
+   */
+  async createAll(names: string[], window: number, progress?: (done: number) => void, maxUnbound = Infinity): Promise<void> {
     let next = 0;
     let done = 0;
     const lane = async () => {
       while (next < names.length) {
+        if (next - this.reached.bound >= maxUnbound) {
+          await this.until(() => next - this.reached.bound < maxUnbound, 10 * 60_000, 'the scheduler to catch up');
+          continue;
+        }
         const name = names[next++];
         await this.create(name);
         if (++done % 1000 === 0) progress?.(done);

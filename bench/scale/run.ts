@@ -30,6 +30,8 @@ const NODES = env('KUBEACT_SCALE_NODES', 1000);
 const PODS = env('KUBEACT_SCALE_PODS', 10_000);
 const CHURN_S = env('KUBEACT_SCALE_CHURN_S', 60);
 const CHURN_RATE = 20;
+/** At most this many created pods waiting to be bound (default: no limit, every create at once). */
+const MAX_UNBOUND = env('KUBEACT_SCALE_MAX_UNBOUND', Infinity);
 const WINDOW = 200;
 const API_SAMPLES = 200;
 const IDLE_S = 10;
@@ -48,13 +50,17 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
   const t0 = now();
   const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new Error('interrupted')), { once: true }));
   aborted.catch(() => {});
+  let failed = true;
   try {
     await Promise.race([measure(), aborted]);
+    failed = false;
   } finally {
     pods?.stop();
     await nc?.close().catch(() => {});
     await down({ home, say: (l) => say(`  ${l.trim()}`) }).catch((e) => say(`  ! down: ${(e as Error).message}`));
-    rmSync(home, { recursive: true, force: true });
+    // A failed run keeps the daemons' logs: why it failed is in them.
+    if (failed) say(`  logs kept in ${path.join(home, 'cluster', 'logs')}`);
+    else rmSync(home, { recursive: true, force: true });
   }
 
   async function measure(): Promise<void> {
@@ -65,6 +71,8 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
       home,
       serviceNetwork: SERVICE_NETWORK,
       loadBalancerPool: LOAD_BALANCER_POOL,
+      // Simulated pods resolve no names; and a second bench on the machine holds the default DNS address.
+      dnsListen: 'off',
       maxPods: Math.max(110, Math.ceil((PODS * 2) / NODES)),
       timeoutMs: 60_000 + NODES * 100,
       // e.g. KUBEACT_SCALE_CP_ARGS="--scheduler-max-binds 256"
@@ -97,19 +105,19 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
     say(`• throughput: ${PODS} pods onto ${NODES} simulated nodes`);
     const names = Array.from({ length: PODS }, (_, i) => `scale-${runId}-${i}`);
     const tCreate = now();
-    const created = pods.createAll(names, WINDOW, (d) => say(`  created ${d}, bound ${pods!.reached.bound}, running ${pods!.reached.running}`));
-    await created;
-    const createdAt = now();
     // Large runs take minutes: a line every 30 s says how far they got.
-    const progress = setInterval(() => say(`  bound ${pods!.reached.bound}, running ${pods!.reached.running}; control plane ${(rssBytes(cp) / 2 ** 20).toFixed(0)} MiB`), 30_000);
+    const progress = setInterval(() => say(`  bound ${pods!.reached.bound}, running ${pods!.reached.running}; control plane ${(rssBytes(cp) / 2 ** 20).toFixed(0)} MiB; create retries ${pods!.retries}`), 30_000);
+    let createdAt: number, boundAt: number, runningAt: number;
     try {
+      await pods.createAll(names, WINDOW, (d) => d % 5000 === 0 && say(`  created ${d}, bound ${pods!.reached.bound}, running ${pods!.reached.running}`), MAX_UNBOUND);
+      createdAt = now();
       await pods.until(() => pods!.reached.bound >= PODS, 60 * 60_000, 'every pod bound');
+      boundAt = now();
+      await pods.until(() => pods!.reached.running >= PODS, 60 * 60_000, 'every pod Running');
+      runningAt = now();
     } finally {
-      if (pods.reached.bound < PODS) clearInterval(progress);
+      clearInterval(progress);
     }
-    const boundAt = now();
-    await pods.until(() => pods!.reached.running >= PODS, 60 * 60_000, 'every pod Running').finally(() => clearInterval(progress));
-    const runningAt = now();
     const rate = (t: number) => PODS / ((t - tCreate) / 1000);
     say(`  create ${rate(createdAt).toFixed(0)}/s, bound ${rate(boundAt).toFixed(0)}/s, Running ${rate(runningAt).toFixed(0)}/s`);
 

@@ -92,6 +92,10 @@ export class SchedulerHost {
         else send({ type: 'NODE_UPSERT', node: ev.object as Node });
       }),
     );
+    // Claims, volumes and classes before pods, so a pod's first decision sees its claims.
+    for (const kind of ['StorageClass', 'PersistentVolume', 'PersistentVolumeClaim'] as const) {
+      this.watches.push(await client.watch<KubeObject>(kind, {}, (ev) => send({ type: 'VOLUME_OBJECT', object: { ...ev.object, kind }, deleted: ev.type === 'DELETED' })));
+    }
     this.watches.push(
       await client.watch<KubeObject>('Pod', {}, (ev) => {
         if (ev.type === 'DELETED') send({ type: 'POD_DELETE', namespace: ev.object.metadata!.namespace!, name: ev.object.metadata!.name! });

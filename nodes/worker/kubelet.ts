@@ -14,6 +14,7 @@ import { IpAllocator, parseCidr } from '../shared/cidr.js';
 import { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { StaggeredTicker } from '../shared/staggered-ticker.js';
+import { LocalVolumeServer } from './local-volumes.js';
 import { LogsServer } from './logs-server.js';
 import { MetricsSampler } from './metrics-sampler.js';
 import { EmptyDirEviction } from './emptydir-eviction.js';
@@ -39,6 +40,8 @@ export interface KubeletOptions {
   podDns?: PodDns;
   /** Root of the pods' volumes (`<dir>/<podUid>/volumes/…`); none: pods with volumes get none. */
   volumesDir?: string;
+  /** Where this node keeps local-path provisioned volumes (none: the node does not serve them). */
+  localVolumesDir?: string;
   /** How often container and node usage is sampled and published, ms (0: never). */
   metricsMs?: number;
   /** How often emptyDirs with a sizeLimit are measured (eviction over the limit), ms (0: never). */
@@ -67,6 +70,7 @@ export class Kubelet {
   private readonly ips: IpAllocator;
   private readonly heartbeat: Heartbeat;
   private readonly logs: LogsServer;
+  private readonly localVolumes?: LocalVolumeServer;
   private readonly events: EventRecorder;
   private readonly emptyDirEviction: EmptyDirEviction;
   readonly metrics: MetricsSampler;
@@ -82,6 +86,7 @@ export class Kubelet {
     this.ips = new IpAllocator(parseCidr(opts.config.podCIDR));
     this.heartbeat = new Heartbeat(opts.client, opts.config, opts.logger, opts.heartbeatTicker);
     this.logs = new LogsServer(opts.nc, opts.client, opts.runtime, opts.config.name, opts.logger);
+    if (opts.localVolumesDir) this.localVolumes = new LocalVolumeServer(opts.nc, opts.config.name, opts.localVolumesDir, opts.logger);
     this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger);
     this.metrics = new MetricsSampler({
       nc: opts.nc,
@@ -116,6 +121,7 @@ export class Kubelet {
     if (leftovers.length && this.opts.runtime.removeOrphans) await this.removeOrphans();
     this.heartbeat.start();
     this.logs.start();
+    this.localVolumes?.start();
     this.metrics.start();
     if (this.opts.volumesDir) this.emptyDirEviction.start();
     // Services before pods, as the kubelet waits for its service informer: a pod's first
@@ -175,6 +181,7 @@ export class Kubelet {
     if (!this.opts.services) this.services.stop();
     this.heartbeat.stop();
     this.logs.stop();
+    this.localVolumes?.stop();
     this.metrics.stop();
     await this.emptyDirEviction.stop();
     for (const w of this.workers.values()) w.detach();

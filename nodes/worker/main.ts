@@ -104,6 +104,7 @@ async function main(): Promise<void> {
   const kubelet = new Kubelet({
     podDns,
     volumesDir: path.join(dataDir, 'kubelet', 'pods'),
+    localVolumesDir: path.resolve(dataDir, 'local-path'),
     nc,
     client,
     runtime,

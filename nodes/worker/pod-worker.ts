@@ -32,6 +32,12 @@ export interface PodWorkerTuning {
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   backoffResetMs?: number;
+  /**
+   * Wait this long before writing a changed status, so the changes of a quick start collapse
+   * into one write (simulated nodes: ContainerCreating and Running within milliseconds would
+   * otherwise be two writes per pod). 0: write at once.
+   */
+  statusCoalesceMs?: number;
 }
 
 export interface PodWorkerOptions {
@@ -257,7 +263,9 @@ export class PodWorker {
   /** Starts the writer unless it runs; a status published while it was finishing starts it again. */
   private kick(): void {
     if (this.writing) return;
-    this.writing = this.writeLoop().finally(() => {
+    const delay = this.opts.tuning?.statusCoalesceMs ?? 0;
+    const loop = delay > 0 ? new Promise((r) => setTimeout(r, delay)).then(() => this.writeLoop()) : this.writeLoop();
+    this.writing = loop.finally(() => {
       this.writing = undefined;
       if (this.latestStatus && this.latestStatus !== this.writtenStatus && !this.objectGone && !this.detached) this.kick();
     });

@@ -5,6 +5,7 @@
  *     [--node-network 127.124.0.0/16 --pod-network 127.128.0.0/10 --pod-prefix 24]
  *     [--cpu 4 --memory 8Gi --max-pods 110 --heartbeat-ms 10000 --status-every 30 --resync-ms 60000 --metrics-ms 5000]
  *     [--start-delay-ms 0 --failure-rate 0 --run-ms N --usage-cpu-millis M --usage-memory-bytes B]
+ *     [--status-coalesce-ms 100]
  */
 import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
@@ -33,6 +34,7 @@ const args = daemonArgs({
   'usage-memory-bytes': { type: 'string' },
   'backoff-initial-ms': { type: 'string', default: '10000' },
   'backoff-max-ms': { type: 'string', default: '300000' },
+  'status-coalesce-ms': { type: 'string', default: '100' },
 });
 
 // Thousands of pod actors: per-pod info lines would cost more than the pods.
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
     statusEvery: num('status-every'),
     resyncMs: num('resync-ms'),
     metricsMs: num('metrics-ms'),
-    tuning: { backoffInitialMs: num('backoff-initial-ms'), backoffMaxMs: num('backoff-max-ms') },
+    tuning: { backoffInitialMs: num('backoff-initial-ms'), backoffMaxMs: num('backoff-max-ms'), statusCoalesceMs: num('status-coalesce-ms') },
     runtime: {
       startDelayMs: num('start-delay-ms'),
       failureRate: num('failure-rate'),
