@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: pod startup and API latency on a real 3-node cluster on this machine, each
  * beside a baseline measured in the same run, then a Deployment rollout, worker failover and
- * HTTP through kube-proxy, the cost of NetworkPolicy checks and DNS through the kube-dns ClusterIP; printed, and written to docs/BENCHMARKS.md.
+ * HTTP through kube-proxy, the cost of NetworkPolicy checks, DNS through the kube-dns ClusterIP and volume mounts; printed, and written to docs/BENCHMARKS.md.
  * Everything it starts is stopped again, also on failure or Ctrl-C.
  * KUBEACT_BENCH_PARTS=scale runs the scale benchmark instead (bench/scale/run.ts).
  */
@@ -24,6 +24,7 @@ import { netpolBench } from './netpol.js';
 import { dockerBenchUnavailable, dockerStartupBench } from './docker.js';
 import { proxyBench } from './proxy.js';
 import { dnsBench } from './dns.js';
+import { volumesBench } from './volumes.js';
 import { machineInfo, renderRun, writeMarkdown, type BenchReport } from './report.js';
 import { rolloutBench } from './rollout.js';
 import { summarize } from './stats.js';
@@ -38,6 +39,7 @@ const API_WARMUP = 20;
 const ROLLOUT_REPLICAS = 50;
 const FAILOVER_RUNS = 5;
 const FAILOVER_REPLICAS = 9;
+const VOLUME_ROUNDS = 40;
 // Our own loopback blocks, outside the default cluster's and the tests' (see test/helpers/blocks.ts).
 const NODE_NETWORK = '127.0.252.0/24';
 const POD_NETWORK = '127.96.0.0/16';
@@ -131,6 +133,9 @@ async function main(): Promise<void> {
       docker = await dockerStartupBench({ pairs: 10, say, signal: abort.signal });
     }
 
+    say(`• phase 11: volume mounts — container start with 0, 1 and 3 mounts vs a raw spawn, ${VOLUME_ROUNDS} interleaved rounds`);
+    const volumes = await volumesBench({ rounds: VOLUME_ROUNDS, say, signal: abort.signal });
+
     const offset = Date.now() - now(); // kubelet log times are Date.now(); ours are timeOrigin-based
     const starts = readContainerStarts(path.join(ctx.clusterDir, 'logs'));
     for (const t of timelines) {
@@ -152,6 +157,7 @@ async function main(): Promise<void> {
       netpol,
       dns,
       docker,
+      volumes,
       notes: [
         spawner.wrapped ? 'Containers and baseline both wrapped with setpriv --pdeathsig KILL.' : 'setpriv with --pdeathsig not available: containers and baseline spawned unwrapped.',
         `Pods per node: ${perNode(timelines)}; watch events per pod until Running: ${summarize(timelines.map((t) => t.events)).mean.toFixed(1)} on average.`,

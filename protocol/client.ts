@@ -7,7 +7,7 @@ import { decode, encode } from './codec.js';
 import { ApiError, Reason } from './errors.js';
 import { KINDS, type Kind } from './kinds.js';
 import type { MetricsList, NodeMetrics, NodeMetricsRequest, PodMetrics, PodMetricsRequest, TrafficReply, TrafficRequest } from './metrics.js';
-import type { ApplyResult, BindRequest, DeleteRequest, ListRequest, LogChunk, LogsReply, LogsRequest, Reply } from './messages.js';
+import type { ApplyResult, BindRequest, DeleteRequest, ListRequest, LocalVolumeReply, LocalVolumeRequest, LogChunk, LogsReply, LogsRequest, Reply } from './messages.js';
 import type { KubeObject, ObjectList, WatchEvent } from './objects.js';
 import { matchesFilters } from './selectors.js';
 import { subjects, type ApiVerb } from './subjects.js';
@@ -228,6 +228,10 @@ export class ApiClient {
     return this.requestTyped(subjects.metrics('traffic'), req);
   }
 
+  /** Asks a node's kubelet to create or remove a local-path volume directory. */
+  localVolume(nodeName: string, req: LocalVolumeRequest): Promise<LocalVolumeReply> {
+    return this.requestTyped<LocalVolumeReply>(subjects.nodeVolumes(nodeName), req);
+  }
   async logs(nodeName: string, req: LogsRequest): Promise<LogsReply> {
     return this.requestTyped<LogsReply>(subjects.nodeLogs(nodeName), req);
   }

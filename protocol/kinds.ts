@@ -18,6 +18,7 @@ export const KINDS = {
   Secret: { plural: 'secrets', apiVersion: 'v1', namespaced: true, shortNames: [] },
   PersistentVolume: { plural: 'persistentvolumes', apiVersion: 'v1', namespaced: false, shortNames: ['pv'] },
   PersistentVolumeClaim: { plural: 'persistentvolumeclaims', apiVersion: 'v1', namespaced: true, shortNames: ['pvc'] },
+  StorageClass: { plural: 'storageclasses', apiVersion: 'storage.k8s.io/v1', namespaced: false, shortNames: ['sc'] },
 } as const satisfies Record<string, KindInfo>;
 
 export interface KindInfo {

@@ -73,6 +73,22 @@ export interface LogChunk {
 }
 
 /**
+ * The local-path provisioner's request to a kubelet: create (or remove) the directory of the
+ * provisioned volume `name` under the node's data dir. Both are idempotent.
+ */
+export interface LocalVolumeRequest {
+  op: 'create' | 'delete';
+  /** The PersistentVolume's name: one path segment (DNS subdomain). */
+  name: string;
+}
+export interface LocalVolumeReply {
+  /** The directory's absolute path on the node. */
+  path: string;
+  /** delete: whether a directory was there to remove. */
+  removed?: boolean;
+}
+
+/**
  * Counters of one node's kube-proxy, published on `kubeact.node.<node>.proxy.metrics`. Counters
  * are totals since the proxy started (they reset when it restarts); `bytesIn` flows from
  * clients to endpoints, `bytesOut` back to clients. For UDP a "connection" is a client session.

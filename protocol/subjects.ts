@@ -6,6 +6,7 @@
  *   kubeact.watch.<plural>.<namespace>.<name>   watch events published by the API server
  *   kubeact.node.<node>.pods                    watch events of pods bound to one node
  *   kubeact.node.<node>.logs                    container logs served by that node's kubelet
+ *   kubeact.node.<node>.volumes                 local-path volume directories made/removed by that node's kubelet
  *   kubeact.node.<node>.proxy.metrics           that node's kube-proxy counters (published)
  *   kubeact.node.<node>.metrics                 that node's kubelet resource samples (published)
  *   kubeact.metrics.<pods|nodes|traffic>        the metrics server's request/reply endpoints
@@ -62,6 +63,10 @@ export const subjects = {
   /** Log requests served by one node's kubelet. */
   nodeLogs(nodeName: string): string {
     return `${ROOT}.node.${token(nodeName)}.logs`;
+  },
+  /** Requests to one node's kubelet to create or remove a provisioned volume's directory (LocalVolumeRequest). */
+  nodeVolumes(nodeName: string): string {
+    return `${ROOT}.node.${token(nodeName)}.volumes`;
   },
   /** Snapshots of one node's kube-proxy counters (ProxyMetrics), published periodically. */
   proxyMetrics(nodeName: string): string {

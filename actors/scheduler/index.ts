@@ -1,3 +1,4 @@
 export * from './predicates.js';
 export * from './scoring.js';
 export * from './machine.js';
+export * from './volumes.js';

@@ -15,7 +15,8 @@
  * Bind results arrive as the children's done/error events, handled at the root.
  */
 import { assign, fromPromise, setup, spawnChild, stopChild } from 'xstate';
-import type { Node, Pod } from '../../protocol/objects.js';
+import type { KubeObject, Node, Pod } from '../../protocol/objects.js';
+import { emptyVolumes, type VolumeSnapshot } from './volumes.js';
 import { isTerminal, keyOf, needsScheduling, podInfo, podKey, type PodInfo } from './predicates.js';
 import { schedulePod } from './scoring.js';
 
@@ -41,7 +42,9 @@ export type NodeUpsertEvent = { type: 'NODE_UPSERT'; node: Node };
 export type NodeDeleteEvent = { type: 'NODE_DELETE'; name: string };
 export type PodUpsertEvent = { type: 'POD_UPSERT'; pod: Pod };
 export type PodDeleteEvent = { type: 'POD_DELETE'; namespace: string; name: string };
-export type SchedulerEvent = NodeUpsertEvent | NodeDeleteEvent | PodUpsertEvent | PodDeleteEvent;
+/** A PersistentVolumeClaim, PersistentVolume or StorageClass changed (or went: `deleted`). */
+export type VolumeObjectEvent = { type: 'VOLUME_OBJECT'; object: KubeObject; deleted?: boolean };
+export type SchedulerEvent = NodeUpsertEvent | NodeDeleteEvent | PodUpsertEvent | PodDeleteEvent | VolumeObjectEvent;
 
 export interface SchedulerInput {
   retryIntervalMs?: number;
@@ -76,6 +79,8 @@ export interface SchedulerContext {
   retryIntervalMs: number;
   maxInFlightBinds: number;
   nodes: Record<string, Node>;
+  /** Claims, volumes and classes, for the VolumeBinding filter. */
+  volumes: VolumeSnapshot;
   /** Pods holding a node: seen bound in the API, or assumed (`assumed: true`) from the decision until their bound version arrives. */
   placed: Record<string, PodInfo>;
   /** Latest version of each pod waiting for a node; each key is queued, parked or in `binding`. */
@@ -200,8 +205,16 @@ function decide(ctx: SchedulerContext): Partial<SchedulerContext> {
     if (list) list.push(p);
     else podsByNode.set(p.nodeName, [p]);
   }
-  const result = schedulePod(pod, Object.values(ctx.nodes), podsByNode);
+  const result = schedulePod(pod, Object.values(ctx.nodes), podsByNode, ctx.volumes);
   return { queue, attempt: 'nodeName' in result ? { key, pod, nodeName: result.nodeName } : { key, pod, message: result.unschedulable } };
+}
+
+function applyVolumeObject(v: VolumeSnapshot, obj: KubeObject, deleted: boolean): VolumeSnapshot {
+  const name = obj.metadata?.name ?? '';
+  const field = obj.kind === 'PersistentVolumeClaim' ? 'claims' : obj.kind === 'PersistentVolume' ? 'volumes' : obj.kind === 'StorageClass' ? 'classes' : undefined;
+  if (!field) return v;
+  const key = field === 'claims' ? podKey(obj.metadata?.namespace, name) : name;
+  return { ...v, [field]: deleted ? without(v[field], key) : { ...v[field], [key]: obj } };
 }
 
 function bindInput(b: { pod: Pod; nodeName?: string }): BindPodInput {
@@ -297,6 +310,11 @@ export const schedulerMachine = setup({
       return { ...next, ...unpark(next) };
     }),
     requeueParked: assign(({ context }) => unpark(context)),
+    /** A claim bound, a volume or class changed: parked pods may fit now. */
+    volumeObject: assign(({ context, event }) => {
+      const { object, deleted } = event as VolumeObjectEvent;
+      return { volumes: applyVolumeObject(context.volumes, object, deleted === true), ...unpark(context) };
+    }),
     decide: assign(({ context }) => decide(context)),
     park: assign(({ context }) => {
       const a = context.attempt!;
@@ -336,6 +354,7 @@ export const schedulerMachine = setup({
     retryIntervalMs: input?.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS,
     maxInFlightBinds: Math.max(1, Math.floor(input?.maxInFlightBinds ?? DEFAULT_MAX_IN_FLIGHT_BINDS)),
     nodes: {},
+    volumes: emptyVolumes(),
     placed: {},
     pending: {},
     queue: [],
@@ -347,6 +366,7 @@ export const schedulerMachine = setup({
   on: {
     NODE_UPSERT: { actions: 'upsertNode' },
     NODE_DELETE: { actions: 'deleteNode' },
+    VOLUME_OBJECT: { actions: 'volumeObject' },
     POD_UPSERT: { actions: 'upsertPod' },
     POD_DELETE: { actions: 'deletePod' },
     // Results of the `bindPod` children (spawned as `bind:<namespace>/<name>`).

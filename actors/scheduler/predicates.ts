@@ -241,7 +241,7 @@ function matchesRequirement(r: NodeSelectorRequirement, labels: Record<string, s
   }
 }
 
-function matchesTerm(term: NodeSelectorTerm, node: Node): boolean {
+export function matchesTerm(term: NodeSelectorTerm, node: Node): boolean {
   const exprs = term.matchExpressions ?? [];
   const fields = term.matchFields ?? [];
   if (exprs.length === 0 && fields.length === 0) return false; // an empty term matches nothing

@@ -11,6 +11,7 @@
  * Ties are broken by a hash of pod key and node name: deterministic, yet different pods
  * prefer different nodes among equals.
  */
+import { podHasClaims, volumeFilter, volumePreFilter, type VolumeSnapshot } from './volumes.js';
 import type { Node, Pod } from '../../protocol/objects.js';
 import {
   filterNode,
@@ -116,17 +117,27 @@ function podsOn(podsByNode: PodsByNode, nodeName: string): readonly PodLike[] | 
  * Decides where `pod` goes: filter every node, score the feasible ones, take the best.
  * `podsByNode` holds the pods already on (or assumed on) each node; terminated ones are ignored.
  */
-export function schedulePod(pod: Pod, nodes: Iterable<Node>, podsByNode: PodsByNode): ScheduleResult {
+export function schedulePod(pod: Pod, nodes: Iterable<Node>, podsByNode: PodsByNode, volumes?: VolumeSnapshot): ScheduleResult {
   const requests = podInfo(pod).requests;
   const key = keyOf(pod);
   const feasible: Candidate[] = [];
   const reasons: string[][] = [];
+  const withClaims = volumes !== undefined && podHasClaims(pod);
+  if (withClaims) {
+    const all = volumePreFilter(pod, volumes);
+    if (all) return { unschedulable: `0/${[...nodes].length} nodes are available: ${all}.` };
+  }
   let total = 0;
   for (const node of nodes) {
     total++;
     const onNode = podsOn(podsByNode, node.metadata?.name ?? '');
     const usage = nodeUsage(onNode, key);
     const failed = filterNode(pod, requests, node, usage);
+    // VolumeBinding runs after NodeResourcesFit, as in kube-scheduler's filter order.
+    if (failed.length === 0 && withClaims) {
+      const volumeReason = volumeFilter(pod, node, volumes);
+      if (volumeReason) failed.push(volumeReason);
+    }
     if (failed.length === 0) feasible.push({ node, usage, podsOnNode: onNode });
     else reasons.push(failed);
   }

@@ -43,6 +43,7 @@ export function defaultSpec(kind: Kind, obj: KubeObject): void {
   if (kind === 'NetworkPolicy') defaultNetworkPolicy(obj);
   if (kind === 'Secret') defaultSecret(obj);
   if (kind === 'PersistentVolume' || kind === 'PersistentVolumeClaim') defaultStorage(kind, obj);
+  if (kind === 'StorageClass') defaultStorageClass(obj);
 }
 
 /**
@@ -79,6 +80,7 @@ function defaultNetworkPolicy(obj: KubeObject): void {
 export const CONTENT_FIELDS: Partial<Record<Kind, readonly string[]>> = {
   ConfigMap: ['data', 'binaryData', 'immutable'],
   Secret: ['data', 'stringData', 'type', 'immutable'],
+  StorageClass: ['provisioner', 'parameters', 'reclaimPolicy', 'volumeBindingMode', 'allowVolumeExpansion', 'mountOptions'],
 };
 
 /**
@@ -213,4 +215,10 @@ function defaultStorage(kind: Kind, obj: KubeObject): void {
   if (kind === 'PersistentVolume') spec.persistentVolumeReclaimPolicy ??= 'Retain';
   spec.volumeMode ??= 'Filesystem';
   if (!obj.status || typeof obj.status !== 'object') obj.status = { phase: 'Pending' };
+}
+
+/** SetDefaults_StorageClass: reclaimPolicy Delete, volumeBindingMode Immediate. */
+function defaultStorageClass(obj: KubeObject & { reclaimPolicy?: unknown; volumeBindingMode?: unknown }): void {
+  if (obj.reclaimPolicy === undefined || obj.reclaimPolicy === null) obj.reclaimPolicy = 'Delete';
+  if (obj.volumeBindingMode === undefined || obj.volumeBindingMode === null) obj.volumeBindingMode = 'Immediate';
 }

@@ -11,6 +11,7 @@ import { validateObject, MAX_OBJECT_BYTES } from '../../protocol/validation/inde
 import { encode } from '../../protocol/codec.js';
 import { CONTENT_FIELDS, defaultMetadata, defaultSpec, stampCreation } from './defaults.js';
 import { prepareServiceUpdate, type Claim, type ServiceAllocator } from './service-ips.js';
+import { admitStorage } from './storage-admission.js';
 import type { KindStore } from './store.js';
 
 
@@ -343,6 +344,7 @@ export class Handlers {
     defaultSpec(kind, obj);
     const causes = validateObject(obj);
     if (causes.length) throw ApiError.invalid(kind, String(obj.metadata?.name ?? ''), causes);
+    admitStorage(kind, obj, this.store('StorageClass').all());
     this.checkNamespace(kind, obj);
     stampCreation(obj, this.now());
     if (kind === 'Pod') delete obj.status.conditions;

@@ -23,6 +23,8 @@ export interface ApiServerOptions {
   now?: () => number;
   /** ClusterIPs come from this block (`--service-cidr`; default 127.100.0.0/16); its 10th address is the cluster DNS. */
   serviceCidr?: string;
+  /** Told of every answered request (Prometheus `apiserver_request_total` / latency). */
+  observeRequest?: (verb: string, kind: string, code: number, seconds: number) => void;
 }
 
 export class ApiServer {
@@ -32,9 +34,11 @@ export class ApiServer {
   private service?: Service;
   private readonly nc: NatsConnection;
   private readonly log: Logger;
+  private readonly observeRequest?: ApiServerOptions['observeRequest'];
 
   constructor(opts: ApiServerOptions) {
     this.nc = opts.nc;
+    this.observeRequest = opts.observeRequest;
     this.log = opts.logger;
     for (const kind of KIND_NAMES) this.stores.set(kind, new KindStore(kind));
     this.serviceAllocator = new ServiceAllocator({ serviceCidr: opts.serviceCidr, logger: opts.logger });
@@ -101,9 +105,12 @@ export class ApiServer {
 
   /** Decodes, dispatches and answers one request; every failure becomes a typed error reply. */
   private async serve(verb: ApiVerb, msg: Msg): Promise<void> {
+    const started = performance.now();
     let reply: Reply<unknown>;
+    let kind = '';
     try {
-      const kind = kindFromSubject(msg.subject);
+      const k = kindFromSubject(msg.subject);
+      kind = k;
       let body: unknown;
       try {
         body = decode(msg.data);
@@ -111,12 +118,13 @@ export class ApiServer {
         throw ApiError.badRequest(`cannot decode request on ${msg.subject}: ${(e as Error).message}; requests are msgpack maps`);
       }
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw ApiError.badRequest(`request on ${msg.subject} must be a map`);
-      reply = { ok: true, value: await this.dispatch(verb, kind, body as Record<string, any>) };
+      reply = { ok: true, value: await this.dispatch(verb, k, body as Record<string, any>) };
     } catch (e) {
       const err = toApiError(e);
       if (err.reason === 'InternalError') this.log.error({ err: e, subject: msg.subject }, 'internal error');
       reply = { ok: false, error: err.toWire() };
     }
+    this.observeRequest?.(verb, kind, reply.ok ? (verb === 'create' ? 201 : 200) : reply.error.code, (performance.now() - started) / 1000);
     if (!msg.reply) return;
     let data = encode(reply);
     const max = this.nc.info?.max_payload;

@@ -18,6 +18,9 @@ export const STORAGE_COLUMNS: Record<string, Columns> = {
   },
 };
 
+/** kubectl prints Terminating for a volume or claim being deleted (kept by its protection finalizer). */
+const phase = (obj: KubeObject) => (obj.metadata?.deletionTimestamp ? 'Terminating' : String(obj.status?.phase ?? ''));
+
 const MODE_ABBREV: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
 const modes = (obj: KubeObject) => ((obj.spec?.accessModes ?? []) as string[]).map((m) => MODE_ABBREV[m] ?? m).join(',');
 
@@ -31,7 +34,7 @@ STORAGE_COLUMNS.PersistentVolume = {
       String(obj.spec?.capacity?.storage ?? ''),
       modes(obj),
       String(obj.spec?.persistentVolumeReclaimPolicy ?? ''),
-      String(obj.status?.phase ?? ''),
+      phase(obj),
       ref?.name ? `${ref.namespace ?? ''}/${ref.name}` : '',
       String(obj.spec?.storageClassName ?? ''),
       '<unset>',
@@ -49,7 +52,7 @@ STORAGE_COLUMNS.PersistentVolumeClaim = {
   row(obj, now, wide) {
     const cells = [
       name(obj),
-      String(obj.status?.phase ?? ''),
+      phase(obj),
       String(obj.spec?.volumeName ?? ''),
       String(obj.status?.capacity?.storage ?? ''),
       obj.status?.accessModes ? ((obj.status.accessModes as string[]).map((m) => MODE_ABBREV[m] ?? m).join(',')) : '',
@@ -59,5 +62,23 @@ STORAGE_COLUMNS.PersistentVolumeClaim = {
     ];
     if (wide) cells.push(String(obj.spec?.volumeMode ?? ''));
     return cells;
+  },
+};
+
+/** printStorageClass: the default class is marked `(default)` after its name. */
+STORAGE_COLUMNS.StorageClass = {
+  headers: ['NAME', 'PROVISIONER', 'RECLAIMPOLICY', 'VOLUMEBINDINGMODE', 'ALLOWVOLUMEEXPANSION', 'AGE'],
+  wideHeaders: [],
+  row(obj, now) {
+    const sc = obj as KubeObject & { provisioner?: string; reclaimPolicy?: string; volumeBindingMode?: string; allowVolumeExpansion?: boolean };
+    const isDefault = obj.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true';
+    return [
+      isDefault ? `${name(obj)} (default)` : name(obj),
+      String(sc.provisioner ?? ''),
+      String(sc.reclaimPolicy ?? 'Delete'),
+      String(sc.volumeBindingMode ?? 'Immediate'),
+      String(sc.allowVolumeExpansion ?? false),
+      formatAge(obj.metadata?.creationTimestamp, now),
+    ];
   },
 };

@@ -17,6 +17,8 @@ import { Informer } from './informer.js';
 import { LoadBalancerController } from './load-balancer.js';
 import { NodeLifecycleHost } from './node-lifecycle-host.js';
 import { SnapshotStore } from './snapshots.js';
+import { ensureDefaultStorageClass } from './storage-class-default.js';
+import { VolumeBinder } from './volume-binder.js';
 import { WorkloadsHost } from './workloads-host.js';
 
 export interface ControllerManagerOptions {
@@ -34,6 +36,8 @@ export interface ControllerManagerOptions {
   inspect?: InspectCapture;
   /** HorizontalPodAutoscaler controller: sync period, default scale-down window, tolerance. */
   hpa?: { syncPeriodMs?: number; downscaleStabilizationMs?: number; tolerance?: number };
+  /** Create the default `local-path` StorageClass at start when missing (default true). */
+  defaultStorageClass?: boolean;
 }
 
 export class ControllerManager {
@@ -44,6 +48,10 @@ export class ControllerManager {
   readonly deployments: Informer<KubeObject>;
   readonly services: Informer<KubeObject>;
   readonly endpoints: Informer<KubeObject>;
+  readonly claims: Informer<KubeObject>;
+  readonly volumes: Informer<KubeObject>;
+  readonly storageClasses: Informer<KubeObject>;
+  private readonly volumeBinder: VolumeBinder;
   private readonly events: EventRecorder;
   private readonly endpointsController: EndpointsController;
   private readonly loadBalancers?: LoadBalancerController;
@@ -56,7 +64,7 @@ export class ControllerManager {
   constructor(private readonly opts: ControllerManagerOptions) {
     const { client, logger } = opts;
     const resyncMs = opts.resyncMs ?? 30_000;
-    const inf = (kind: 'Pod' | 'Node' | 'Lease' | 'ReplicaSet' | 'Deployment' | 'Service' | 'Endpoints') => new Informer<KubeObject>(client, kind, { resyncMs, logger });
+    const inf = (kind: 'Pod' | 'Node' | 'Lease' | 'ReplicaSet' | 'Deployment' | 'Service' | 'Endpoints' | 'PersistentVolumeClaim' | 'PersistentVolume' | 'StorageClass') => new Informer<KubeObject>(client, kind, { resyncMs, logger });
     this.pods = inf('Pod');
     this.nodes = inf('Node');
     this.leases = inf('Lease');
@@ -64,6 +72,9 @@ export class ControllerManager {
     this.deployments = inf('Deployment');
     this.services = inf('Service');
     this.endpoints = inf('Endpoints');
+    this.claims = inf('PersistentVolumeClaim');
+    this.volumes = inf('PersistentVolume');
+    this.storageClasses = inf('StorageClass');
     this.events = new EventRecorder(client, { component: 'controller-manager' }, logger);
     this.snapshots = new SnapshotStore(logger.child({ component: 'snapshots' }));
     this.nodeLifecycle = new NodeLifecycleHost({
@@ -95,6 +106,16 @@ export class ControllerManager {
         logger: logger.child({ controller: 'load-balancer' }),
       });
     }
+    this.volumeBinder = new VolumeBinder({
+      client,
+      claims: this.claims,
+      volumes: this.volumes,
+      classes: this.storageClasses,
+      pods: this.pods,
+      nodes: this.nodes,
+      events: this.events,
+      logger: logger.child({ controller: 'persistentvolume' }),
+    });
     this.workloads = new WorkloadsHost({
       client,
       pods: this.pods,
@@ -122,12 +143,15 @@ export class ControllerManager {
     this.gc.start();
     this.endpointsController.start();
     await this.loadBalancers?.start();
+    if (this.opts.defaultStorageClass !== false) await ensureDefaultStorageClass(this.opts.client, this.opts.logger);
+    this.volumeBinder.start();
     this.opts.logger.info('controller-manager ready');
   }
 
   async stop(): Promise<void> {
     this.gc.stop();
     this.endpointsController.stop();
+    this.volumeBinder.stop();
     this.loadBalancers?.stop();
     this.nodeLifecycle.stop();
     await this.hpa.stop();
@@ -138,7 +162,7 @@ export class ControllerManager {
   }
 
   private informers(): Informer<KubeObject>[] {
-    return [this.nodes, this.leases, this.pods, this.replicaSets, this.deployments, this.services, this.endpoints];
+    return [this.nodes, this.leases, this.pods, this.replicaSets, this.deployments, this.services, this.endpoints, this.claims, this.volumes, this.storageClasses];
   }
 
   nodeStates(): Record<string, string> {

@@ -14,6 +14,8 @@ import { InspectCapture } from '../inspect/capture.js';
 import { InspectorServer } from '../inspect/web-server.js';
 import { ClusterDns, parseDnsListen } from '../dns/index.js';
 import { MetricsServer } from '../metrics/server.js';
+import { PrometheusEndpoint, countNatsReconnects, parsePrometheusAddress, processRegistry } from '../shared/prometheus.js';
+import { ControlPlaneMetrics } from './prometheus-metrics.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -36,6 +38,8 @@ const args = daemonArgs({
   'hpa-sync-period-ms': { type: 'string', default: '15000' },
   'hpa-downscale-stabilization-ms': { type: 'string', default: '300000' },
   'hpa-tolerance': { type: 'string', default: '0.1' },
+  // Prometheus text endpoint: HOST:PORT on loopback (`GET /metrics`), `off` serves none.
+  'prometheus-address': { type: 'string', default: 'off' },
 });
 
 const log = createLogger('control-plane');
@@ -50,12 +54,16 @@ function numberFlag(name: keyof typeof args): number {
 async function main(): Promise<void> {
   const dnsText = String(args['dns-listen']);
   const dnsListen = ['off', 'false', '0', 'no', ''].includes(dnsText.toLowerCase()) ? undefined : parseDnsListen(dnsText);
+  const promAddress = parsePrometheusAddress(String(args['prometheus-address']));
   const nc = await connectNats(args.nats as string, 'kubeact-control-plane', log);
-  const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }), serviceCidr: args['service-cidr'] as string });
+  const registry = promAddress ? processRegistry({ component: 'control-plane' }) : undefined;
+  const prom = registry ? new ControlPlaneMetrics(registry) : undefined;
+  if (registry) countNatsReconnects(nc, registry);
+  const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }), serviceCidr: args['service-cidr'] as string, observeRequest: prom?.apiRequest });
   await api.start();
   const client = new ApiClient(nc);
   const inspect = isOn(args.inspect as string) ? await InspectCapture.start(nc, 'control-plane', { log: log.child({ component: 'inspect' }) }) : undefined;
-  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']), maxInFlightBinds: Number(args['scheduler-max-binds']), inspect });
+  const scheduler = new SchedulerHost({ client, logger: log.child({ component: 'scheduler' }), retryIntervalMs: Number(args['scheduler-retry-ms']), maxInFlightBinds: Number(args['scheduler-max-binds']), inspect, observer: prom?.scheduler });
   await scheduler.start();
   const controllers = new ControllerManager({
     nc,
@@ -72,6 +80,12 @@ async function main(): Promise<void> {
     },
   });
   await controllers.start();
+  if (prom) {
+    for (const inf of [controllers.pods, controllers.nodes, controllers.leases, controllers.replicaSets, controllers.deployments, controllers.services, controllers.endpoints]) {
+      inf.on({ upsert: () => prom.informerEvent(inf.kind, 'upsert'), delete: () => prom.informerEvent(inf.kind, 'delete') });
+    }
+    prom.observe({ objectCounts: () => [...api.stores].map(([k, s]) => [k, s.size]), pendingPods: () => scheduler.pendingPods() });
+  }
   const dns = dnsListen
     ? new ClusterDns({
         client,
@@ -89,8 +103,13 @@ async function main(): Promise<void> {
   const inspectorAddress = args['inspector-address'] as string;
   const inspector = isOn(inspectorAddress) ? new InspectorServer({ nc, address: inspectorAddress, logger: log.child({ component: 'inspector' }) }) : undefined;
   await inspector?.start();
-  log.info({ nats: args.nats, inspector: inspector?.url }, 'control plane ready');
+  const promEndpoint = registry && promAddress ? new PrometheusEndpoint({ registry, ...promAddress, logger: log.child({ component: 'prometheus' }) }) : undefined;
+  await promEndpoint?.start().catch((e) => {
+    throw new Error(`cannot serve Prometheus metrics on ${String(args['prometheus-address'])}: ${(e as Error).message}`);
+  });
+  log.info({ nats: args.nats, inspector: inspector?.url, prometheus: promEndpoint?.url }, 'control plane ready');
   onShutdown(async () => {
+    await promEndpoint?.stop();
     metrics.stop();
     await dns?.stop();
     await controllers.stop();

@@ -32,6 +32,8 @@ export interface ClusterContext {
   /** The kube-dns ClusterIP: the pods' nameserver. */
   clusterDNS?: string;
   clusterDomain?: string;
+  /** Prometheus endpoints (`kubeact up --prometheus-port`), one per process. */
+  prometheus?: { name: string; url: string }[];
   processes: ProcessRecord[];
 }
 

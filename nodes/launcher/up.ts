@@ -67,6 +67,13 @@ export interface UpOptions {
   inspect?: boolean;
   /** HorizontalPodAutoscaler controller flags (`--hpa-sync-period-ms` …); unset: the Kubernetes defaults. */
   hpa?: { syncPeriodMs?: number; downscaleStabilizationMs?: number; tolerance?: number };
+  /**
+   * Prometheus endpoints (`GET /metrics`): the control plane on `prometheusHost:P`, node i on its
+   * own address, port P+1+i. None: no endpoint.
+   */
+  prometheusPort?: number;
+  /** The control plane's Prometheus address (default 127.0.0.1). */
+  prometheusHost?: string;
   say?: (line: string) => void;
   timeoutMs?: number;
 }
@@ -122,6 +129,11 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
     clusterDomain,
     processes: started,
   };
+  const prom = opts.prometheusPort;
+  if (prom !== undefined && (!Number.isInteger(prom) || prom < 1 || prom + opts.nodes > 65535)) {
+    throw new Error(`--prometheus-port must leave room for the control plane and ${opts.nodes} node(s) below 65536, got ${prom}`);
+  }
+  if (prom !== undefined) ctx.prometheus = [];
   try {
     let nats: { url: string };
     if (opts.natsUrl) {
@@ -152,8 +164,10 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
       '--inspector-address', opts.inspectorAddress ?? DEFAULT_INSPECTOR_ADDRESS,
       ...(opts.inspect ? ['--inspect', 'on'] : []),
       ...hpaArgs(opts.hpa),
+      ...(prom !== undefined ? ['--prometheus-address', `${opts.prometheusHost ?? '127.0.0.1'}:${prom}`] : []),
       ...(opts.controlPlaneArgs ?? []),
     ];
+    if (prom !== undefined) ctx.prometheus!.push({ name: 'control-plane', url: `http://${opts.prometheusHost ?? '127.0.0.1'}:${prom}/metrics` });
     started.push(launch('control-plane', 'control-plane', CONTROL_PLANE_MAIN, cpArgs, logDir));
     saveContext(ctx);
 
@@ -177,8 +191,10 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
         ...(opts.maxPods ? ['--max-pods', String(opts.maxPods)] : []),
         ...(opts.heartbeatMs ? ['--heartbeat-ms', String(opts.heartbeatMs)] : []),
         ...(opts.inspect ? ['--inspect', 'on'] : []),
+        ...(prom !== undefined ? ['--prometheus-address', `${hostAddress(nodeNetwork, i)}:${prom + 1 + i}`] : []),
         ...(opts.workerArgs ?? []),
       ];
+      if (prom !== undefined) ctx.prometheus!.push({ name, url: `http://${hostAddress(nodeNetwork, i)}:${prom + 1 + i}/metrics` });
       say(`• starting worker ${name} (${hostAddress(nodeNetwork, i)}, pods ${formatCidr(subnet(podNetwork, 24, i))}, runtime ${runtime}) ...`);
       started.push({ ...launch('worker', name, WORKER_MAIN, args, logDir), dataDir, runtime });
     }

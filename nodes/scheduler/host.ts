@@ -11,6 +11,7 @@ import { nowTimestamp, type KubeObject, type Node, type Pod } from '../../protoc
 import type { InspectCapture } from '../inspect/capture.js';
 import { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
+import type { SchedulerObserver } from '../controlplane/prometheus-metrics.js';
 
 export interface SchedulerHostOptions {
   client: ApiClient;
@@ -20,6 +21,8 @@ export interface SchedulerHostOptions {
   maxInFlightBinds?: number;
   /** Inspector capture: the actors report their transitions (none: not inspected). */
   inspect?: InspectCapture;
+  /** Told of every attempt and bind (Prometheus scheduler metrics). */
+  observer?: SchedulerObserver;
 }
 
 /** The scheduler's context is a cache of every node and pod: the inspector keeps the queues and keys. */
@@ -50,16 +53,25 @@ export class SchedulerHost {
     const machine = schedulerMachine.provide({
       actors: {
         bindPod: fromPromise<unknown, BindPodInput>(async ({ input }) => {
-          await client.bind({ namespace: input.namespace, name: input.name, uid: input.uid, nodeName: input.nodeName });
+          const started = performance.now();
+          try {
+            await client.bind({ namespace: input.namespace, name: input.name, uid: input.uid, nodeName: input.nodeName });
+          } catch (e) {
+            this.opts.observer?.attempt('error');
+            throw e;
+          }
+          this.opts.observer?.bound((performance.now() - started) / 1000);
           return input.nodeName;
         }),
       },
       actions: {
         reportScheduled: (_, p) => {
+          this.opts.observer?.attempt('scheduled');
           log.info({ pod: `${p.namespace}/${p.name}`, node: p.nodeName }, 'pod scheduled');
           this.events.record(podRef(p), 'Normal', 'Scheduled', `Successfully assigned ${p.namespace}/${p.name} to ${p.nodeName}`);
         },
         reportUnschedulable: (_, p) => {
+          this.opts.observer?.attempt('unschedulable');
           log.info({ pod: `${p.namespace}/${p.name}`, reason: p.message }, 'pod unschedulable');
           this.events.record(podRef(p), 'Warning', 'FailedScheduling', p.message);
           void this.markUnschedulable(p.namespace, p.name, p.uid, p.message);
@@ -77,12 +89,22 @@ export class SchedulerHost {
         else send({ type: 'NODE_UPSERT', node: ev.object as Node });
       }),
     );
+    // Claims, volumes and classes before pods, so a pod's first decision sees its claims.
+    for (const kind of ['StorageClass', 'PersistentVolume', 'PersistentVolumeClaim'] as const) {
+      this.watches.push(await client.watch<KubeObject>(kind, {}, (ev) => send({ type: 'VOLUME_OBJECT', object: { ...ev.object, kind }, deleted: ev.type === 'DELETED' })));
+    }
     this.watches.push(
       await client.watch<KubeObject>('Pod', {}, (ev) => {
         if (ev.type === 'DELETED') send({ type: 'POD_DELETE', namespace: ev.object.metadata!.namespace!, name: ev.object.metadata!.name! });
         else send({ type: 'POD_UPSERT', pod: ev.object as Pod });
       }),
     );
+  }
+
+  /** Pods waiting for a node now, by kube-scheduler queue. */
+  pendingPods(): { active: number; unschedulable: number; binding: number } {
+    const c = this.actor?.getSnapshot().context;
+    return { active: c?.queue.length ?? 0, unschedulable: c ? Object.keys(c.parked).length : 0, binding: c ? Object.keys(c.binding).length : 0 };
   }
 
   async stop(): Promise<void> {

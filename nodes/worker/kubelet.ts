@@ -14,6 +14,7 @@ import { IpAllocator, parseCidr } from '../shared/cidr.js';
 import { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { StaggeredTicker } from '../shared/staggered-ticker.js';
+import { LocalVolumeServer } from './local-volumes.js';
 import { LogsServer } from './logs-server.js';
 import { MetricsSampler } from './metrics-sampler.js';
 import { EmptyDirEviction } from './emptydir-eviction.js';
@@ -39,6 +40,8 @@ export interface KubeletOptions {
   podDns?: PodDns;
   /** Root of the pods' volumes (`<dir>/<podUid>/volumes/…`); none: pods with volumes get none. */
   volumesDir?: string;
+  /** Where this node keeps local-path provisioned volumes (none: the node does not serve them). */
+  localVolumesDir?: string;
   /** How often container and node usage is sampled and published, ms (0: never). */
   metricsMs?: number;
   /** How often emptyDirs with a sizeLimit are measured (eviction over the limit), ms (0: never). */
@@ -56,6 +59,8 @@ export interface KubeletOptions {
    * each its pods (`syncListed`, `stopUnlisted`); the kubelet then runs no resync timer.
    */
   sharedResync?: boolean;
+  /** Told each pod's start latency: from the kubelet taking the pod on to phase Running, seconds. */
+  onPodRunning?: (seconds: number) => void;
 }
 
 export class Kubelet {
@@ -65,9 +70,10 @@ export class Kubelet {
   private readonly ips: IpAllocator;
   private readonly heartbeat: Heartbeat;
   private readonly logs: LogsServer;
+  private readonly localVolumes?: LocalVolumeServer;
   private readonly events: EventRecorder;
-  private readonly metrics: MetricsSampler;
   private readonly emptyDirEviction: EmptyDirEviction;
+  readonly metrics: MetricsSampler;
   /** Every Service (the kubelet's view, for the pods' discovery variables). */
   private readonly services: Informer<KubeObject>;
   private watch?: Watch;
@@ -80,6 +86,7 @@ export class Kubelet {
     this.ips = new IpAllocator(parseCidr(opts.config.podCIDR));
     this.heartbeat = new Heartbeat(opts.client, opts.config, opts.logger, opts.heartbeatTicker);
     this.logs = new LogsServer(opts.nc, opts.client, opts.runtime, opts.config.name, opts.logger);
+    if (opts.localVolumesDir) this.localVolumes = new LocalVolumeServer(opts.nc, opts.config.name, opts.localVolumesDir, opts.logger);
     this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger);
     this.metrics = new MetricsSampler({
       nc: opts.nc,
@@ -98,6 +105,11 @@ export class Kubelet {
     return this.opts.config.name;
   }
 
+  /** The pods this kubelet runs now (Prometheus reads its gauges from them). */
+  pods(): Iterable<PodWorker> {
+    return this.workers.values();
+  }
+
   get podCount(): number {
     return this.workers.size;
   }
@@ -109,6 +121,7 @@ export class Kubelet {
     if (leftovers.length && this.opts.runtime.removeOrphans) await this.removeOrphans();
     this.heartbeat.start();
     this.logs.start();
+    this.localVolumes?.start();
     this.metrics.start();
     if (this.opts.volumesDir) this.emptyDirEviction.start();
     // Services before pods, as the kubelet waits for its service informer: a pod's first
@@ -168,6 +181,7 @@ export class Kubelet {
     if (!this.opts.services) this.services.stop();
     this.heartbeat.stop();
     this.logs.stop();
+    this.localVolumes?.stop();
     this.metrics.stop();
     await this.emptyDirEviction.stop();
     for (const w of this.workers.values()) w.detach();
@@ -223,6 +237,7 @@ export class Kubelet {
       inspect: this.opts.inspect,
       volumesDir: this.opts.volumesDir,
       serviceEnv: (p) => serviceEnvVars(this.services.list() as Service[], p.metadata?.namespace ?? 'default', p.spec?.enableServiceLinks),
+      onRunning: this.opts.onPodRunning,
       onDone: () => {
         if (this.workers.get(key) === created) this.workers.delete(key);
         this.ips.release(podIP);

@@ -21,6 +21,8 @@ import { DockerRuntime } from './runtime/docker.js';
 import { ProcessRuntime } from './runtime/process.js';
 import { PodDns } from './pod-dns.js';
 import { RuntimeError, type ContainerRuntime } from './runtime/types.js';
+import { PrometheusEndpoint, countNatsReconnects, parsePrometheusAddress, processRegistry } from '../shared/prometheus.js';
+import { NodePrometheusMetrics } from './prometheus-metrics.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -57,6 +59,8 @@ const args = daemonArgs({
   // Container runtime: host processes (default) or Docker containers.
   runtime: { type: 'string', default: 'process' },
   'docker-socket': { type: 'string' },
+  // Prometheus text endpoint of the kubelet and kube-proxy: HOST:PORT on loopback (`GET /metrics`), `off` serves none.
+  'prometheus-address': { type: 'string', default: 'off' },
 });
 
 const name = args.name as string;
@@ -84,8 +88,12 @@ function readHostResolvConf(file: string): string {
 
 async function main(): Promise<void> {
   const dataDir = (args['data-dir'] as string | undefined) ?? path.join(os.tmpdir(), `kubeact-${name}`);
+  const promAddress = parsePrometheusAddress(String(args['prometheus-address']));
   const runtime = await createRuntime(dataDir);
   const nc = await connectNats(args.nats as string, `kubeact-kubelet-${name}`, log);
+  const registry = promAddress ? processRegistry({ node: name }) : undefined;
+  const prom = registry ? new NodePrometheusMetrics(registry) : undefined;
+  if (registry) countNatsReconnects(nc, registry);
   const client = new ApiClient(nc);
   const inspect = isOn(String(args.inspect)) ? await InspectCapture.start(nc, name, { log: log.child({ component: 'inspect' }) }) : undefined;
   const podDns = new PodDns(path.join(dataDir, 'kubelet', 'pods'), {
@@ -96,6 +104,7 @@ async function main(): Promise<void> {
   const kubelet = new Kubelet({
     podDns,
     volumesDir: path.join(dataDir, 'kubelet', 'pods'),
+    localVolumesDir: path.resolve(dataDir, 'local-path'),
     nc,
     client,
     runtime,
@@ -104,6 +113,7 @@ async function main(): Promise<void> {
     resyncMs: Number(args['resync-ms']),
     metricsMs: Number(args['metrics-ms']),
     volumeStatsMs: Number(args['volume-stats-ms']),
+    onPodRunning: prom?.podStarted,
     tuning: {
       backoffInitialMs: Number(args['backoff-initial-ms']),
       backoffMaxMs: Number(args['backoff-max-ms']),
@@ -136,7 +146,18 @@ async function main(): Promise<void> {
         resyncMs: Number(args['resync-ms']),
       })
     : undefined;
+  prom?.observe({
+    pods: () => kubelet.pods(),
+    lastSample: () => kubelet.metrics.last,
+    cumulativeCpuNanos: (id) => kubelet.metrics.cumulativeCpuNanos(id),
+    proxy: proxy ? () => proxy.snapshot() : undefined,
+  });
+  const promEndpoint = registry && promAddress ? new PrometheusEndpoint({ registry, ...promAddress, logger: log.child({ component: 'prometheus' }) }) : undefined;
+  await promEndpoint?.start().catch((e) => {
+    throw new Error(`cannot serve Prometheus metrics on ${String(args['prometheus-address'])}: ${(e as Error).message}`);
+  });
   onShutdown(async () => {
+    await promEndpoint?.stop();
     await proxy?.stop();
     await kubelet.stop();
     await inspect?.close();

@@ -48,6 +48,8 @@ export class MetricsSampler {
   private selfPrev?: Previous;
   private stopped = false;
   private removeFromTicker?: () => void;
+  /** The latest sample (Prometheus gauges are read from it). */
+  last?: NodeMetricsReport;
 
   constructor(private readonly opts: MetricsSamplerOptions) {}
 
@@ -67,6 +69,11 @@ export class MetricsSampler {
     this.timer = setTimeout(tick, 0);
   }
 
+  /** A container's cumulative CPU at the latest sample, nanoseconds. */
+  cumulativeCpuNanos(containerId: string): number | undefined {
+    return this.previous.get(containerId)?.cpuNanos;
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -76,6 +83,7 @@ export class MetricsSampler {
   /** One sample of every running container; published unless the connection is closed. */
   async sampleAndPublish(): Promise<NodeMetricsReport> {
     const report = await this.sample();
+    this.last = report;
     if (!this.opts.nc.isClosed()) this.opts.nc.publish(subjects.nodeMetrics(this.opts.nodeName), encode(report));
     return report;
   }

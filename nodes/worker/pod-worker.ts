@@ -65,6 +65,8 @@ export interface PodWorkerOptions {
   volumeRefreshMs?: number;
   /** Called once the pod is fully stopped and its object removed (or gone already). */
   onDone: () => void;
+  /** Called once, when the pod first reports phase Running: seconds since this worker was created (pod start latency). */
+  onRunning?: (seconds: number) => void;
 }
 
 export class PodWorker {
@@ -83,6 +85,8 @@ export class PodWorker {
   private readonly volumes?: PodVolumes;
   private volumePaths?: Promise<VolumePaths>;
   private refreshTimer?: NodeJS.Timeout;
+  private readonly createdAt = performance.now();
+  private runningReported = false;
   /** Container name → id of its latest instance (what the metrics sampler asks the runtime about). */
   readonly containerIds = new Map<string, string>();
 
@@ -242,7 +246,16 @@ export class PodWorker {
     this.actor.stop();
   }
 
+  /** The pod's status as its actor last published it (not yet written, maybe). */
+  get status(): PodStatus | undefined {
+    return this.latestStatus ?? this.pod.status;
+  }
+
   private publish(status: PodStatus): void {
+    if (!this.runningReported && status.phase === 'Running') {
+      this.runningReported = true;
+      this.opts.onRunning?.((performance.now() - this.createdAt) / 1000);
+    }
     this.latestStatus = status;
     this.kick();
   }

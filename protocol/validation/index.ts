@@ -30,6 +30,7 @@ import type { KubeObject } from '../objects.js';
 import { validateDeployment, validateReplicaSet, validateSelectorUpdate } from './apps.js';
 import { validateConfigMap, validateConfigUpdate, validateSecret } from './config.js';
 import { validatePersistentVolume, validatePersistentVolumeClaim } from './storage.js';
+import { validateStorageClass, validateStorageClassUpdate } from './storage-class.js';
 import { validateEvent } from './event.js';
 import { validateHorizontalPodAutoscaler } from './hpa.js';
 import { validateEndpoints, validateService, validateServiceUpdate } from './service.js';
@@ -86,6 +87,7 @@ const RULES: Record<Kind, KindRules> = {
   Secret: { nameFn: nameIsDNSSubdomain, validate: validateSecret, validateUpdate: validateConfigUpdate },
   PersistentVolume: { nameFn: nameIsDNSSubdomain, validate: validatePersistentVolume },
   PersistentVolumeClaim: { nameFn: nameIsDNSSubdomain, validate: validatePersistentVolumeClaim },
+  StorageClass: { nameFn: nameIsDNSSubdomain, validate: validateStorageClass, validateUpdate: validateStorageClassUpdate },
 };
 
 /**

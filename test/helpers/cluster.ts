@@ -13,6 +13,7 @@ import type { ClusterContext } from '../../nodes/launcher/context.js';
 import { down } from '../../nodes/launcher/down.js';
 import { up, type UpOptions } from '../../nodes/launcher/up.js';
 import { runCli, type CliResult } from '../../nodes/shared/run-cli.js';
+import { hostAddress, parseCidr } from '../../nodes/shared/cidr.js';
 import { allocateBlock, type Block } from './blocks.js';
 
 export { runCli, type CliResult };
@@ -45,6 +46,8 @@ export async function startCluster(opts: Partial<UpOptions> & { nodes: number })
       simulatedNodeNetwork: block.nodeNetwork,
       simulatedPodNetwork: block.podNetwork,
       inspectorAddress: '127.0.0.1:0',
+      // Prometheus: the control plane on an address of this block (nodes use their own), so ports never collide.
+      ...(opts.prometheusPort !== undefined ? { prometheusHost: hostAddress(parseCidr(block.nodeNetwork), 199) } : {}),
       ...opts,
       controlPlaneArgs,
       home,

@@ -66,19 +66,19 @@ export function startLoad(host: string, port: number, opts: { path: string; work
   let running = true;
   let ok = 0;
   let failed = 0;
+  // 'close' fires exactly once whatever happens (answer, reset, timeout), so a loop never stalls.
   const once = () =>
     new Promise<void>((resolve) => {
+      let answered = false;
       const req = http.request({ host, port, path: opts.path, agent: false, timeout: 5000 }, (res) => {
+        answered = res.statusCode === 200;
         res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 200) ok++;
-          else failed++;
-          resolve();
-        });
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => {
-        failed++;
+      req.on('error', () => {});
+      req.on('close', () => {
+        if (answered) ok++;
+        else failed++;
         resolve();
       });
       req.end();

@@ -30,6 +30,7 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       'hpa-sync-period-ms': { type: 'string' },
       'hpa-downscale-stabilization-ms': { type: 'string' },
       'hpa-tolerance': { type: 'string' },
+      'prometheus-port': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -40,6 +41,10 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
   }
   const minNodes = simulatedNodes > 0 ? 0 : 1;
   if (!Number.isInteger(nodes) || nodes < minNodes || nodes > 250) throw new CliError(`--nodes must be a whole number from ${minNodes} to 250, got "${values.nodes}"`);
+  const promPort = values['prometheus-port'] === undefined ? undefined : Number(values['prometheus-port']);
+  if (promPort !== undefined && (!Number.isInteger(promPort) || promPort < 1 || promPort + nodes > 65535)) {
+    throw new CliError(`--prometheus-port must be a port from 1 to ${65535 - nodes} (nodes take the ports after it), got "${values['prometheus-port']}"`);
+  }
   const started = Date.now();
   try {
     const ctx = await up({
@@ -66,6 +71,7 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
         downscaleStabilizationMs: optionalNumber(values['hpa-downscale-stabilization-ms'], '--hpa-downscale-stabilization-ms'),
         tolerance: optionalNumber(values['hpa-tolerance'], '--hpa-tolerance'),
       },
+      prometheusPort: promPort,
       say: (l) => io.out(l),
     });
     io.out(`kubeact cluster is running (${((Date.now() - started) / 1000).toFixed(1)}s): ${nodes} node(s)${simulatedNodes ? ` + ${simulatedNodes} simulated` : ''}`);
@@ -73,6 +79,7 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
     io.out(`  context:  ${ctx.home}/context.json (later kubeact commands use it)`);
     io.out(`  logs:     ${ctx.clusterDir}/logs/`);
     if (ctx.dnsListen) io.out(`  DNS:      ${ctx.clusterDNS} (kube-dns ClusterIP; server on ${ctx.dnsListen}), domain ${ctx.clusterDomain}`);
+    for (const p of ctx.prometheus ?? []) io.out(`  metrics:  ${p.url} (${p.name})`);
     io.out(`Try: kubeact get nodes`);
     return 0;
   } catch (e) {
