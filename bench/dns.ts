@@ -7,18 +7,12 @@
  * Standalone: `node dist/bench/dns.js` brings up its own one-node cluster in a temporary home.
  */
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import dnsPacket from 'dns-packet';
-import { connect } from 'nats';
-import { ApiClient } from '../protocol/client.js';
+import type { ApiClient } from '../protocol/client.js';
 import type { ClusterContext } from '../nodes/launcher/context.js';
 import type { KubeObject } from '../protocol/objects.js';
-import { down } from '../nodes/launcher/down.js';
-import { up } from '../nodes/launcher/up.js';
 import { now, throwIfAborted } from './pace.js';
+import { runIfMain } from './standalone.js';
 import { summarize, fmtMs, type Summary } from './stats.js';
 
 export interface DnsBenchResult {
@@ -139,28 +133,11 @@ export const DNS_BENCH_DESCRIPTION = `- **Cluster DNS**: A queries for a Service
   same machine noise. The difference is what the proxy hop costs a lookup.
 `;
 
-async function standalone(): Promise<void> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'kubeact-bench-dns-'));
-  const say = (l: string) => console.log(l);
-  try {
-    // Blocks of their own: outside the default cluster's, the tests' and the other benchmarks'.
-    const ctx = await up({ nodes: 1, home, nodeNetwork: '127.0.251.0/24', podNetwork: '127.95.0.0/16', serviceNetwork: '127.94.0.0/16', loadBalancerPool: '127.115.0.0/24', say: (l) => say(`  ${l.trim()}`) });
-    const nc = await connect({ servers: ctx.natsUrl, name: 'kubeact-bench-dns' });
-    try {
-      const r = await dnsBench(new ApiClient(nc, { timeoutMs: 10_000 }), ctx, { runId: Date.now().toString(36), say });
-      console.log(['', '| Figure | Value | Baseline (same run) | Added |', '| --- | --- | --- | --- |', ...dnsRows(r)].join('\n'));
-    } finally {
-      await nc.close();
-    }
-  } finally {
-    await down({ home }).catch(() => {});
-    rmSync(home, { recursive: true, force: true });
-  }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  standalone().catch((e) => {
-    console.error(`dns benchmark failed: ${(e as Error).message}`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, {
+  name: 'dns',
+  blocks: { nodeNetwork: '127.0.251.0/24', podNetwork: '127.95.0.0/16', serviceNetwork: '127.94.0.0/16', loadBalancerPool: '127.115.0.0/24' },
+  async run(client, ctx, say) {
+    const r = await dnsBench(client, ctx, { runId: Date.now().toString(36), say });
+    return ['| Figure | Value | Baseline (same run) | Added |', '| --- | --- | --- | --- |', ...dnsRows(r)];
+  },
+});

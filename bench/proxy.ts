@@ -17,17 +17,12 @@
  * one-node cluster in a temporary home.
  */
 import http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { connect } from 'nats';
+import { readFileSync } from 'node:fs';
 import { ApiClient } from '../protocol/client.js';
 import type { KubeObject } from '../protocol/objects.js';
 import { hostAddress, parseCidr } from '../nodes/shared/cidr.js';
-import { down } from '../nodes/launcher/down.js';
-import { up } from '../nodes/launcher/up.js';
 import { now, throwIfAborted } from './pace.js';
+import { runIfMain } from './standalone.js';
 import { percentile, summarize, type Summary } from './stats.js';
 
 export const PROXY_TARGET_THROUGHPUT_RATIO = 0.7;
@@ -367,30 +362,12 @@ export const PROXY_BENCH_DESCRIPTION = `- **kube-proxy**: one pod serving a ~100
   CPU with the client and the server it sits between.
 `;
 
-async function standalone(): Promise<void> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'kubeact-bench-proxy-'));
-  const say = (l: string) => console.log(l);
-  // Blocks of their own: outside the default cluster's, the tests' and the full benchmark's.
-  const serviceNetwork = '127.99.0.0/16';
-  try {
-    const ctx = await up({ nodes: 1, home, nodeNetwork: '127.0.253.0/24', podNetwork: '127.97.0.0/16', serviceNetwork, loadBalancerPool: '127.114.0.0/24', say: (l) => say(`  ${l.trim()}`) });
-    const nc = await connect({ servers: ctx.natsUrl, name: 'kubeact-bench-proxy' });
-    try {
-      const workerPids = ctx.processes.filter((p) => p.role === 'worker').map((p) => p.pid);
-      const r = await proxyBench(new ApiClient(nc, { timeoutMs: 10_000 }), { runId: Date.now().toString(36), serviceNetwork, say, workerPids });
-      console.log(['', '| Figure | Value | Baseline (same run) | Ratio |', '| --- | --- | --- | --- |', ...proxyRows(r), ...proxyTargetLines(r)].join('\n'));
-    } finally {
-      await nc.close();
-    }
-  } finally {
-    await down({ home }).catch(() => {});
-    rmSync(home, { recursive: true, force: true });
-  }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  standalone().catch((e) => {
-    console.error(`proxy benchmark failed: ${(e as Error).message}`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, {
+  name: 'proxy',
+  blocks: { nodeNetwork: '127.0.253.0/24', podNetwork: '127.97.0.0/16', serviceNetwork: '127.99.0.0/16', loadBalancerPool: '127.114.0.0/24' },
+  async run(client, ctx, say) {
+    const workerPids = ctx.processes.filter((p) => p.role === 'worker').map((p) => p.pid);
+    const r = await proxyBench(client, { runId: Date.now().toString(36), serviceNetwork: '127.99.0.0/16', say, workerPids });
+    return ['| Figure | Value | Baseline (same run) | Ratio |', '| --- | --- | --- | --- |', ...proxyRows(r), ...proxyTargetLines(r)];
+  },
+});

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: pod startup and API latency on a real 3-node cluster on this machine, each
  * beside a baseline measured in the same run, then a Deployment rollout, worker failover and
- * HTTP through kube-proxy, the cost of NetworkPolicy checks and DNS through the kube-dns ClusterIP; printed, and written to docs/BENCHMARKS.md.
+ * HTTP through kube-proxy, the cost of NetworkPolicy checks, DNS through the kube-dns ClusterIP and volume mounts; printed, and written to docs/BENCHMARKS.md.
  * Everything it starts is stopped again, also on failure or Ctrl-C.
  * KUBEACT_BENCH_PARTS=scale runs the scale benchmark instead (bench/scale/run.ts).
  */
@@ -24,6 +24,8 @@ import { netpolBench } from './netpol.js';
 import { dockerBenchUnavailable, dockerStartupBench } from './docker.js';
 import { proxyBench } from './proxy.js';
 import { dnsBench } from './dns.js';
+import { samplingBench } from './sampling.js';
+import { volumesBench } from './volumes.js';
 import { machineInfo, renderRun, writeMarkdown, type BenchReport } from './report.js';
 import { rolloutBench } from './rollout.js';
 import { summarize } from './stats.js';
@@ -38,6 +40,7 @@ const API_WARMUP = 20;
 const ROLLOUT_REPLICAS = 50;
 const FAILOVER_RUNS = 5;
 const FAILOVER_REPLICAS = 9;
+const VOLUME_ROUNDS = 40;
 // Our own loopback blocks, outside the default cluster's and the tests' (see test/helpers/blocks.ts).
 const NODE_NETWORK = '127.0.252.0/24';
 const POD_NETWORK = '127.96.0.0/16';
@@ -122,6 +125,8 @@ async function main(): Promise<void> {
     const netpol = await netpolBench({ say });
     say('• phase 9: cluster DNS — A queries through the kube-dns ClusterIP vs straight to the DNS server');
     const dns = await dnsBench(client, ctx, { runId, say, signal: abort.signal });
+    say('• phase 9b: resource sampling — one sample of 10/100/500 process containers vs as many /proc/self/stat reads');
+    const sampling = await samplingBench({ say });
     // Phase 8 only where a Docker engine answers (with the locally imported test image).
     const noDocker = await dockerBenchUnavailable();
     let docker;
@@ -130,6 +135,9 @@ async function main(): Promise<void> {
       say('• phase 10: pod startup on the docker runtime vs `docker run -d` of the same image');
       docker = await dockerStartupBench({ pairs: 10, say, signal: abort.signal });
     }
+
+    say(`• phase 11: volume mounts — container start with 0, 1 and 3 mounts vs a raw spawn, ${VOLUME_ROUNDS} interleaved rounds`);
+    const volumes = await volumesBench({ rounds: VOLUME_ROUNDS, say, signal: abort.signal });
 
     const offset = Date.now() - now(); // kubelet log times are Date.now(); ours are timeOrigin-based
     const starts = readContainerStarts(path.join(ctx.clusterDir, 'logs'));
@@ -151,7 +159,9 @@ async function main(): Promise<void> {
       proxy,
       netpol,
       dns,
+      sampling,
       docker,
+      volumes,
       notes: [
         spawner.wrapped ? 'Containers and baseline both wrapped with setpriv --pdeathsig KILL.' : 'setpriv with --pdeathsig not available: containers and baseline spawned unwrapped.',
         `Pods per node: ${perNode(timelines)}; watch events per pod until Running: ${summarize(timelines.map((t) => t.events)).mean.toFixed(1)} on average.`,

@@ -14,6 +14,7 @@ import { ApiClient } from '../protocol/client.js';
 import type { Node, Pod } from '../protocol/objects.js';
 import { deploymentSteps } from './deployment-steps.js';
 import { dnsSteps } from './dns-steps.js';
+import { hpaSteps } from './hpa-steps.js';
 import { inspectorSteps } from './inspector-steps.js';
 import { netpolSteps } from './netpol-steps.js';
 import { down } from '../nodes/launcher/down.js';
@@ -28,6 +29,7 @@ const env = { KUBEACT_HOME: home };
 const manifest = path.join(PACKAGE_ROOT, 'playground', 'manifests', 'hello-pod.yaml');
 const deploymentManifest = path.join(PACKAGE_ROOT, 'playground', 'manifests', 'web-deployment.yaml');
 const netpolManifest = path.join(PACKAGE_ROOT, 'playground', 'manifests', 'web-netpol.yaml');
+const hpaManifest = path.join(PACKAGE_ROOT, 'playground', 'manifests', 'hpa-php.yaml');
 const n = new Narrator();
 
 async function kubeact(args: string[], opts: { expectFail?: boolean } = {}): Promise<string> {
@@ -49,7 +51,8 @@ async function main(): Promise<void> {
   let closeNats = async () => {};
   try {
     const ctx = await n.step('Bring up a cluster: nats-server, control plane and 3 worker nodes, each its own process', async () => {
-      const c = await up({ nodes: 3, home, inspect: true, say: (l) => n.say(l) });
+      // Short HPA sync, scale-down window and metrics interval, so the autoscaling step fits in seconds.
+      const c = await up({ nodes: 3, home, inspect: true, hpa: { syncPeriodMs: 1000, downscaleStabilizationMs: 5000 }, workerArgs: ['--metrics-ms', '2000'], say: (l) => n.say(l) });
       const nc = await connect({ servers: c.natsUrl, name: 'playground' });
       client = new ApiClient(nc);
       closeNats = () => nc.close();
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
 
     await deploymentSteps({ n, client: client!, kubeact, manifest: deploymentManifest, home });
     await dnsSteps({ n, client: client!, kubeact });
+    await hpaSteps({ n, client: client!, kubeact, manifest: hpaManifest });
     // Last: its policies cut this host off the web Service.
     await netpolSteps({ n, client: client!, kubeact, manifest: netpolManifest, workDir: home });
 

@@ -78,34 +78,31 @@ function codeOf(p: Promise<unknown>): Promise<string> {
   );
 }
 
-function udpQuery(host: string, port: number, msg: Buffer): Promise<Buffer> {
+/** Sends one DNS message over UDP or TCP (length-framed) and resolves with the reply; fails after 3 s. */
+function dnsExchange(transport: 'UDP' | 'TCP', host: string, port: number, msg: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      sock.close();
-      reject(new Error(`no UDP reply from ${host}:${port}`));
-    }, 3000);
-    sock.on('message', (reply) => {
+    let close = () => {};
+    let settled = false;
+    const settle = (reply: Buffer | undefined, err?: Error) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      sock.close();
-      resolve(reply);
-    });
-    sock.send(msg, port, host);
-  });
-}
-
-function tcpQuery(host: string, port: number, msg: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+      close();
+      if (err) reject(err);
+      else resolve(reply!);
+    };
+    const timer = setTimeout(() => settle(undefined, new Error(`no ${transport} reply from ${host}:${port}`)), 3000);
+    if (transport === 'UDP') {
+      const sock = dgram.createSocket('udp4');
+      close = () => sock.close();
+      sock.on('message', (reply) => settle(reply));
+      sock.send(msg, port, host);
+      return;
+    }
     const sock = net.connect(port, host);
+    close = () => sock.destroy();
     let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`no TCP reply from ${host}:${port}`));
-    }, 3000);
-    sock.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
+    sock.on('error', (e) => settle(undefined, e));
     sock.on('connect', () => {
       const framed = Buffer.alloc(2 + msg.length);
       framed.writeUInt16BE(msg.length, 0);
@@ -114,14 +111,13 @@ function tcpQuery(host: string, port: number, msg: Buffer): Promise<Buffer> {
     });
     sock.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        clearTimeout(timer);
-        sock.end();
-        resolve(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-      }
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) settle(buf.subarray(2, 2 + buf.readUInt16BE(0)));
     });
   });
 }
+
+const udpQuery = (host: string, port: number, msg: Buffer) => dnsExchange('UDP', host, port, msg);
+const tcpQuery = (host: string, port: number, msg: Buffer) => dnsExchange('TCP', host, port, msg);
 
 const aQuery = (name: string, id = 77) => dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type: 'A', class: 'IN' }] });
 const decode = (b: Buffer) => dnsPacket.decode(b) as DecodedPacket & { rcode: string };

@@ -6,7 +6,6 @@
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { saveContext } from '../nodes/launcher/context.js';
@@ -14,22 +13,10 @@ import { launch } from '../nodes/launcher/up.js';
 import { LABEL } from '../nodes/worker/runtime/docker-labels.js';
 import type { Container, Node, Pod } from '../protocol/objects.js';
 import { startCluster, waitForObject, waitForPodEvents } from './helpers/cluster.js';
+import { getText as get } from './helpers/http.js';
 import { BUSYBOX_IMAGE, until, withDocker } from './helpers/docker.js';
 
 const docker = new Docker();
-
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
-}
 
 function dockerPod(name: string, container: Partial<Container>, spec: Partial<Pod['spec']> = {}): Pod {
   return {

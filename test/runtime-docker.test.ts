@@ -1,7 +1,6 @@
 /** The `docker` container runtime against the real Docker engine (skipped with the reason without one). */
 import t from 'tap';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -10,6 +9,7 @@ import { LABEL } from '../nodes/worker/runtime/docker-labels.js';
 import { RuntimeError, type ContainerConfig } from '../nodes/worker/runtime/types.js';
 import { hostAddress, parseCidr } from '../nodes/shared/cidr.js';
 import { allocateBlock } from './helpers/blocks.js';
+import { getText as get } from './helpers/http.js';
 import { BUSYBOX_IMAGE, NATS_IMAGE, until, withDocker } from './helpers/docker.js';
 
 const scope = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeact-docker-rt-'));
@@ -47,19 +47,6 @@ function config(over: Partial<ContainerConfig> = {}): ContainerConfig {
 }
 
 const sh = (script: string) => ({ argv: ['sh', '-c', script], command: ['sh', '-c', script] });
-
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
-}
 
 async function ourContainers(podUid: string): Promise<Docker.ContainerInfo[]> {
   return docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL.scope}=${scope}`, `${LABEL.podUid}=${podUid}`] }) });

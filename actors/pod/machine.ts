@@ -163,6 +163,8 @@ export const podMachine = setup({
   guards: {
     phaseIs: ({ context }, params: { phase: PodPhase }) => podPhase(context.containers) === params.phase,
     deleting: ({ context }) => context.deletion !== undefined,
+    /** Only a Pending or Running pod, not being deleted nor evicted already, is evicted. */
+    evictable: ({ context }) => !context.deletion && !context.eviction && ['Pending', 'Running'].includes(podPhase(context.containers)),
     allContainersStopped: ({ context }) => context.containers.every((c) => c.phase === 'Terminated'),
   },
 })
@@ -296,6 +298,11 @@ export const podMachine = setup({
       // the latest object is kept, and used for the next (re)start.
       POD_UPDATED: { actions: 'storePod' },
       DELETE: { guard: not('deleting'), target: '.Terminating', actions: 'assignDeletion' },
+      EVICT: {
+        guard: 'evictable',
+        target: '.Evicting',
+        actions: ['assignEviction', { type: 'recordEvent', params: ({ event }) => ({ type: 'Warning' as const, reason: event.reason, message: event.message }) }, 'syncStatus'],
+      },
       'xstate.snapshot.*': { actions: ['storeContainerView', 'syncStatus'] },
       CONTAINER_EFFECT: { actions: 'runEffect' },
       CONTAINER_EVENT: { actions: { type: 'recordEvent', params: ({ event }) => event.record } },
@@ -304,12 +311,6 @@ export const podMachine = setup({
     },
     states: {
       Pending: {
-        on: {
-          EVICT: {
-            target: 'Evicting',
-            actions: ['assignEviction', { type: 'recordEvent', params: ({ event }) => ({ type: 'Warning' as const, reason: event.reason, message: event.message }) }, 'syncStatus'],
-          },
-        },
         always: [
           { guard: { type: 'phaseIs', params: { phase: 'Succeeded' } }, target: 'Succeeded' },
           { guard: { type: 'phaseIs', params: { phase: 'Failed' } }, target: 'Failed' },
@@ -317,12 +318,6 @@ export const podMachine = setup({
         ],
       },
       Running: {
-        on: {
-          EVICT: {
-            target: 'Evicting',
-            actions: ['assignEviction', { type: 'recordEvent', params: ({ event }) => ({ type: 'Warning' as const, reason: event.reason, message: event.message }) }, 'syncStatus'],
-          },
-        },
         always: [
           { guard: { type: 'phaseIs', params: { phase: 'Succeeded' } }, target: 'Succeeded' },
           { guard: { type: 'phaseIs', params: { phase: 'Failed' } }, target: 'Failed' },

@@ -26,7 +26,7 @@ export interface ScaleReport {
   /** CPU of the simulated-nodes host over the same idle window (absent in older runs). */
   simIdleCpuPct?: number;
   heartbeatMs?: number;
-  churn: { seconds: number; rate: number; startup: Summary };
+  churn: { seconds: number; rate: number; startup: Summary; notRunning?: number };
   /** Extra control-plane flags of the run (KUBEACT_SCALE_CP_ARGS). */
   controlPlaneArgs: string;
 }
@@ -53,7 +53,7 @@ export function renderScaleRun(r: ScaleReport): string {
     `| API create p50 / p99 | ${fmtMs(r.api.create.p50)} / ${fmtMs(r.api.create.p99)} | p99 ≤ 100 ms |`,
     `| heartbeat cost: control-plane CPU with ${r.nodes} idle nodes (${(r.heartbeatMs ?? 5000) / 1000} s leases) | ${r.idleCpuPct.toFixed(1)}% of a core | — |`,
     ...(r.simIdleCpuPct === undefined ? [] : [`| simulated-nodes host CPU, same idle window | ${r.simIdleCpuPct.toFixed(1)}% of a core | — |`]),
-    `| churn ${r.churn.rate} pods/s for ${r.churn.seconds} s: startup p50 / p99 | ${fmtMs(r.churn.startup.p50)} / ${fmtMs(r.churn.startup.p99)} | — |`,
+    `| churn ${r.churn.rate} pods/s for ${r.churn.seconds} s: startup p50 / p99 | ${fmtMs(r.churn.startup.p50)} / ${fmtMs(r.churn.startup.p99)}${r.churn.notRunning ? ` (${r.churn.notRunning} not Running after 5 min)` : ''} | — |`,
     '',
   ].join('\n');
 }

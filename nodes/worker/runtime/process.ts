@@ -16,7 +16,8 @@
  * - stats(): CPU and memory of the container's whole process group, from /proc (proc-stats.ts).
  * - Memory limit: enforced by sampling every `memoryCheckMs`; a group over its limit is SIGKILLed
  *   and reported `OOMKilled` (exit code 137), as the kernel's cgroup OOM killer would. A burst
- *   shorter than the interval goes unseen. CPU limits are not enforced (no writable cgroups).
+ *   shorter than the interval goes unseen. Where the kubelet may write cgroups (cgroups.ts), CPU
+ *   limits are CFS quotas and memory limits the kernel's, with sampling kept as the fallback.
  *
  * - Volumes (`config.mounts`): the container runs in its own mount namespace where its volumes are
  *   bind-mounted on their paths (mount-preamble.ts); needs root and unshare(1).
@@ -31,6 +32,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { GroupSampler } from './proc-stats.js';
+import { detectCgroups, type CgroupSupport, type ContainerCgroup } from './cgroups.js';
 import { UNSHARE, mountedArgv, volumeMounts } from './mount-preamble.js';
 import {
   RuntimeError,
@@ -66,6 +68,11 @@ export interface ProcessRuntimeOptions {
   followPollMs?: number;
   /** How often containers with a memory limit are checked against it (ms, default 1000). */
   memoryCheckMs?: number;
+  /**
+   * CPU and memory limits through cgroups: `detect` (default) finds what the kubelet may write,
+   * `off` enforces memory by sampling only and CPU not at all.
+   */
+  cgroups?: 'detect' | 'off';
 }
 
 /** What is written to `<dataDir>/containers/<id>.json`. */
@@ -101,6 +108,8 @@ interface Entry {
   memoryLimitBytes?: number;
   /** Killed for going over its memory limit. */
   oomKilled?: boolean;
+  /** Its cgroup(s) when limits are enforced through cgroups. */
+  cgroup?: ContainerCgroup;
 }
 
 const SETPRIV = '/usr/bin/setpriv';
@@ -128,6 +137,8 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly sampler = new GroupSampler();
   private readonly memoryCheckMs: number;
   private memoryTimer?: NodeJS.Timeout;
+  /** What cgroups can enforce here (none: CPU limits are not enforced, memory by sampling only). */
+  readonly cgroups?: CgroupSupport;
 
   constructor(opts: ProcessRuntimeOptions) {
     this.dataDir = path.resolve(opts.dataDir);
@@ -135,6 +146,12 @@ export class ProcessRuntime implements ContainerRuntime {
     this.wantPdeathsig = opts.pdeathsig ?? true;
     this.followPollMs = opts.followPollMs ?? 100;
     this.memoryCheckMs = opts.memoryCheckMs ?? 1000;
+    if (opts.cgroups !== 'off') {
+      const found = detectCgroups();
+      this.cgroups = found.support;
+      if (found.support) this.log.info({ cgroups: found.reason }, 'cpu and memory limits enforced through cgroups');
+      else this.log.warn({ cgroups: found.reason }, 'cgroups not writable: CPU limits are not enforced, memory limits by sampling only');
+    }
   }
 
   async stats(id: string): Promise<ContainerStats | undefined> {
@@ -288,6 +305,7 @@ export class ProcessRuntime implements ContainerRuntime {
     }
 
     child.on('error', (err) => this.log.warn({ id: entry.id, err: errMessage(err) }, 'container process error'));
+    this.placeInCgroup(entry, config);
     this.entries.set(entry.id, entry);
     this.writeState(entry);
     if (entry.memoryLimitBytes !== undefined) this.armMemoryCheck();
@@ -295,7 +313,20 @@ export class ProcessRuntime implements ContainerRuntime {
     return { id: entry.id, pid: entry.pid, startedAt: entry.startedAt };
   }
 
+  /** Limits through cgroups when they work here; a failure leaves the sampling fallback (said in the log). */
+  private placeInCgroup(entry: Entry, config: ContainerConfig): void {
+    const limits = config.limits;
+    if (!this.cgroups || entry.pid === undefined || !limits || (!limits.cpuMillis && !limits.memoryBytes)) return;
+    try {
+      entry.cgroup = this.cgroups.place(config.podUid, config.name, entry.pid, limits);
+    } catch (err) {
+      this.log.warn({ id: entry.id, err: errMessage(err) }, 'could not place the container in its cgroup: its CPU limit is not enforced, memory by sampling');
+    }
+  }
+
   private onExit(entry: Entry, code: number | null, signal: NodeJS.Signals | null): void {
+    // The kernel's OOM killer (cgroup memory limit) reports like the sampling check does.
+    if (!entry.oomKilled && signal === 'SIGKILL' && entry.cgroup?.oomKilled()) entry.oomKilled = true;
     const signum = signal ? (osConstants.signals[signal] ?? 0) : undefined;
     const exitCode = code ?? 128 + (signum ?? 0);
     const status: ExitStatus = {
@@ -309,6 +340,7 @@ export class ProcessRuntime implements ContainerRuntime {
     // Whatever the main process left running in its group dies with it, as in a container.
     // The pid cannot have been reused while its process group still has members.
     if (entry.pid !== undefined) killGroup(entry.pid, 'SIGKILL');
+    void entry.cgroup?.remove();
     this.writeState(entry);
     this.log.info({ id: entry.id, exitCode, signal: signal ?? undefined }, 'container exited');
     entry.resolveExit(status);
