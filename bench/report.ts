@@ -11,6 +11,7 @@ import type { FailoverRun } from './failover.js';
 import { NETPOL_BENCH_DESCRIPTION, netpolRows, type NetpolBenchResult } from './netpol.js';
 import { PROXY_BENCH_DESCRIPTION, proxyRows, proxyTargetLines, type ProxyBenchResult } from './proxy.js';
 import { DNS_BENCH_DESCRIPTION, dnsRows, type DnsBenchResult } from './dns.js';
+import { SAMPLING_BENCH_DESCRIPTION, samplingRows, type SamplingBenchResult } from './sampling.js';
 import { VOLUMES_BENCH_DESCRIPTION, volumesRows, type VolumesBenchResult } from './volumes.js';
 import type { RolloutResult } from './rollout.js';
 import { scaleSection } from './scale/report.js';
@@ -62,6 +63,8 @@ export interface BenchReport {
   netpol?: NetpolBenchResult;
   /** DNS queries through the kube-dns ClusterIP vs straight to the server (bench/dns.ts). */
   dns?: DnsBenchResult;
+  /** One resource sample of N process containers vs N /proc reads (bench/sampling.ts). */
+  sampling?: SamplingBenchResult;
   /** Container start with 0, 1 and 3 volume mounts vs a raw spawn (bench/volumes.ts). */
   volumes?: VolumesBenchResult;
   /** Pod startup on the docker runtime vs `docker run -d` (bench/docker.ts). */
@@ -118,6 +121,7 @@ export function renderRun(r: BenchReport): string {
     ...proxyRows(r.proxy),
     ...netpolRows(r.netpol),
     ...dnsRows(r.dns),
+    ...samplingRows(r.sampling),
     ...volumesRows(r.volumes),
     '',
     `Target p99 pod startup ≤ ${POD_STARTUP_TARGET_P99_MS} ms: **${met ? 'met' : 'not met'}** (${fmtMs(r.podStartup.value.p99)}).`,
@@ -202,7 +206,7 @@ the ratio is the number to compare between runs and machines.
   started again with its recorded argv, and the run ends once its node is Ready without the
   taint, the evicted pods are gone and the Deployment is deleted. Median reported; no
   baseline (the floor is set by the grace period and the toleration); target ≤ 5 s.
-${PROXY_BENCH_DESCRIPTION}${NETPOL_BENCH_DESCRIPTION}${DNS_BENCH_DESCRIPTION}${VOLUMES_BENCH_DESCRIPTION}- **Breakdown**: the watch also stamps when the pod object was first seen, when it was bound
+${PROXY_BENCH_DESCRIPTION}${NETPOL_BENCH_DESCRIPTION}${DNS_BENCH_DESCRIPTION}${VOLUMES_BENCH_DESCRIPTION}${SAMPLING_BENCH_DESCRIPTION}- **Breakdown**: the watch also stamps when the pod object was first seen, when it was bound
   (the scheduler's \`spec.nodeName\`) and when the kubelet's first status write arrived; the
   kubelets' own log line \`container started\` (after \`runtime.start\` returned) gives the time
   the process was up. Times from different processes share the wall clock (ms resolution).

@@ -24,6 +24,7 @@ import { netpolBench } from './netpol.js';
 import { dockerBenchUnavailable, dockerStartupBench } from './docker.js';
 import { proxyBench } from './proxy.js';
 import { dnsBench } from './dns.js';
+import { samplingBench } from './sampling.js';
 import { volumesBench } from './volumes.js';
 import { machineInfo, renderRun, writeMarkdown, type BenchReport } from './report.js';
 import { rolloutBench } from './rollout.js';
@@ -124,6 +125,8 @@ async function main(): Promise<void> {
     const netpol = await netpolBench({ say });
     say('• phase 9: cluster DNS — A queries through the kube-dns ClusterIP vs straight to the DNS server');
     const dns = await dnsBench(client, ctx, { runId, say, signal: abort.signal });
+    say('• phase 9b: resource sampling — one sample of 10/100/500 process containers vs as many /proc/self/stat reads');
+    const sampling = await samplingBench({ say });
     // Phase 8 only where a Docker engine answers (with the locally imported test image).
     const noDocker = await dockerBenchUnavailable();
     let docker;
@@ -156,6 +159,7 @@ async function main(): Promise<void> {
       proxy,
       netpol,
       dns,
+      sampling,
       docker,
       volumes,
       notes: [

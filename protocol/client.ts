@@ -7,7 +7,7 @@ import { decode, encode } from './codec.js';
 import { ApiError, Reason } from './errors.js';
 import { KINDS, type Kind } from './kinds.js';
 import type { MetricsList, NodeMetrics, NodeMetricsRequest, PodMetrics, PodMetricsRequest, TrafficReply, TrafficRequest } from './metrics.js';
-import type { ApplyResult, BindRequest, DeleteRequest, ListRequest, LocalVolumeReply, LocalVolumeRequest, LogChunk, LogsReply, LogsRequest, Reply } from './messages.js';
+import type { ApplyResult, BindManyReply, BindManyRequest, BindRequest, DeleteRequest, ListRequest, LocalVolumeReply, LocalVolumeRequest, LogChunk, LogsReply, LogsRequest, Reply } from './messages.js';
 import type { KubeObject, ObjectList, WatchEvent } from './objects.js';
 import { matchesFilters } from './selectors.js';
 import { subjects, type ApiVerb } from './subjects.js';
@@ -103,6 +103,15 @@ export class ApiClient {
   }
   bind(req: BindRequest): Promise<KubeObject> {
     return this.call('bind', 'Pod', req);
+  }
+  /** Many bindings in one request: per binding, undefined when bound, else the ApiError (as `bind` would have thrown it). */
+  async bindMany(bindings: BindRequest[]): Promise<(ApiError | undefined)[]> {
+    const reply = await this.call<BindManyReply>('bindMany', 'Pod', { bindings } satisfies BindManyRequest);
+    return bindings.map((_, i) => {
+      const r = reply?.results?.[i];
+      if (!r) return new ApiError(Reason.InternalError, `bindMany replied without a result for binding ${i}`);
+      return r.ok ? undefined : ApiError.fromWire(r.error);
+    });
   }
 
   /**

@@ -52,6 +52,19 @@ export interface BindRequest {
   uid?: string;
 }
 
+/** Most bindings one `bindMany` request may carry. */
+export const MAX_BINDINGS_PER_REQUEST = 1000;
+
+/** Many bindings in one request (the scheduler's batch); each is done as a `bind` would do it. */
+export interface BindManyRequest {
+  bindings: BindRequest[];
+}
+
+/** One result per binding, in the request's order: the bound pod's resourceVersion, or why not. */
+export interface BindManyReply {
+  results: ({ ok: true; resourceVersion: string } | { ok: false; error: WireError })[];
+}
+
 export interface LogsRequest {
   namespace: string;
   pod: string;

@@ -176,6 +176,41 @@ t.test('watch delivers ADDED, MODIFIED and DELETED in order', async (t) => {
   t.same(seen, ['ADDED', 'MODIFIED', 'DELETED']);
 });
 
+t.test('bindMany: a batch of bindings, each with its own result; one failing binds the others', async (t) => {
+  await client.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'bm-node' }, status: { allocatable: { cpu: '1' } } });
+  const names = ['bm-0', 'bm-1', 'bm-2', 'bm-3'];
+  const created = await Promise.all(names.map((n) => client.create(pod(n))));
+  await client.bind({ namespace: 'default', name: 'bm-3', nodeName: 'bm-node' });
+  const results = await client.bindMany([
+    { namespace: 'default', name: 'bm-0', nodeName: 'bm-node', uid: created[0].metadata!.uid },
+    { namespace: 'default', name: 'bm-1', nodeName: 'bm-node', uid: 'not-the-uid' },
+    { namespace: 'default', name: 'bm-gone', nodeName: 'bm-node' },
+    { namespace: 'default', name: 'bm-2', nodeName: 'bm-node' },
+    { namespace: 'default', name: 'bm-3', nodeName: 'bm-node' },
+    { namespace: 'default', name: 'bm-2', nodeName: 'no-such-node' },
+  ]);
+  t.same(results.map((e) => e?.reason), [undefined, 'Conflict', 'NotFound', undefined, 'Conflict', 'NotFound']);
+  t.match(results[4]!.message, /already assigned to node "bm-node"/);
+  t.ok(results.every((e) => e === undefined || e instanceof ApiError), 'failures are ApiErrors, as bind throws them');
+  const after = await Promise.all(names.map((n) => client.get('Pod', n, 'default')));
+  t.same(after.map((p) => p.spec.nodeName), ['bm-node', undefined, 'bm-node', 'bm-node'], 'exactly the bindings that succeeded were written');
+  t.equal(after[0].status.conditions.find((c: { type: string }) => c.type === 'PodScheduled')?.status, 'True');
+
+  // Malformed batches are rejected whole, with a clear reason, and write nothing.
+  const notAList = await rejects(client.call('bindMany', 'Pod', { bindings: 'bm-1' }));
+  t.equal(notAList.reason, 'BadRequest');
+  t.match(notAList.message, /bindings must be a list/);
+  const tooMany = await rejects(client.call('bindMany', 'Pod', { bindings: Array.from({ length: 1001 }, () => ({ namespace: 'default', name: 'bm-1', nodeName: 'bm-node' })) }));
+  t.match(tooMany.message, /at most 1000 bindings per request, got 1001/);
+  const wrongKind = await rejects(client.call('bindMany', 'Node', { bindings: [] }));
+  t.match(wrongKind.message, /only defined for pods/);
+  const [garbage] = await client.bindMany([42 as unknown as { namespace: string; name: string; nodeName: string }]);
+  t.equal(garbage?.reason, 'BadRequest');
+  t.equal((await client.get('Pod', 'bm-1', 'default')).spec.nodeName, undefined);
+  for (const n of names) await client.delete('Pod', n, { gracePeriodSeconds: 0 });
+  await client.delete('Node', 'bm-node');
+});
+
 t.test('binding and graceful deletion of bound pods', async (t) => {
   await client.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: { allocatable: { cpu: '1' } } });
   const created = await client.create(pod('bound'));

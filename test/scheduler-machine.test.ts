@@ -69,9 +69,9 @@ function harness(opts: { bind?: BindImpl; retryIntervalMs?: number; maxInFlightB
     scheduled,
     decisions: () => decisions,
     /** Waits (on promises only) until nothing is queued or being bound. */
-    settle: () => waitFor(actor, (s) => s.matches({ pipeline: 'idle' }) && s.context.queue.length === 0 && Object.keys(s.context.binding).length === 0),
+    settle: () => waitFor(actor, (s) => s.matches({ pipeline: 'idle' }) && s.context.queue.size === 0 && s.context.binding.size === 0),
     /** Keys with a bind in flight, and the ids of the running bind children. */
-    inFlight: () => Object.keys(actor.getSnapshot().context.binding).sort(),
+    inFlight: () => [...actor.getSnapshot().context.binding.keys()].sort(),
     bindChildren: () => Object.keys(actor.getSnapshot().children).sort(),
     send: (...events: Parameters<typeof actor.send>[0][]) => events.forEach((e) => actor.send(e)),
   };
@@ -229,7 +229,7 @@ t.test('duplicate POD_UPSERT events do not produce duplicate binds', async (t) =
   t.same(h.bindChildren(), ['bind:default/web']);
   h.send({ type: 'POD_UPSERT', pod: pod('web') }, { type: 'POD_UPSERT', pod: pod('web') }); // while the bind is in flight
   t.same(h.bindChildren(), ['bind:default/web'], 'no second bind');
-  t.same(h.actor.getSnapshot().context.queue, []);
+  t.same([...h.actor.getSnapshot().context.queue], []);
   release();
   await h.settle();
   h.send({ type: 'POD_UPSERT', pod: pod('web') }); // a stale pre-bind version after it
@@ -240,7 +240,7 @@ t.test('duplicate POD_UPSERT events do not produce duplicate binds', async (t) =
   await h.settle();
   t.equal(h.binds.length, 1);
   t.equal(h.actor.getSnapshot().context.placed['default/web'].assumed, undefined);
-  t.same(h.actor.getSnapshot().context.queue, []);
+  t.same([...h.actor.getSnapshot().context.queue], []);
   h.actor.stop();
 });
 
@@ -320,6 +320,8 @@ function gatedBinds() {
 function plainData(v: unknown): boolean {
   if (v === null || v === undefined || ['string', 'number', 'boolean'].includes(typeof v)) return true;
   if (Array.isArray(v)) return v.every(plainData);
+  if (v instanceof Set) return [...v].every(plainData);
+  if (v instanceof Map) return [...v].every(([k, x]) => typeof k === 'string' && plainData(x));
   if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v as object).every(plainData);
   return false;
 }
@@ -343,12 +345,12 @@ t.test('binds run in the background: 20 queued pods are all decided and bound at
   t.same(h.inFlight(), pods.map((n) => `default/${n}`));
   t.same(h.bindChildren(), pods.map((n) => `bind:default/${n}`));
   t.same(h.binds.map((b) => b.name).sort(), pods);
-  t.same(ctx.queue, []);
-  t.ok(pods.every((n) => ctx.placed[`default/${n}`]?.assumed === true && ctx.placed[`default/${n}`].nodeName === ctx.binding[`default/${n}`].nodeName));
+  t.same([...ctx.queue], []);
+  t.ok(pods.every((n) => ctx.placed[`default/${n}`]?.assumed === true && ctx.placed[`default/${n}`].nodeName === ctx.binding.get(`default/${n}`)!.nodeName));
   const perNode = new Map<string, number>();
   for (const b of h.binds) perNode.set(b.nodeName, (perNode.get(b.nodeName) ?? 0) + 1);
   t.ok([...perNode.values()].every((c) => c >= 5), `the assumed pods spread over the nodes: ${JSON.stringify([...perNode])}`);
-  t.ok(plainData(ctx), 'the context stays plain JSON data with binds in flight (no actor refs)');
+  t.ok(plainData(ctx), 'the context holds only data (records, Maps, Sets) with binds in flight, no actor refs');
   t.same(h.scheduled, []);
 
   for (const { resolve } of g.waiting.values()) resolve();
@@ -433,7 +435,7 @@ t.test('the in-flight limit is honoured; a finished bind frees a slot', async (t
   t.equal(h.binds.length, 5);
   t.equal(h.inFlight().length, 5);
   t.equal(h.decisions(), 5, 'deciding waits for a free slot');
-  t.same(h.actor.getSnapshot().context.queue, pods.slice(5).map((n) => `default/${n}`));
+  t.same([...h.actor.getSnapshot().context.queue], pods.slice(5).map((n) => `default/${n}`));
 
   g.waiting.get('p-00')!.resolve();
   g.waiting.get('p-01')!.reject(new ApiError(Reason.NotFound, 'pods "p-01" not found'));
@@ -442,7 +444,7 @@ t.test('the in-flight limit is honoured; a finished bind frees a slot', async (t
   t.equal(h.inFlight().length, 5);
 
   let seen = 0;
-  while (h.actor.getSnapshot().context.queue.length || h.inFlight().length) {
+  while (h.actor.getSnapshot().context.queue.size || h.inFlight().length) {
     t.ok(h.inFlight().length <= 5);
     for (const name of h.binds.slice(seen).map((b) => b.name)) g.waiting.get(name)!.resolve();
     seen = h.binds.length;

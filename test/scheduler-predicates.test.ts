@@ -3,6 +3,7 @@ import type { Node, Pod } from '../protocol/objects.js';
 import {
   filterNode,
   nodeUsage,
+  numFeasibleNodesToFind,
   podInfo,
   podRequests,
   schedulePod,
@@ -209,4 +210,21 @@ t.test('ties between equal nodes are broken per pod, not always the same node', 
     t.same(schedulePod(pod(`solo-${i}`), nodes, new Map()), r, 'deterministic');
   }
   t.same([...picks].sort(), ['n1', 'n2', 'n3']);
+});
+
+t.test('large clusters: a sample of the feasible nodes is scored (percentageOfNodesToScore)', async (t) => {
+  t.same([50, 99, 100, 300, 1000, 5000, 20_000].map(numFeasibleNodesToFind), [50, 99, 100, 144, 420, 500, 1000], 'all below 100, else 50% − 1% per 125 nodes, at least 5% and 100');
+  const nodes = Array.from({ length: 300 }, (_, i) => node(`n${i}`));
+  const stats = { evaluated: 0 };
+  const r = schedulePod(pod('web'), nodes, new Map(), undefined, { start: 250, stats });
+  t.equal(stats.evaluated, 144, 'filtering stops once 144 nodes fit');
+  // From n250 on, wrapping around: n250..n299 then n0..n93.
+  const index = 'nodeName' in r ? Number(r.nodeName.slice(1)) : -1;
+  t.ok(index >= 250 || index < 94, `the pick ${JSON.stringify(r)} is among the filtered nodes`);
+  // Only 10 nodes fit: every node is filtered, and the message of a pod that fits nowhere counts all 300.
+  const full = nodes.map((n, i) => (i % 30 === 0 ? n : node(n.metadata!.name!, { cpu: '100m' })));
+  const fits = schedulePod(pod('mid', { cpu: '500m' }), full, new Map(), undefined, { start: 7, stats });
+  t.equal(stats.evaluated, 300);
+  t.ok('nodeName' in fits && Number(fits.nodeName.slice(1)) % 30 === 0, 'the pod goes to one of the 10 nodes it fits');
+  t.same(schedulePod(pod('huge', { cpu: '3' }), full, new Map(), undefined, { start: 7 }), { unschedulable: '0/300 nodes are available: 300 Insufficient cpu.' });
 });

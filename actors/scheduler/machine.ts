@@ -83,46 +83,80 @@ export interface SchedulerContext {
   volumes: VolumeSnapshot;
   /** Pods holding a node: seen bound in the API, or assumed (`assumed: true`) from the decision until their bound version arrives. */
   placed: Record<string, PodInfo>;
+  /** `placed` indexed by node name (kube-scheduler's NodeInfo pods), so a decision never walks every placed pod. */
+  byNode: Map<string, Map<string, PodInfo>>;
   /** Latest version of each pod waiting for a node; each key is queued, parked or in `binding`. */
   pending: Record<string, Pod>;
-  /** Keys to try next (kube-scheduler's activeQ). */
-  queue: string[];
+  /** Keys of `pending` pods with a non-zero `spec.priority`: while there are none the queue is plain FIFO. */
+  prioritized: Set<string>;
+  /** Keys to try next, in arrival order (kube-scheduler's activeQ). */
+  queue: Set<string>;
   /** Keys waiting for a cluster change or the retry timer (unschedulableQ). */
   parked: Record<string, ParkReason>;
   /** Last FailedScheduling message reported per pod, so the same one is not reported twice. */
   reported: Record<string, string>;
   /** Binds in flight by pod key; each has a `bindPod` child `bind:<key>` and an assumed entry in `placed`. */
-  binding: Record<string, Binding>;
+  binding: Map<string, Binding>;
+  /** Where the next decision starts filtering nodes (kube-scheduler's nextStartNodeIndex). */
+  nextStartNodeIndex: number;
   attempt: Attempt | undefined;
 }
 
 // ---------------------------------------------------------------------------------------
-// Context bookkeeping (pure helpers)
+// Context bookkeeping. The records, maps and sets of the context are updated in place: a
+// copy per pod event is quadratic in the pod count (kube-scheduler's cache is mutable too).
+// Each helper keeps the indexes (`byNode`, `prioritized`) in step with what they index.
 
-function without<T>(record: Record<string, T>, key: string): Record<string, T> {
-  if (!(key in record)) return record;
-  const { [key]: _, ...rest } = record;
-  return rest;
+function isEmpty(record: Record<string, unknown>): boolean {
+  for (const _ in record) return false;
+  return true;
 }
 
-function enqueue(queue: string[], key: string): string[] {
-  return queue.includes(key) ? queue : [...queue, key];
+function setPending(ctx: SchedulerContext, key: string, pod: Pod): void {
+  ctx.pending[key] = pod;
+  if (pod.spec?.priority) ctx.prioritized.add(key);
+  else ctx.prioritized.delete(key);
+}
+
+/** Records where a pod is (or is assumed); terminated pods hold nothing and are forgotten. */
+function place(ctx: SchedulerContext, key: string, info: PodInfo): void {
+  unplace(ctx, key);
+  if (isTerminal(info.phase)) return;
+  ctx.placed[key] = info;
+  if (!info.nodeName) return;
+  let onNode = ctx.byNode.get(info.nodeName);
+  if (!onNode) ctx.byNode.set(info.nodeName, (onNode = new Map()));
+  onNode.set(key, info);
+}
+
+/** Forgets where a pod is; true when it was placed. */
+function unplace(ctx: SchedulerContext, key: string): boolean {
+  const info = ctx.placed[key];
+  if (!info) return false;
+  delete ctx.placed[key];
+  const onNode = info.nodeName ? ctx.byNode.get(info.nodeName) : undefined;
+  if (onNode) {
+    onNode.delete(key);
+    if (onNode.size === 0) ctx.byNode.delete(info.nodeName!);
+  }
+  return true;
 }
 
 /** Moves every parked pod back to the queue (moveAllToActiveOrBackoffQueue). */
-function unpark(ctx: SchedulerContext): Partial<SchedulerContext> {
-  const keys = Object.keys(ctx.parked);
-  return keys.length ? { queue: [...ctx.queue, ...keys], parked: {} } : {};
+function unpark(ctx: SchedulerContext): void {
+  for (const key in ctx.parked) {
+    ctx.queue.add(key);
+    delete ctx.parked[key];
+  }
 }
 
 /** Forgets a pending pod wherever it waits. */
-function dropPending(ctx: SchedulerContext, key: string): Pick<SchedulerContext, 'pending' | 'queue' | 'parked' | 'reported'> {
-  return {
-    pending: without(ctx.pending, key),
-    queue: ctx.queue.includes(key) ? ctx.queue.filter((k) => k !== key) : ctx.queue,
-    parked: without(ctx.parked, key),
-    reported: without(ctx.reported, key),
-  };
+function dropPending(ctx: SchedulerContext, key: string): void {
+  delete ctx.pending[key];
+  ctx.prioritized.delete(key);
+  ctx.queue.delete(key);
+  delete ctx.parked[key];
+  delete ctx.reported[key];
 }
 
 /** Fields that decide where a node may take pods; heartbeats that change none of them are no news. */
@@ -132,51 +166,49 @@ function nodeSchedulingView(node: Node | undefined): string {
   return JSON.stringify([node.metadata?.labels, node.spec?.unschedulable, node.spec?.taints, node.status?.allocatable, node.status?.capacity, ready]);
 }
 
-function applyPodUpsert(ctx: SchedulerContext, pod: Pod): Partial<SchedulerContext> {
+function applyPodUpsert(ctx: SchedulerContext, pod: Pod): void {
   const key = keyOf(pod);
   const uid = pod.metadata?.uid;
   if (pod.spec?.nodeName) {
     // Bound (by us or anyone): it holds capacity until it terminates or is deleted.
     const before = ctx.placed[key];
     const info = podInfo(pod);
-    // Most events of a bound pod are status updates that change nothing the scheduler counts:
-    // skip them without copying `placed` (a copy per event is quadratic in the pod count).
-    if (before && !before.assumed && samePlacement(before, info) && !(key in ctx.pending) && !(key in ctx.parked) && !(key in ctx.reported) && !ctx.queue.includes(key)) {
-      return {};
-    }
-    const placed = isTerminal(info.phase) ? without(ctx.placed, key) : { ...ctx.placed, [key]: info };
-    const next: Partial<SchedulerContext> = { ...dropPending(ctx, key), placed };
-    const freed = before && !isTerminal(before.phase) && isTerminal(info.phase);
-    return freed ? { ...next, ...unpark({ ...ctx, ...next }) } : next;
+    // Most events of a bound pod are status updates that change nothing the scheduler counts.
+    if (before && !before.assumed && samePlacement(before, info) && !(key in ctx.pending) && !(key in ctx.reported)) return;
+    dropPending(ctx, key);
+    place(ctx, key, info);
+    if (before && isTerminal(info.phase)) unpark(ctx); // its capacity is free
+    return;
   }
-  const inFlight = ctx.binding[key];
+  const inFlight = ctx.binding.get(key);
   if (inFlight) {
     // The bind's result decides what comes next; meanwhile remember the newest version (no second bind).
     const prior = ctx.placed[key];
-    if (prior && !prior.assumed && prior.uid === uid) return {}; // a stale version after the bound one
-    if (inFlight.pod.metadata?.uid === uid && needsScheduling(pod)) return { pending: { ...ctx.pending, [key]: pod } };
+    if (prior && !prior.assumed && prior.uid === uid) return; // a stale version after the bound one
+    if (inFlight.pod.metadata?.uid === uid && needsScheduling(pod)) return setPending(ctx, key, pod);
     // Recreated under the same name, or no longer to be scheduled: the assumption goes.
-    const dropAssumed = prior?.assumed === true;
-    const placed = dropAssumed ? without(ctx.placed, key) : ctx.placed;
-    const next: Partial<SchedulerContext> = needsScheduling(pod) ? { pending: { ...ctx.pending, [key]: pod }, placed } : { ...dropPending(ctx, key), placed };
-    return dropAssumed ? { ...next, ...unpark({ ...ctx, ...next }) } : next;
+    const dropAssumed = prior?.assumed === true && unplace(ctx, key);
+    if (needsScheduling(pod)) setPending(ctx, key, pod);
+    else dropPending(ctx, key);
+    if (dropAssumed) unpark(ctx);
+    return;
   }
   const assumed = ctx.placed[key];
-  if (assumed?.assumed && assumed.uid === uid) return {}; // a stale, pre-bind version of a pod we bound
-  const placed = assumed && assumed.uid !== uid ? without(ctx.placed, key) : ctx.placed; // recreated under the same name
-  if (!needsScheduling(pod)) return { ...dropPending(ctx, key), placed };
-  const pending = { ...ctx.pending, [key]: pod };
-  if (ctx.queue.includes(key)) return { pending, placed };
+  if (assumed?.assumed && assumed.uid === uid) return; // a stale, pre-bind version of a pod we bound
+  if (assumed && assumed.uid !== uid) unplace(ctx, key); // recreated under the same name
+  if (!needsScheduling(pod)) return dropPending(ctx, key);
+  const previous = ctx.pending[key];
+  setPending(ctx, key, pod);
+  if (ctx.queue.has(key)) return;
   const parked = ctx.parked[key];
   if (parked) {
-    const specChanged = JSON.stringify(ctx.pending[key]?.spec) !== JSON.stringify(pod.spec);
-    if (parked === 'unschedulable' && !specChanged) return { pending, placed };
-    return { pending, placed, parked: without(ctx.parked, key), queue: [...ctx.queue, key] };
+    const specChanged = JSON.stringify(previous?.spec) !== JSON.stringify(pod.spec);
+    if (parked === 'unschedulable' && !specChanged) return;
+    delete ctx.parked[key];
   }
-  return { pending, placed, queue: [...ctx.queue, key] };
+  ctx.queue.add(key);
 }
 
-/** Takes the next key (highest `spec.priority`, then first in) and decides for it. */
 function samePlacement(a: PodInfo, b: PodInfo): boolean {
   return (
     a.uid === b.uid &&
@@ -186,35 +218,39 @@ function samePlacement(a: PodInfo, b: PodInfo): boolean {
   );
 }
 
-function decide(ctx: SchedulerContext): Partial<SchedulerContext> {
-  let best = -1;
+/** The next key to decide for: the highest `spec.priority`, then first in (plain FIFO while no pending pod has a priority). */
+function nextKey(ctx: SchedulerContext): string | undefined {
+  if (ctx.prioritized.size === 0) return ctx.queue.values().next().value;
+  let best: string | undefined;
   let bestPriority = -Infinity;
-  ctx.queue.forEach((k, i) => {
+  for (const k of ctx.queue) {
     const priority = ctx.pending[k]?.spec?.priority ?? 0;
-    if (priority > bestPriority) [best, bestPriority] = [i, priority];
-  });
-  if (best < 0) return { attempt: undefined };
-  const key = ctx.queue[best];
-  const queue = ctx.queue.filter((_, i) => i !== best);
-  const pod = ctx.pending[key];
-  if (!pod || ctx.binding[key]) return { queue, attempt: undefined };
-  const podsByNode = new Map<string, PodInfo[]>();
-  for (const p of Object.values(ctx.placed)) {
-    if (!p.nodeName) continue;
-    const list = podsByNode.get(p.nodeName);
-    if (list) list.push(p);
-    else podsByNode.set(p.nodeName, [p]);
+    if (priority > bestPriority) [best, bestPriority] = [k, priority];
   }
-  const result = schedulePod(pod, Object.values(ctx.nodes), podsByNode, ctx.volumes);
-  return { queue, attempt: 'nodeName' in result ? { key, pod, nodeName: result.nodeName } : { key, pod, message: result.unschedulable } };
+  return best;
 }
 
-function applyVolumeObject(v: VolumeSnapshot, obj: KubeObject, deleted: boolean): VolumeSnapshot {
+/** Takes the next key off the queue and decides for it. */
+function decide(ctx: SchedulerContext): Partial<SchedulerContext> {
+  const key = nextKey(ctx);
+  if (key === undefined) return { attempt: undefined };
+  ctx.queue.delete(key);
+  const pod = ctx.pending[key];
+  if (!pod || ctx.binding.has(key)) return { attempt: undefined };
+  const nodes = Object.values(ctx.nodes);
+  const stats = { evaluated: 0 };
+  const result = schedulePod(pod, nodes, ctx.byNode, ctx.volumes, { start: ctx.nextStartNodeIndex, stats });
+  const nextStartNodeIndex = nodes.length ? (ctx.nextStartNodeIndex + stats.evaluated) % nodes.length : 0;
+  return { nextStartNodeIndex, attempt: 'nodeName' in result ? { key, pod, nodeName: result.nodeName } : { key, pod, message: result.unschedulable } };
+}
+
+function applyVolumeObject(v: VolumeSnapshot, obj: KubeObject, deleted: boolean): void {
   const name = obj.metadata?.name ?? '';
   const field = obj.kind === 'PersistentVolumeClaim' ? 'claims' : obj.kind === 'PersistentVolume' ? 'volumes' : obj.kind === 'StorageClass' ? 'classes' : undefined;
-  if (!field) return v;
+  if (!field) return;
   const key = field === 'claims' ? podKey(obj.metadata?.namespace, name) : name;
-  return { ...v, [field]: deleted ? without(v[field], key) : { ...v[field], [key]: obj } };
+  if (deleted) delete v[field][key];
+  else v[field][key] = obj;
 }
 
 function bindInput(b: { pod: Pod; nodeName?: string }): BindPodInput {
@@ -230,44 +266,41 @@ function bindKeyOf(event: { type: string }): string | undefined {
 /** Assumes the decided pod on its node and records its bind as in flight. */
 function startBind(ctx: SchedulerContext): Partial<SchedulerContext> {
   const a = ctx.attempt!;
-  const info: PodInfo = { ...podInfo(a.pod), nodeName: a.nodeName, assumed: true };
-  return {
-    placed: { ...ctx.placed, [a.key]: info },
-    binding: { ...ctx.binding, [a.key]: { pod: a.pod, nodeName: a.nodeName! } },
-    attempt: undefined,
-  };
+  place(ctx, a.key, { ...podInfo(a.pod), nodeName: a.nodeName, assumed: true });
+  ctx.binding.set(a.key, { pod: a.pod, nodeName: a.nodeName! });
+  return { attempt: undefined };
 }
 
 /** Bind succeeded: the pod stays assumed on its node until its bound version comes back. */
-function bindSucceeded(ctx: SchedulerContext, key: string): Partial<SchedulerContext> {
-  const b = ctx.binding[key];
-  if (!b) return {};
-  const binding = without(ctx.binding, key);
+function bindSucceeded(ctx: SchedulerContext, key: string): void {
+  const b = ctx.binding.get(key);
+  if (!b) return;
+  ctx.binding.delete(key);
   const current = ctx.pending[key];
-  if (!current) return { binding }; // already seen bound, deleted, or no longer to be scheduled
-  if (current.metadata?.uid !== b.pod.metadata?.uid) return { binding, queue: enqueue(ctx.queue, key) }; // recreated
-  const prior = ctx.placed[key];
-  const placed = prior ? ctx.placed : { ...ctx.placed, [key]: { ...podInfo(current), nodeName: b.nodeName, assumed: true } };
-  return { ...dropPending(ctx, key), placed, binding };
+  if (!current) return; // already seen bound, deleted, or no longer to be scheduled
+  if (current.metadata?.uid !== b.pod.metadata?.uid) return void ctx.queue.add(key); // recreated
+  if (!ctx.placed[key]) place(ctx, key, { ...podInfo(current), nodeName: b.nodeName, assumed: true });
+  dropPending(ctx, key);
 }
 
 /**
  * Bind failed: the assumption is forgotten (its capacity freed, so parked pods are retried),
  * then: retried at once if the pod changed meanwhile, forgotten if gone (NotFound), else parked.
  */
-function bindFailed(ctx: SchedulerContext, key: string, error: unknown): Partial<SchedulerContext> {
-  const b = ctx.binding[key];
-  if (!b) return {};
-  let next: SchedulerContext = { ...ctx, binding: without(ctx.binding, key) };
+function bindFailed(ctx: SchedulerContext, key: string, error: unknown): void {
+  const b = ctx.binding.get(key);
+  if (!b) return;
+  ctx.binding.delete(key);
   const prior = ctx.placed[key];
-  if (prior?.assumed && prior.uid === b.pod.metadata?.uid) next = { ...next, placed: without(ctx.placed, key) };
-  if (next.placed !== ctx.placed) next = { ...next, ...unpark(next) };
-  const current = next.pending[key];
-  if (!current) return next;
-  if (current.metadata?.resourceVersion !== b.pod.metadata?.resourceVersion || current.metadata?.uid !== b.pod.metadata?.uid)
-    return { ...next, queue: enqueue(next.queue, key) };
-  if (errorReason(error) === 'NotFound') return { ...next, ...dropPending(next, key) };
-  return { ...next, parked: { ...next.parked, [key]: 'bindFailed' as const } };
+  if (prior?.assumed && prior.uid === b.pod.metadata?.uid) {
+    unplace(ctx, key);
+    unpark(ctx);
+  }
+  const current = ctx.pending[key];
+  if (!current) return;
+  if (current.metadata?.resourceVersion !== b.pod.metadata?.resourceVersion || current.metadata?.uid !== b.pod.metadata?.uid) return void ctx.queue.add(key);
+  if (errorReason(error) === 'NotFound') return dropPending(ctx, key);
+  ctx.parked[key] = 'bindFailed';
 }
 
 function errorReason(error: unknown): string | undefined {
@@ -298,45 +331,64 @@ export const schedulerMachine = setup({
       const { node } = event as NodeUpsertEvent;
       const name = node.metadata?.name ?? '';
       const news = nodeSchedulingView(context.nodes[name]) !== nodeSchedulingView(node);
-      const nodes = { ...context.nodes, [name]: node };
-      return news ? { nodes, ...unpark(context) } : { nodes };
+      context.nodes[name] = node;
+      if (news) unpark(context);
+      return {};
     }),
-    deleteNode: assign(({ context, event }) => ({ nodes: without(context.nodes, (event as NodeDeleteEvent).name), ...unpark(context) })),
-    upsertPod: assign(({ context, event }) => applyPodUpsert(context, (event as PodUpsertEvent).pod)),
+    deleteNode: assign(({ context, event }) => {
+      delete context.nodes[(event as NodeDeleteEvent).name];
+      unpark(context);
+      return {};
+    }),
+    upsertPod: assign(({ context, event }) => {
+      applyPodUpsert(context, (event as PodUpsertEvent).pod);
+      return {};
+    }),
     deletePod: assign(({ context, event }) => {
       const { namespace, name } = event as PodDeleteEvent;
       const key = podKey(namespace, name);
-      const next = { ...context, ...dropPending(context, key), placed: without(context.placed, key) };
-      return { ...next, ...unpark(next) };
+      dropPending(context, key);
+      unplace(context, key);
+      unpark(context);
+      return {};
     }),
-    requeueParked: assign(({ context }) => unpark(context)),
+    requeueParked: assign(({ context }) => {
+      unpark(context);
+      return {};
+    }),
     /** A claim bound, a volume or class changed: parked pods may fit now. */
     volumeObject: assign(({ context, event }) => {
       const { object, deleted } = event as VolumeObjectEvent;
-      return { volumes: applyVolumeObject(context.volumes, object, deleted === true), ...unpark(context) };
+      applyVolumeObject(context.volumes, object, deleted === true);
+      unpark(context);
+      return {};
     }),
     decide: assign(({ context }) => decide(context)),
     park: assign(({ context }) => {
       const a = context.attempt!;
-      return {
-        parked: { ...context.parked, [a.key]: 'unschedulable' as const },
-        reported: { ...context.reported, [a.key]: a.message! },
-        attempt: undefined,
-      };
+      context.parked[a.key] = 'unschedulable';
+      context.reported[a.key] = a.message!;
+      return { attempt: undefined };
     }),
     /** The decided pod is assumed on its node now, while its bind runs. */
     startBind: assign(({ context }) => startBind(context)),
-    bindSucceeded: assign(({ context, event }) => bindSucceeded(context, bindKeyOf(event) ?? '')),
-    bindFailed: assign(({ context, event }) => bindFailed(context, bindKeyOf(event) ?? '', (event as { error?: unknown }).error)),
+    bindSucceeded: assign(({ context, event }) => {
+      bindSucceeded(context, bindKeyOf(event) ?? '');
+      return {};
+    }),
+    bindFailed: assign(({ context, event }) => {
+      bindFailed(context, bindKeyOf(event) ?? '', (event as { error?: unknown }).error);
+      return {};
+    }),
   },
   guards: {
     /** A pod is queued and a bind slot is free. */
-    canDecide: ({ context }) => context.queue.length > 0 && Object.keys(context.binding).length < context.maxInFlightBinds,
+    canDecide: ({ context }) => context.queue.size > 0 && context.binding.size < context.maxInFlightBinds,
     isBind: ({ context, event }) => {
       const key = bindKeyOf(event);
-      return key !== undefined && key in context.binding;
+      return key !== undefined && context.binding.has(key);
     },
-    hasParked: ({ context }) => Object.keys(context.parked).length > 0,
+    hasParked: ({ context }) => !isEmpty(context.parked),
     placed: ({ context }) => context.attempt?.nodeName !== undefined,
     unschedulableNews: ({ context }) => {
       const a = context.attempt;
@@ -356,11 +408,14 @@ export const schedulerMachine = setup({
     nodes: {},
     volumes: emptyVolumes(),
     placed: {},
+    byNode: new Map(),
     pending: {},
-    queue: [],
+    prioritized: new Set(),
+    queue: new Set(),
     parked: {},
     reported: {},
-    binding: {},
+    binding: new Map(),
+    nextStartNodeIndex: 0,
     attempt: undefined,
   }),
   on: {
@@ -373,7 +428,7 @@ export const schedulerMachine = setup({
     'xstate.done.actor.*': {
       guard: 'isBind',
       actions: [
-        { type: 'reportScheduled', params: ({ context, event }: { context: SchedulerContext; event: { type: string } }) => bindInput(context.binding[bindKeyOf(event)!]) },
+        { type: 'reportScheduled', params: ({ context, event }: { context: SchedulerContext; event: { type: string } }) => bindInput(context.binding.get(bindKeyOf(event)!)!) },
         'bindSucceeded',
         stopChild(({ event }) => event.type.slice('xstate.done.actor.'.length)),
       ],

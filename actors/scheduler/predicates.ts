@@ -66,7 +66,8 @@ export interface PodInfo {
 /** A pod in the snapshot: either the full object or its summary. */
 export type PodLike = Pod | PodInfo;
 
-export type PodsByNode = ReadonlyMap<string, readonly PodLike[]> | Readonly<Record<string, readonly PodLike[] | undefined>>;
+/** The pods on each node: a map of lists or of keyed maps (the scheduler's index), or a record of lists. */
+export type PodsByNode = ReadonlyMap<string, readonly PodLike[] | ReadonlyMap<string, PodLike>> | Readonly<Record<string, readonly PodLike[] | undefined>>;
 
 export function podKey(namespace: string | undefined, name: string | undefined): string {
   return `${namespace || 'default'}/${name ?? ''}`;
@@ -159,8 +160,19 @@ export interface NodeCapacity extends Resources {
   pods: number;
 }
 
+// A decision filters hundreds of nodes; each Node object (replaced, never changed, on every
+// update) has its quantities parsed and its taints listed once.
+const allocatableOf = new WeakMap<Node, Readonly<NodeCapacity>>();
+const taintsOf = new WeakMap<Node, readonly Taint[]>();
+
 /** `status.allocatable` (falling back to `status.capacity`). */
-export function nodeAllocatable(node: Node): NodeCapacity {
+export function nodeAllocatable(node: Node): Readonly<NodeCapacity> {
+  let alloc = allocatableOf.get(node);
+  if (!alloc) allocatableOf.set(node, (alloc = parseAllocatable(node)));
+  return alloc;
+}
+
+function parseAllocatable(node: Node): NodeCapacity {
   const alloc = node.status?.allocatable ?? node.status?.capacity ?? {};
   return {
     cpu: cpuMillis(alloc.cpu),
@@ -176,14 +188,16 @@ export interface NodeUsage {
   pods: number;
 }
 
-export function nodeUsage(podsOnNode: readonly PodLike[] | undefined, exclude?: string): NodeUsage {
+export function nodeUsage(podsOnNode: Iterable<PodLike> | undefined, exclude?: string): NodeUsage {
   const usage: NodeUsage = { requested: { cpu: 0, memory: 0 }, scoreRequested: { cpu: 0, memory: 0 }, pods: 0 };
   for (const p of podsOnNode ?? []) {
     const info = toPodInfo(p);
     if (isTerminal(info.phase)) continue;
     if (exclude !== undefined && podKey(info.namespace, info.name) === exclude) continue;
-    usage.requested = add(usage.requested, info.requests);
-    usage.scoreRequested = add(usage.scoreRequested, info.scoreRequests);
+    usage.requested.cpu += info.requests.cpu;
+    usage.requested.memory += info.requests.memory;
+    usage.scoreRequested.cpu += info.scoreRequests.cpu;
+    usage.scoreRequested.memory += info.scoreRequests.memory;
     usage.pods++;
   }
   return usage;
@@ -194,7 +208,13 @@ export function nodeUsage(podsOnNode: readonly PodLike[] | undefined, exclude?: 
  * add for a node that is not Ready (`not-ready`, or `unreachable` when Ready is Unknown)
  * if the node does not carry it yet.
  */
-export function effectiveTaints(node: Node): Taint[] {
+export function effectiveTaints(node: Node): readonly Taint[] {
+  let taints = taintsOf.get(node);
+  if (!taints) taintsOf.set(node, (taints = listTaints(node)));
+  return taints;
+}
+
+function listTaints(node: Node): Taint[] {
   const taints = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
   if (!isNodeReady(node)) {
     const key = nodeCondition(node, 'Ready')?.status === 'Unknown' ? TAINT_UNREACHABLE : TAINT_NOT_READY;

@@ -2,8 +2,9 @@
  * What each API verb does to the store. Every handler validates fully before it writes,
  * writes with compare-and-set, and is safe to repeat.
  */
-import { ApiError, CauseType, Reason, type FieldCause } from '../../protocol/errors.js';
+import { ApiError, CauseType, Reason, toApiError, type FieldCause } from '../../protocol/errors.js';
 import { KINDS, type Kind } from '../../protocol/kinds.js';
+import { MAX_BINDINGS_PER_REQUEST, type BindManyReply, type BindManyRequest } from '../../protocol/messages.js';
 import type { ApplyResult, ApplyRequest, BindRequest, CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '../../protocol/messages.js';
 import { nowTimestamp, type KubeObject, type ObjectList } from '../../protocol/objects.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../../protocol/selectors.js';
@@ -165,9 +166,10 @@ export class Handlers {
   async updateStatus(kind: Kind, req: UpdateRequest): Promise<KubeObject> {
     const incoming = requireObject(kind, req?.object);
     defaultMetadata(kind, incoming);
-    const existing = this.existingFor(kind, incoming);
+    // The kubelets' hot path: the cached object is read uncopied, copied once into the new version.
+    const existing = this.existingFor(kind, incoming, { copy: false });
     checkVersion(kind, incoming, existing);
-    const next = structuredClone(existing);
+    const next = structuredClone(existing) as KubeObject;
     next.status = incoming.status;
     return this.writeUpdate(kind, existing, next);
   }
@@ -284,19 +286,40 @@ export class Handlers {
     const nodeName = optionalString(req.nodeName, 'nodeName');
     if (!nodeName) throw ApiError.invalid('Binding', req.name, [{ reason: CauseType.Required, field: 'target.name', message: 'Required value' }]);
     const store = this.store('Pod');
-    const pod = store.get(req.namespace, req.name);
+    // Read without copying (a bind is the scheduler's hot path); the new version is built by shallow copies.
+    const pod = store.peek(req.namespace, req.name);
     if (!pod) throw ApiError.notFound('Pod', req.name);
     if (req.uid && pod.metadata?.uid !== req.uid) throw ApiError.conflict('Pod', req.name);
     if (pod.spec?.nodeName) throw new ApiError(Reason.Conflict, `pod ${req.name} is already assigned to node "${pod.spec.nodeName}"`, { kind: 'Pod', name: req.name });
     if (pod.metadata?.deletionTimestamp) throw new ApiError(Reason.Conflict, `pod ${req.name} is being deleted, cannot be assigned to a host`, { kind: 'Pod', name: req.name });
-    const node = this.store('Node').get(undefined, nodeName);
-    if (!node) throw ApiError.notFound('Node', nodeName);
-    const next = structuredClone(pod);
-    next.spec.nodeName = nodeName;
-    const conditions = (next.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
+    if (!this.store('Node').peek(undefined, nodeName)) throw ApiError.notFound('Node', nodeName);
+    const conditions = (pod.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
     conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: nowTimestamp(this.now()), lastProbeTime: null });
-    next.status = { ...(next.status ?? {}), conditions };
+    const next: KubeObject = { ...pod, spec: { ...pod.spec, nodeName }, status: { ...(pod.status ?? {}), conditions } };
     return store.update(next, Number(pod.metadata!.resourceVersion));
+  }
+
+  /**
+   * Many bindings at once (the scheduler batches the binds it decided in one turn): each is
+   * checked and written exactly as `bind` does it, all writes in flight together, and each
+   * gets its own result; one failing binding fails only itself.
+   */
+  async bindMany(req: BindManyRequest): Promise<BindManyReply> {
+    const bindings: unknown = req?.bindings;
+    if (!Array.isArray(bindings)) throw ApiError.badRequest('bindings must be a list of {namespace, name, uid, nodeName}');
+    if (bindings.length > MAX_BINDINGS_PER_REQUEST) throw ApiError.badRequest(`at most ${MAX_BINDINGS_PER_REQUEST} bindings per request, got ${bindings.length}`);
+    const results = await Promise.all(
+      bindings.map(async (b): Promise<BindManyReply['results'][number]> => {
+        try {
+          if (!b || typeof b !== 'object' || Array.isArray(b)) throw ApiError.badRequest('a binding must be a map {namespace, name, uid, nodeName}');
+          const pod = await this.bind(b as BindRequest);
+          return { ok: true, resourceVersion: pod.metadata!.resourceVersion! };
+        } catch (e) {
+          return { ok: false, error: toApiError(e).toWire() };
+        }
+      }),
+    );
+    return { results };
   }
 
   /** Bound pods that have not finished must be stopped by their kubelet before they vanish. */
@@ -362,10 +385,13 @@ export class Handlers {
     }
   }
 
-  private existingFor(kind: Kind, incoming: KubeObject): KubeObject {
+  /** The stored object `incoming` names; with `copy: false` the cache's own object, which must not be mutated. */
+  private existingFor(kind: Kind, incoming: KubeObject, opts: { copy?: boolean } = {}): KubeObject {
     const name = incoming.metadata?.name;
     requireName(name);
-    const existing = this.store(kind).get(scopeNamespace(kind, incoming.metadata?.namespace), name as string);
+    const store = this.store(kind);
+    const namespace = scopeNamespace(kind, incoming.metadata?.namespace);
+    const existing = opts.copy === false ? (store.peek(namespace, name as string) as KubeObject | undefined) : store.get(namespace, name as string);
     if (!existing) throw ApiError.notFound(kind, name as string);
     return existing;
   }
@@ -394,7 +420,8 @@ export class Handlers {
 
 function requireObject(kind: Kind, raw: unknown): KubeObject {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw ApiError.badRequest('request has no object: expected a map with apiVersion, kind, metadata');
-  const obj = structuredClone(raw) as KubeObject;
+  // Not copied: every request body is decoded afresh, so the handler owns it.
+  const obj = raw as KubeObject;
   if (obj.kind !== undefined && obj.kind !== kind) throw ApiError.badRequest(`the object's kind "${String(obj.kind)}" does not match the endpoint's kind "${kind}"`);
   obj.kind = kind;
   if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata))) {

@@ -59,7 +59,7 @@ export class ApiServer {
     this.service = await this.nc.services.add({
       name: API_SERVICE_NAME,
       version: '0.1.0',
-      description: 'kubeact API server: create/apply/get/list/update/updateStatus/delete/bind of every kind',
+      description: 'kubeact API server: create/apply/get/list/update/updateStatus/delete/bind/bindMany of every kind',
       queue: 'kubeact-apiserver',
     });
     for (const verb of API_VERBS) {
@@ -156,6 +156,9 @@ export class ApiServer {
       case 'bind':
         if (kind !== 'Pod') throw ApiError.badRequest('bind is only defined for pods');
         return h.bind(body as any);
+      case 'bindMany':
+        if (kind !== 'Pod') throw ApiError.badRequest('bindMany is only defined for pods');
+        return h.bindMany(body as any);
     }
   }
 

@@ -118,6 +118,11 @@ export class KindStore {
     return c ? structuredClone(c.obj) : undefined;
   }
 
+  /** The cached object itself, uncopied: callers must not mutate it (get() gives a copy). */
+  peek(namespace: string | undefined, name: string): Readonly<KubeObject> | undefined {
+    return this.cache.get(objectKey(this.kind, namespace, name))?.obj;
+  }
+
   /** Every cached object, unfiltered and uncopied: callers must not mutate. */
   all(): Iterable<KubeObject> {
     const it = this.cache.values();

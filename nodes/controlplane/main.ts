@@ -21,7 +21,7 @@ const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
   'scheduler-retry-ms': { type: 'string', default: '5000' },
   // Binds in flight: few keep the API server responsive under bursts, more raise throughput.
-  'scheduler-max-binds': { type: 'string', default: '16' },
+  'scheduler-max-binds': { type: 'string', default: '64' },
   'node-monitor-grace-ms': { type: 'string', default: '3000' },
   'service-cidr': { type: 'string', default: '127.100.0.0/16' },
   'load-balancer-pool': { type: 'string', default: '127.112.0.0/24' },

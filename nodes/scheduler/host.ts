@@ -10,6 +10,7 @@ import { ApiError, Reason } from '../../protocol/errors.js';
 import { nowTimestamp, type KubeObject, type Node, type Pod } from '../../protocol/objects.js';
 import type { InspectCapture } from '../inspect/capture.js';
 import { EventRecorder } from '../shared/events.js';
+import { BindBatcher } from './bind-batcher.js';
 import type { Logger } from '../shared/logger.js';
 import type { SchedulerObserver } from '../controlplane/prometheus-metrics.js';
 
@@ -17,7 +18,7 @@ export interface SchedulerHostOptions {
   client: ApiClient;
   logger: Logger;
   retryIntervalMs?: number;
-  /** Binds in flight at once (default 16). */
+  /** Binds in flight at once (default 64; sent in batches, see bind-batcher.ts). */
   maxInFlightBinds?: number;
   /** Inspector capture: the actors report their transitions (none: not inspected). */
   inspect?: InspectCapture;
@@ -30,10 +31,10 @@ function schedulerView(c: SchedulerContext): unknown {
   return {
     nodes: Object.keys(c.nodes),
     pending: Object.keys(c.pending),
-    queue: c.queue,
+    queue: [...c.queue],
     parked: c.parked,
     reported: c.reported,
-    binding: Object.keys(c.binding),
+    binding: [...c.binding.keys()],
     placed: Object.keys(c.placed).length,
     attempt: c.attempt,
   };
@@ -43,9 +44,11 @@ export class SchedulerHost {
   private actor?: Actor<typeof schedulerMachine>;
   private readonly watches: Watch[] = [];
   private readonly events: EventRecorder;
+  private readonly binds: BindBatcher;
 
   constructor(private readonly opts: SchedulerHostOptions) {
     this.events = new EventRecorder(opts.client, { component: 'default-scheduler' }, opts.logger);
+    this.binds = new BindBatcher(opts.client);
   }
 
   async start(): Promise<void> {
@@ -55,7 +58,7 @@ export class SchedulerHost {
         bindPod: fromPromise<unknown, BindPodInput>(async ({ input }) => {
           const started = performance.now();
           try {
-            await client.bind({ namespace: input.namespace, name: input.name, uid: input.uid, nodeName: input.nodeName });
+            await this.binds.bind({ namespace: input.namespace, name: input.name, uid: input.uid, nodeName: input.nodeName });
           } catch (e) {
             this.opts.observer?.attempt('error');
             throw e;
@@ -80,7 +83,7 @@ export class SchedulerHost {
     });
     this.actor = createActor(machine, {
       inspect: this.opts.inspect?.observer({ kind: 'Scheduler', name: 'default-scheduler', view: schedulerView }),
-      input: { retryIntervalMs: this.opts.retryIntervalMs, maxInFlightBinds: this.opts.maxInFlightBinds ?? 16 } });
+      input: { retryIntervalMs: this.opts.retryIntervalMs, maxInFlightBinds: this.opts.maxInFlightBinds ?? 64 } });
     this.actor.start();
     const send = (ev: Parameters<Actor<typeof schedulerMachine>['send']>[0]) => this.actor?.send(ev);
     this.watches.push(
@@ -104,7 +107,7 @@ export class SchedulerHost {
   /** Pods waiting for a node now, by kube-scheduler queue. */
   pendingPods(): { active: number; unschedulable: number; binding: number } {
     const c = this.actor?.getSnapshot().context;
-    return { active: c?.queue.length ?? 0, unschedulable: c ? Object.keys(c.parked).length : 0, binding: c ? Object.keys(c.binding).length : 0 };
+    return { active: c?.queue.size ?? 0, unschedulable: c ? Object.keys(c.parked).length : 0, binding: c?.binding.size ?? 0 };
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 /** NATS connections of kubeact processes: reconnect forever, name themselves, log state changes. */
 import { connect, type NatsConnection } from 'nats';
 import type { Logger } from './logger.js';
+import { coalesceWrites } from './nats-writes.js';
 
 export async function connectNats(url: string, name: string, log?: Logger): Promise<NatsConnection> {
   const nc = await connect({
@@ -11,6 +12,7 @@ export async function connectNats(url: string, name: string, log?: Logger): Prom
     pingInterval: 5000,
     waitOnFirstConnect: true,
   });
+  if (!coalesceWrites(nc)) log?.warn('nats.js internals changed: socket writes are not coalesced');
   if (log) {
     (async () => {
       for await (const s of nc.status()) {
