@@ -1,6 +1,7 @@
 /** `kubectl get hpa` columns (kubectl 1.32's printHorizontalPodAutoscaler / formatHPAMetrics). */
 import type { KubeObject } from '../../protocol/objects.js';
-import { formatAge, type Columns } from './printers.js';
+import { formatAge } from './age.js';
+import type { Columns } from './printers.js';
 
 type Loose = Record<string, any>;
 

@@ -1,6 +1,7 @@
 /** `kubectl get` columns of the configuration and storage kinds (kubectl's printConfigMap, printSecret, …). */
 import type { KubeObject } from '../../protocol/objects.js';
-import { formatAge, type Columns } from './printers.js';
+import { formatAge } from './age.js';
+import type { Columns } from './printers.js';
 
 const count = (m: unknown) => (m && typeof m === 'object' ? Object.keys(m).length : 0);
 const name = (obj: KubeObject) => obj.metadata?.name ?? '';
