@@ -17,6 +17,7 @@ import { dnsSteps } from './dns-steps.js';
 import { hpaSteps } from './hpa-steps.js';
 import { inspectorSteps } from './inspector-steps.js';
 import { netpolSteps } from './netpol-steps.js';
+import { storageSteps } from './storage-steps.js';
 import { down } from '../nodes/launcher/down.js';
 import { up } from '../nodes/launcher/up.js';
 import { PACKAGE_ROOT } from '../nodes/shared/paths.js';
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
     await deploymentSteps({ n, client: client!, kubeact, manifest: deploymentManifest, home });
     await dnsSteps({ n, client: client!, kubeact });
     await hpaSteps({ n, client: client!, kubeact, manifest: hpaManifest });
+    await storageSteps({ n, client: client!, kubeact, workDir: home });
     // Last: its policies cut this host off the web Service.
     await netpolSteps({ n, client: client!, kubeact, manifest: netpolManifest, workDir: home });
 

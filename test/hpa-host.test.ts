@@ -154,7 +154,7 @@ t.test('no metrics for the pods: FailedGetResourceMetric, ScalingActive False, n
     { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale' },
     { type: 'ScalingActive', status: 'False', reason: 'FailedGetResourceMetric', message: /did not receive metrics for targeted pods/ },
   ]);
-  t.equal(h!.status.currentMetrics, null);
+  t.same(h!.status.currentMetrics, [{ type: '' }], 'one empty entry per spec metric: get hpa shows <unknown>');
   const evs = await untilEvents('quiet', (e) => e.some((x) => x.reason === 'FailedGetResourceMetric'));
   await untilEvents('quiet', (e) => e.some((x) => x.reason === 'FailedGetResourceMetric' && x.count >= 2)); // repeats aggregate into one Event
   t.equal(evs.find((e) => e.reason === 'FailedGetResourceMetric').type, 'Warning');

@@ -1,6 +1,7 @@
 /** What an HPA sync sees (nodes/controllers/hpa-observation.ts) and the status it writes (hpa-status.ts): pure functions. */
 import t from 'tap';
 import { decide } from '../actors/hpa/index.js';
+import { printTable } from '../nodes/cli/printers.js';
 import { buildObservation, scaleOf } from '../nodes/controllers/hpa-observation.js';
 import { failedRescale, hpaStatus, withConditions } from '../nodes/controllers/hpa-status.js';
 import type { PodMetrics } from '../protocol/metrics.js';
@@ -52,6 +53,29 @@ t.test('a container without a request leaves the pod without one (Kubernetes: mi
   const d = decide({ maxReplicas: 5, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }] }, obs, { recommendations: [], scaleUpEvents: [], scaleDownEvents: [] }, { tolerance: 0.1, downscaleStabilizationSeconds: 300 });
   t.match(d.events, [{ type: 'Warning', reason: 'FailedGetResourceMetric', message: /missing request/ }]);
   t.equal(d.rescale, false);
+});
+
+t.test('a failing metric beside a working one: positions kept, so TARGETS pairs each current with its target', async (t) => {
+  const spec = {
+    maxReplicas: 5,
+    metrics: [
+      { type: 'Resource' as const, resource: { name: 'cpu' as const, target: { type: 'Utilization' as const, averageUtilization: 50 } } },
+      { type: 'Pods' as const, pods: { metric: { name: 'requests_per_second' }, target: { type: 'AverageValue' as const, averageValue: '10' } } },
+    ],
+  };
+  const obs = buildObservation({
+    now: 0,
+    namespace: 'default',
+    target: deployment(1),
+    targetRef: { kind: 'Deployment', name: 'web' },
+    pods: [pod('web-a', { cpu: null })],
+    traffic: { pods: [{ namespace: 'default', name: 'web-a', requestsPerSecond: 25, connectionsPerSecond: 1 }], services: [] },
+  });
+  const d = decide(spec, obs, { recommendations: [], scaleUpEvents: [], scaleDownEvents: [] }, { tolerance: 0.1, downscaleStabilizationSeconds: 300 });
+  t.equal(d.desiredReplicas, 3, 'the working metric decides: ceil(25 / 10)');
+  t.same(d.currentMetrics[0], { type: '' });
+  const table = printTable('HorizontalPodAutoscaler', [{ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web' }, spec: { ...spec, scaleTargetRef: { kind: 'Deployment', name: 'web' } }, status: { currentMetrics: d.currentMetrics } }], { now: 0 });
+  t.match(table, /\sDeployment\/web\s+cpu: <unknown>\/50%, 25\/10\s/, 'get hpa TARGETS');
 });
 
 t.test('a missing, unscalable or selector-less target is a target error', async (t) => {

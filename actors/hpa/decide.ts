@@ -208,6 +208,8 @@ export function decide(spec: HpaSpec, obs: Observation, history: History, opts: 
         numbers.push(`${r.label} ${r.numbers}`);
         if (!best || r.replicas > best.replicas) best = r;
       } catch (e) {
+        // An empty status keeps the positions: currentMetrics[i] belongs to spec.metrics[i] (as in Kubernetes).
+        currentMetrics.push({ type: '' });
         const err = { reason: FAILED_REASON[m.type] ?? 'FailedGetResourceMetric', message: (e as Error).message };
         firstError ??= err;
         events.push({ type: 'Warning', ...err });
