@@ -228,12 +228,12 @@ t.test('kubeact describe pv and pvc against a real API server: Used By lists the
   await client.create(pod('same-claim-name-other-ns', 'other', 'data'));
   const env = { KUBEACT_NATS_URL: nats.url, KUBEACT_HOME: nats.dir };
 
-  const pvc = await runCli(['describe', 'pvc', 'data'], env, { timeoutMs: 30_000 });
+  const pvc = await runCli(['describe', 'pvc', 'data'], env, { timeoutMs: 90_000 });
   t.equal(pvc.code, 0, pvc.stderr);
   t.match(pvc.stdout, /^Status:\s+Pending$/m);
   t.match(pvc.stdout, /^Used By:\s+user-1\n\s+user-2\nEvents:\s+<none>$/m);
 
-  const pv = await runCli(['describe', 'pv', 'pv-1'], env, { timeoutMs: 30_000 });
+  const pv = await runCli(['describe', 'pv', 'pv-1'], env, { timeoutMs: 90_000 });
   t.equal(pv.code, 0, pv.stderr);
   t.match(pv.stdout, /^Reclaim Policy:\s+Retain$/m, 'the API server defaulted Retain');
   t.match(pv.stdout, /^Status:\s+Pending$/m);
