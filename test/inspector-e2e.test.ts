@@ -9,6 +9,7 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import type { KubeObject } from '../protocol/objects.js';
+import { podMachine } from '../actors/pod/machine.js';
 import { startCluster, waitForObject, type TestCluster } from './helpers/cluster.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -62,7 +63,10 @@ t.test('web inspector in Chromium, kubeact inspect and events for one pod from s
   await page.click(item);
   await page.waitForSelector('svg#chart[data-machine="pod"] rect.active[data-state-id="pod.Running"]', { timeout: 30_000 });
   const states = await page.$$eval('svg#chart rect', (rs) => rs.map((r) => r.getAttribute('data-state-id')));
-  t.same(states.sort(), ['pod.Failed', 'pod.Pending', 'pod.Running', 'pod.Succeeded', 'pod.Terminated', 'pod.Terminating'], 'the statechart has every state of the pod machine');
+  // The machine's own top-level states, so the chart is checked against the machine as it is.
+  const machineStates = Object.keys(podMachine.root.states).map((s) => `pod.${s}`);
+  t.ok(machineStates.includes('pod.Running') && machineStates.includes('pod.Terminating'), `the pod machine's states: ${machineStates}`);
+  t.same(states.sort(), machineStates.sort(), 'the statechart has every state of the pod machine');
   t.equal(await page.$$eval('svg#chart rect.active', (rs) => rs.length), 1, 'one state highlighted');
   t.match(await page.textContent('#why'), /container web: Running, restarts 0/, 'the why panel explains the container');
   t.match(await page.textContent('#log'), /xstate\.snapshot\.container:web\s*Pending\s*Running/, 'the transition log');
