@@ -1,1 +1,2 @@
 export * from './machine.js';
+export * from './disruption.js';

@@ -5,7 +5,7 @@
  */
 import type { InspectCapture } from '../inspect/capture.js';
 import { createActor, type Actor } from 'xstate';
-import { nodeLifecycleMachine } from '../../actors/node-lifecycle/index.js';
+import { disruptionMode, mayStartEviction, nodeLifecycleMachine, type DisruptionMode } from '../../actors/node-lifecycle/index.js';
 import type { ApiClient } from '../../protocol/client.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
 import { NODE_LEASE_NAMESPACE, nowTimestamp, type KubeObject, type Lease, type Node, type Pod } from '../../protocol/objects.js';
@@ -38,6 +38,10 @@ export class NodeLifecycleHost {
    */
   private readonly unhealthy = new Set<string>();
   private timer?: NodeJS.Timeout;
+  /** Nodes whose pods are being evicted (started under the disruption rules; retried every tick). */
+  private readonly evicting = new Set<string>();
+  private lastEvictionStartedAt?: number;
+  private mode: DisruptionMode = 'Normal';
 
   constructor(private readonly opts: NodeLifecycleOptions) {}
 
@@ -49,6 +53,7 @@ export class NodeLifecycleHost {
         this.actors.get(node.metadata!.name!)?.stop();
         this.actors.delete(node.metadata!.name!);
         this.unhealthy.delete(node.metadata!.name!);
+        this.evicting.delete(node.metadata!.name!);
       },
     });
     leases.on({
@@ -79,6 +84,7 @@ export class NodeLifecycleHost {
     for (const a of this.actors.values()) a.stop();
     this.actors.clear();
     this.unhealthy.clear();
+    this.evicting.clear();
   }
 
   /** The state of each node's actor (inspection, tests). */
@@ -123,8 +129,10 @@ export class NodeLifecycleHost {
     this.actors.set(name, actor);
     actor.subscribe((snap) => {
       if (this.actors.get(name) !== actor) return;
-      if (snap.value === 'Healthy') this.unhealthy.delete(name);
-      else this.unhealthy.add(name);
+      if (snap.value === 'Healthy') {
+        this.unhealthy.delete(name);
+        this.evicting.delete(name);
+      } else this.unhealthy.add(name);
     });
     actor.start();
     return actor;
@@ -203,8 +211,32 @@ export class NodeLifecycleHost {
     }
   }
 
-  /** Graceful deletes of every pod on the node that is not already terminating. */
+  /** The zone disruption mode now (logged when it changes, as kube-controller-manager does). */
+  private disruption(): DisruptionMode {
+    const notReady = this.unhealthy.size;
+    const mode = disruptionMode(this.actors.size - notReady, notReady);
+    if (mode !== this.mode) {
+      const log = this.opts.logger;
+      if (mode === 'FullDisruption') log.warn({ nodes: this.actors.size }, 'Controller detected that all Nodes are not-Ready. Entering master disruption mode: no evictions');
+      else if (mode === 'PartialDisruption') log.warn({ notReady, nodes: this.actors.size }, 'zone is partially disrupted: evictions slowed (stopped at 50 nodes or fewer)');
+      else log.info({ notReady, nodes: this.actors.size }, 'zone is healthy again: evictions at the normal rate');
+      this.mode = mode;
+    }
+    return mode;
+  }
+
+  /**
+   * Graceful deletes of every pod on the node that is not already terminating — once the
+   * disruption rules let this node's eviction start (the actor asks again on every tick).
+   */
   private async evictPods(name: string): Promise<void> {
+    const mode = this.disruption();
+    if (!this.evicting.has(name)) {
+      const now = Date.now();
+      if (!mayStartEviction(mode, this.actors.size, now, this.lastEvictionStartedAt)) return;
+      this.evicting.add(name);
+      this.lastEvictionStartedAt = now;
+    } else if (mode === 'FullDisruption') return;
     const victims = this.opts.pods.list((p) => (p as Pod).spec?.nodeName === name && !p.metadata?.deletionTimestamp);
     for (const pod of victims) {
       try {
