@@ -237,6 +237,10 @@ export class Handlers {
       return lostRaceOnConflict(store.update(marked, rev), rev);
     }
     await lostRaceOnConflict(store.remove(namespace, req.name, rev), rev);
+    // As kube-apiserver's REST delete: a Service's ClusterIP and node ports are free when the
+    // DELETE answers, not only once the store's change event reaches the allocator (idempotent:
+    // that event then finds nothing held by this uid).
+    if (kind === 'Service') this.services?.observe({ type: 'DELETED', object: existing });
     return existing;
   }
 
