@@ -14,6 +14,7 @@ import { DNS_BENCH_DESCRIPTION, dnsRows, type DnsBenchResult } from './dns.js';
 import { SAMPLING_BENCH_DESCRIPTION, samplingRows, type SamplingBenchResult } from './sampling.js';
 import { VOLUMES_BENCH_DESCRIPTION, volumesRows, type VolumesBenchResult } from './volumes.js';
 import type { RolloutResult } from './rollout.js';
+import { apiSection } from './apiserver/report.js';
 import { scaleSection } from './scale/report.js';
 import { fmtMs, fmtRatio, percentile, type Summary } from './stats.js';
 
@@ -222,13 +223,16 @@ the spawn baseline, so on a loaded machine the pod startup ratio grows as well.
 export function writeMarkdown(file: string, r: BenchReport): void {
   let previous: string[] = [];
   let scale = '';
+  let api = '';
   if (existsSync(file)) {
     let text = readFileSync(file, 'utf8');
     scale = scaleSection(text); // written by the scale benchmark: kept as it is
     if (scale) text = text.replace(scale, '');
+    api = apiSection(text); // written by the API server benchmark: kept as it is
+    if (api) text = text.replace(api, '');
     previous = text.split(RUN_MARKER).slice(1).map((s) => s.trim()).filter(Boolean);
   }
   const runs = [renderRun(r).trim(), ...previous].slice(0, MAX_RUNS);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, HEADER + runs.map((run) => `${RUN_MARKER}\n${run}\n`).join('\n') + (scale ? `\n${scale}\n` : ''));
+  writeFileSync(file, HEADER + runs.map((run) => `${RUN_MARKER}\n${run}\n`).join('\n') + (scale ? `\n${scale}\n` : '') + (api ? `\n${api}\n` : ''));
 }

@@ -3,7 +3,8 @@
  * beside a baseline measured in the same run, then a Deployment rollout, worker failover and
  * HTTP through kube-proxy, the cost of NetworkPolicy checks, DNS through the kube-dns ClusterIP and volume mounts; printed, and written to docs/BENCHMARKS.md.
  * Everything it starts is stopped again, also on failure or Ctrl-C.
- * KUBEACT_BENCH_PARTS=scale runs the scale benchmark instead (bench/scale/run.ts).
+ * KUBEACT_BENCH_PARTS=scale runs the scale benchmark instead (bench/scale/run.ts);
+ * KUBEACT_BENCH_PARTS=api the API server alone (bench/apiserver/), which the full run also ends with.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -30,6 +31,7 @@ import { machineInfo, renderRun, writeMarkdown, type BenchReport } from './repor
 import { rolloutBench } from './rollout.js';
 import { summarize } from './stats.js';
 import { runScale } from './scale/run.js';
+import { runApiBench } from './apiserver/main.js';
 
 const NODES = 3;
 const PODS = 100;
@@ -58,10 +60,21 @@ async function main(): Promise<void> {
   if (process.env.KUBEACT_BENCH_PARTS === 'scale') {
     console.log(`kubeact scale benchmark — ${machineInfo().cpu}, ${machineInfo().cores} cores, load ${machineInfo().load}`);
     // Ctrl-C / SIGTERM: stop waiting; runScale's cleanup stops the cluster.
+    // A second Ctrl-C while the cluster stops exits at once (the default signal action).
     process.once('SIGINT', () => scaleAbort.abort());
     process.once('SIGTERM', () => scaleAbort.abort());
     await runScale(say, scaleAbort.signal).catch((e) => {
       console.error(`\nscale benchmark failed: ${(e as Error).stack}`);
+      process.exitCode = scaleAbort.signal.aborted ? 130 : 1;
+    });
+    // Whatever an interrupted run still had in flight (requests to a cluster now gone) must not keep it alive.
+    if (scaleAbort.signal.aborted) process.exit(process.exitCode);
+    return;
+  }
+  if (process.env.KUBEACT_BENCH_PARTS === 'api') {
+    console.log(`kubeact API server benchmark — ${machineInfo().cpu}, ${machineInfo().cores} cores, load ${machineInfo().load}`);
+    await runApiBench(say).catch((e) => {
+      console.error(`\nAPI server benchmark failed: ${(e as Error).stack}`);
       process.exitCode = 1;
     });
     return;
@@ -171,6 +184,7 @@ async function main(): Promise<void> {
     const file = path.join(PACKAGE_ROOT, 'docs', 'BENCHMARKS.md');
     writeMarkdown(file, report);
     say(`written to ${path.relative(process.cwd(), file)}`);
+    await runApiBench(say);
   } catch (e) {
     console.error(`\nbenchmark failed: ${(e as Error).message}`);
     if (keepLogs) console.error(`cluster logs kept in ${path.join(home, 'cluster', 'logs')}`);
