@@ -77,6 +77,7 @@ function snapshot(): { nodes: Node[]; placed: Pod[] } {
 function decisionSamples(nodes: Node[], placed: Pod[]): { decision: number[]; loop: number[] } {
   // The scheduler machine's index: one NodeInfo per node with its running totals.
   const byNode = new Map<string, NodeInfo>();
+  const totals = new Map<string, number>();
   for (const node of nodes) {
     const ni = newNodeInfo(node.metadata!.name!);
     setNode(ni, node);
@@ -84,7 +85,7 @@ function decisionSamples(nodes: Node[], placed: Pod[]): { decision: number[]; lo
   }
   for (const p of placed) {
     const info = podInfo(p);
-    addPod(byNode.get(info.nodeName!)!, `default/${info.name}`, info);
+    addPod(byNode.get(info.nodeName!)!, `default/${info.name}`, info, totals);
   }
   const infos = [...byNode.values()];
   const pods = Array.from({ length: 64 }, (_, i) => benchPod(`new-${i}`, i % OWNERS));
@@ -96,7 +97,7 @@ function decisionSamples(nodes: Node[], placed: Pod[]): { decision: number[]; lo
   for (let b = 0; b < DECISIONS / 100; b++) {
     let t0 = now();
     for (let i = 0; i < 100; i++) {
-      const r = scheduleOnNodes(pods[(b * 100 + i) % pods.length], infos, undefined, undefined, { start, stats });
+      const r = scheduleOnNodes(pods[(b * 100 + i) % pods.length], infos, totals, undefined, undefined, { start, stats });
       start = (start + stats.evaluated) % nodes.length;
       if ('nodeName' in r) sink++;
     }

@@ -18,7 +18,7 @@ import { assign, fromPromise, setup, spawnChild, stopChild } from 'xstate';
 import type { KubeObject, Node, Pod } from '../../protocol/objects.js';
 import { emptyVolumes, type VolumeSnapshot } from './volumes.js';
 import { isTerminal, keyOf, needsScheduling, podInfo, podKey, type PodInfo } from './predicates.js';
-import { addPod, nodeInfoOf, removePod, setNode, type NodeInfo } from './node-info.js';
+import { addPod, nodeInfoOf, removePod, setNode, type GroupTotals, type NodeInfo } from './node-info.js';
 import { scheduleOnNodes } from './scoring.js';
 
 export const DEFAULT_RETRY_INTERVAL_MS = 5000;
@@ -89,6 +89,8 @@ export interface SchedulerContext {
    * totals, so a decision reads each node in O(1). A name stays while its node exists or pods name it.
    */
   byNode: Map<string, NodeInfo>;
+  /** Pods per workload group over all of `byNode` (see node-info.ts). */
+  groupTotals: GroupTotals;
   /** The NodeInfos of the existing nodes, in `nodes` order; undefined after a node came or went (rebuilt by the next decision). */
   nodeList: NodeInfo[] | undefined;
   /** Latest version of each pod waiting for a node; each key is queued, parked or in `binding`. */
@@ -129,7 +131,7 @@ function place(ctx: SchedulerContext, key: string, info: PodInfo): void {
   unplace(ctx, key);
   if (isTerminal(info.phase)) return;
   ctx.placed[key] = info;
-  if (info.nodeName) addPod(nodeInfoOf(ctx.byNode, info.nodeName), key, info);
+  if (info.nodeName) addPod(nodeInfoOf(ctx.byNode, info.nodeName), key, info, ctx.groupTotals);
 }
 
 /** Forgets where a pod is; true when it was placed. */
@@ -139,7 +141,7 @@ function unplace(ctx: SchedulerContext, key: string): boolean {
   delete ctx.placed[key];
   const onNode = info.nodeName ? ctx.byNode.get(info.nodeName) : undefined;
   if (onNode) {
-    removePod(onNode, key);
+    removePod(onNode, key, ctx.groupTotals);
     if (onNode.pods.size === 0 && !onNode.node) ctx.byNode.delete(onNode.name);
   }
   return true;
@@ -269,7 +271,7 @@ function decide(ctx: SchedulerContext): Partial<SchedulerContext> {
   const stats = { evaluated: 0 };
   const placed = ctx.placed[key];
   const self = placed?.nodeName ? { node: ctx.byNode.get(placed.nodeName)!, info: placed } : undefined;
-  const result = scheduleOnNodes(pod, nodes, self, ctx.volumes, { start: ctx.nextStartNodeIndex, stats });
+  const result = scheduleOnNodes(pod, nodes, ctx.groupTotals, self, ctx.volumes, { start: ctx.nextStartNodeIndex, stats });
   const nextStartNodeIndex = nodes.length ? (ctx.nextStartNodeIndex + stats.evaluated) % nodes.length : 0;
   return { nextStartNodeIndex, attempt: 'nodeName' in result ? { key, pod, nodeName: result.nodeName } : { key, pod, message: result.unschedulable } };
 }
@@ -436,6 +438,7 @@ export const schedulerMachine = setup({
     placed: {},
     byNode: new Map(),
     nodeList: undefined,
+    groupTotals: new Map(),
     pending: {},
     prioritized: new Set(),
     queue: new Set(),
