@@ -339,3 +339,30 @@ t.test('random event sequences keep the index equal to a from-scratch count', as
     h.actor.stop();
   }
 });
+
+t.test('a BATCH applies its watch events in order, then decides on the state after all of them', async (t) => {
+  const unschedulable: string[] = [];
+  const binds: BindPodInput[] = [];
+  const actor = createActor(
+    schedulerMachine.provide({
+      actors: { bindPod: fromPromise<unknown, BindPodInput>(async ({ input }) => void binds.push(input)) },
+      actions: { reportUnschedulable: (_, p) => void unschedulable.push(p.message) },
+    }),
+    { clock: new SimulatedClock(), input: {} },
+  ).start();
+  actor.send({
+    type: 'BATCH',
+    events: [
+      { type: 'NODE_UPSERT', node: node('small', '500m') },
+      { type: 'POD_UPSERT', pod: pod('web', { cpu: '1' }) }, // fits nowhere yet
+      { type: 'POD_UPSERT', pod: pod('old', { nodeName: 'big', cpu: '1500m' }) },
+      { type: 'NODE_UPSERT', node: node('big', '2') }, // now it fits, once `old` is gone
+      { type: 'POD_DELETE', namespace: 'default', name: 'old' },
+    ],
+  });
+  await waitFor(actor, (s) => s.context.binding.size === 0 && s.context.queue.size === 0);
+  t.same(unschedulable, [], 'never decided on a half-applied batch');
+  t.same(binds.map((b) => `${b.name}->${b.nodeName}`), ['web->big']);
+  t.same(indexProblems(actor.getSnapshot().context), []);
+  actor.stop();
+});

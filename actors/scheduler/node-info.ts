@@ -40,7 +40,7 @@ export function workloadKeys(info: PodInfo): WorkloadKeys {
   if (keys) return keys;
   const ns = info.namespace;
   const sig = labelSignature(info.labels);
-  const uids = [...new Set(info.ownerUids)];
+  const uids = info.ownerUids.length > 1 ? [...new Set(info.ownerUids)] : info.ownerUids;
   keys = {
     owners: uids.map((uid) => `o${ns}\0${uid}`),
     labels: sig === undefined ? undefined : `l${ns}\0${sig}`,

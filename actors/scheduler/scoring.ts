@@ -162,7 +162,7 @@ export function scheduleOnNodes(
   }
   const anySelector = hasNodeSelector(pod);
   const feasible: NodeInfo[] = [];
-  const reasons: string[][] = [];
+  const reasons: (readonly string[])[] = [];
   const total = nodes.length;
   const wanted = numFeasibleNodesToFind(total);
   const start = total ? (opts.start ?? 0) % total : 0;
@@ -180,11 +180,11 @@ export function scheduleOnNodes(
       const memory = ni.requestedMemory - (mine ? mine.requests.memory : 0);
       fits = pods + 1 <= alloc.pods && !(requests.cpu > 0 && requests.cpu > alloc.cpu - cpu) && !(requests.memory > 0 && requests.memory > alloc.memory - memory);
     }
-    const failed = fits ? [] : filterNode(pod, requests, node, usageOf(ni, mine));
+    let failed = fits ? NONE : filterNode(pod, requests, node, usageOf(ni, mine));
     // VolumeBinding runs after NodeResourcesFit, as in kube-scheduler's filter order.
     if (failed.length === 0 && withClaims) {
       const volumeReason = volumeFilter(pod, node, volumes);
-      if (volumeReason) failed.push(volumeReason);
+      if (volumeReason) failed = [volumeReason];
     }
     if (failed.length === 0) feasible.push(ni);
     else reasons.push(failed);
@@ -193,6 +193,9 @@ export function scheduleOnNodes(
   if (feasible.length === 0) return { unschedulable: unschedulableMessage(total, reasons) };
   return { nodeName: pickBest(info, keyOf(pod), feasible, totals, self) };
 }
+
+/** No reason: the node fits (shared, never changed). */
+const NONE: readonly string[] = Object.freeze([]);
 
 function hasNodeSelector(pod: Pod): boolean {
   const selector = pod.spec?.nodeSelector;
@@ -207,12 +210,12 @@ function hasNodeSelector(pod: Pod): boolean {
  */
 function pickBest(info: PodInfo, key: string, feasible: readonly NodeInfo[], totals: GroupTotals, self: PlacedSelf | undefined): string {
   const counter = siblingCounter(info, totals);
-  const siblings = new Array<number>(feasible.length);
+  const siblings: number[] = [];
   let maxSiblings = 0;
   for (let i = 0; i < feasible.length; i++) {
     const ni = feasible[i];
     const n = counter(ni, self?.node === ni ? self.info : undefined);
-    siblings[i] = n;
+    siblings.push(n);
     if (n > maxSiblings) maxSiblings = n;
   }
   const prefix = fnv1a(`${key}|`);
