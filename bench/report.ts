@@ -9,6 +9,7 @@ import path from 'node:path';
 import { dockerLines, type DockerBenchResult } from './docker.js';
 import type { FailoverRun } from './failover.js';
 import { NETPOL_BENCH_DESCRIPTION, netpolRows, type NetpolBenchResult } from './netpol.js';
+import { SCHEDULER_BENCH_DESCRIPTION, schedulerRows, type SchedulerBenchResult } from './scheduler.js';
 import { PROXY_BENCH_DESCRIPTION, proxyRows, proxyTargetLines, type ProxyBenchResult } from './proxy.js';
 import { DNS_BENCH_DESCRIPTION, dnsRows, type DnsBenchResult } from './dns.js';
 import { SAMPLING_BENCH_DESCRIPTION, samplingRows, type SamplingBenchResult } from './sampling.js';
@@ -62,6 +63,8 @@ export interface BenchReport {
   proxy?: ProxyBenchResult;
   /** NetworkPolicy decision and /proc source lookup per connection (bench/netpol.ts). */
   netpol?: NetpolBenchResult;
+  /** A scheduling decision at 1,000 nodes and the scheduler actor's pods/s (bench/scheduler.ts). */
+  scheduler?: SchedulerBenchResult;
   /** DNS queries through the kube-dns ClusterIP vs straight to the server (bench/dns.ts). */
   dns?: DnsBenchResult;
   /** One resource sample of N process containers vs N /proc reads (bench/sampling.ts). */
@@ -121,6 +124,7 @@ export function renderRun(r: BenchReport): string {
     ...workloadRows(r),
     ...proxyRows(r.proxy),
     ...netpolRows(r.netpol),
+    ...schedulerRows(r.scheduler),
     ...dnsRows(r.dns),
     ...samplingRows(r.sampling),
     ...volumesRows(r.volumes),
@@ -207,7 +211,7 @@ the ratio is the number to compare between runs and machines.
   started again with its recorded argv, and the run ends once its node is Ready without the
   taint, the evicted pods are gone and the Deployment is deleted. Median reported; no
   baseline (the floor is set by the grace period and the toleration); target ≤ 5 s.
-${PROXY_BENCH_DESCRIPTION}${NETPOL_BENCH_DESCRIPTION}${DNS_BENCH_DESCRIPTION}${VOLUMES_BENCH_DESCRIPTION}${SAMPLING_BENCH_DESCRIPTION}- **Breakdown**: the watch also stamps when the pod object was first seen, when it was bound
+${PROXY_BENCH_DESCRIPTION}${NETPOL_BENCH_DESCRIPTION}${SCHEDULER_BENCH_DESCRIPTION}${DNS_BENCH_DESCRIPTION}${VOLUMES_BENCH_DESCRIPTION}${SAMPLING_BENCH_DESCRIPTION}- **Breakdown**: the watch also stamps when the pod object was first seen, when it was bound
   (the scheduler's \`spec.nodeName\`) and when the kubelet's first status write arrived; the
   kubelets' own log line \`container started\` (after \`runtime.start\` returned) gives the time
   the process was up. Times from different processes share the wall clock (ms resolution).

@@ -22,6 +22,7 @@ import { failoverBench } from './failover.js';
 import { now } from './pace.js';
 import { PodBench, readContainerStarts } from './pod-startup.js';
 import { netpolBench } from './netpol.js';
+import { schedulerBench } from './scheduler.js';
 import { dockerBenchUnavailable, dockerStartupBench } from './docker.js';
 import { proxyBench } from './proxy.js';
 import { dnsBench } from './dns.js';
@@ -136,6 +137,8 @@ async function main(): Promise<void> {
 
     say('• phase 8: NetworkPolicy — the decision and the /proc source lookup per connection, vs a fresh loopback connect');
     const netpol = await netpolBench({ say });
+    say('• phase 8b: scheduler — one decision at 1,000 nodes / 10,000 pods vs a plain loop over the nodes; pods/s through the scheduler actor');
+    const scheduler = await schedulerBench({ say });
     say('• phase 9: cluster DNS — A queries through the kube-dns ClusterIP vs straight to the DNS server');
     const dns = await dnsBench(client, ctx, { runId, say, signal: abort.signal });
     say('• phase 9b: resource sampling — one sample of 10/100/500 process containers vs as many /proc/self/stat reads');
@@ -171,6 +174,7 @@ async function main(): Promise<void> {
       failover: { replicas: FAILOVER_REPLICAS, runs: failovers },
       proxy,
       netpol,
+      scheduler,
       dns,
       sampling,
       docker,
