@@ -11,12 +11,20 @@ import { ApiError } from '../../protocol/errors.js';
 import { KINDS, type Kind } from '../../protocol/kinds.js';
 import type { KubeObject, WatchEvent } from '../../protocol/objects.js';
 import { MAX_OBJECT_BYTES } from '../../protocol/validation/index.js';
+import { ExpiryHeap } from './expiry-heap.js';
 
 interface Cached {
   obj: KubeObject;
   revision: number;
   /** Size of the stored (msgpack) value: what the object weighs in a reply. */
   bytes: number;
+}
+
+export interface ExpiredObject {
+  key: string;
+  namespace?: string;
+  name: string;
+  revision: number;
 }
 
 export type ChangeListener = (ev: WatchEvent) => void;
@@ -38,6 +46,7 @@ export class KindStore {
   private readonly waiters: { revision: number; resolve: () => void }[] = [];
   private readonly listeners: ChangeListener[] = [];
   private stopped = false;
+  private expiry?: { heap: ExpiryHeap; at: (obj: KubeObject) => number };
 
   constructor(kind: Kind) {
     this.kind = kind;
@@ -79,6 +88,33 @@ export class KindStore {
     };
   }
 
+  /**
+   * Index every object written from now on (and those loaded at open) by `at(obj)`, for
+   * takeExpired(). Set before open() so the objects already stored are indexed too.
+   */
+  expireBy(at: (obj: KubeObject) => number): void {
+    this.expiry = { heap: new ExpiryHeap(), at };
+  }
+
+  /** Up to `max` objects whose expiry time has come, at their current revision (stale index entries skipped). */
+  takeExpired(now: number, max: number): ExpiredObject[] {
+    const out: ExpiredObject[] = [];
+    const heap = this.expiry?.heap;
+    while (heap && out.length < max) {
+      const e = heap.popDue(now);
+      if (!e) break;
+      if (this.cache.get(e.key)?.revision !== e.revision) continue; // rewritten since (re-indexed) or gone
+      const dot = e.key.indexOf('.');
+      out.push(KINDS[this.kind].namespaced ? { ...e, namespace: e.key.slice(0, dot), name: e.key.slice(dot + 1) } : { ...e, name: e.key });
+    }
+    return out;
+  }
+
+  /** Puts a taken object back into the expiry index (its delete failed), due at `at`. */
+  expireAgain(e: ExpiredObject, at: number): void {
+    if (this.cache.get(e.key)?.revision === e.revision) this.expiry?.heap.push({ at, key: e.key, revision: e.revision });
+  }
+
   private apply(entry: KvEntry, live: boolean): void {
     const previous = this.cache.get(entry.key);
     let ev: WatchEvent | undefined;
@@ -99,6 +135,7 @@ export class KindStore {
       if (obj && typeof obj === 'object') {
         obj.metadata = { ...obj.metadata, resourceVersion: String(entry.revision) };
         this.cache.set(entry.key, { obj, revision: entry.revision, bytes: entry.value.length });
+        this.expiry?.heap.push({ at: this.expiry.at(obj), key: entry.key, revision: entry.revision });
         ev = { type: previous ? 'MODIFIED' : 'ADDED', object: obj };
       }
     }
