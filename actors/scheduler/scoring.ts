@@ -236,7 +236,7 @@ function pickBest(info: PodInfo, key: string, feasible: readonly NodeInfo[], sel
  * same non-empty labels) from the node's workload groups; `mine` is the pod itself when placed
  * there. A pod with several owner uids is counted by walking the node's pods.
  */
-function siblingCounter(info: PodInfo): (ni: NodeInfo, mine: PodInfo | undefined) => number {
+export function siblingCounter(info: PodInfo): (ni: NodeInfo, mine: PodInfo | undefined) => number {
   const keys = workloadKeys(info);
   if (keys.owners.length > 1) return (ni) => siblingCount(info, ni.pods.values());
   const unself = (mine: PodInfo | undefined) => (mine && related(info, mine) ? 1 : 0);
