@@ -44,7 +44,8 @@ export class ApiServer {
     this.nc = opts.nc;
     this.observeRequest = opts.observeRequest;
     this.log = opts.logger;
-    for (const kind of KIND_NAMES) this.stores.set(kind, new KindStore(kind));
+    // Events are most of the objects and rarely read: kept packed (−1.1 KB each, docs/BENCHMARKS.md).
+    for (const kind of KIND_NAMES) this.stores.set(kind, new KindStore(kind, { packed: kind === 'Event' }));
     this.serviceAllocator = new ServiceAllocator({ serviceCidr: opts.serviceCidr, logger: opts.logger });
     this.handlers = new Handlers(this.stores, opts.now, this.serviceAllocator);
     this.eventTtl = new EventTtl(this.stores.get('Event')!, { ttlMs: opts.eventTtlMs ?? DEFAULT_EVENT_TTL_MS, now: opts.now, logger: opts.logger });
