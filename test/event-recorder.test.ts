@@ -100,4 +100,18 @@ t.test('recorder against a real API server', async (t) => {
   list = await events();
   t.equal(list.find((e) => e.reason === 'BackOff')!.count, 25, 'the spam filter let 25 in all through, then dropped');
   for (const s of subs) s.unsubscribe();
+
+  // The API server keeps Events packed (store.ts PackedCached): reads decode, selectors still hold.
+  const other = await client.create<KubeObject>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-2', namespace: 'default' }, spec: { containers: [{ name: 'main', image: 'busybox' }] } } as KubeObject);
+  rec.record(other, 'Normal', 'Pulled', 'Container image "busybox" already present on machine');
+  await rec.flush();
+  const mine = await client.list<Event & KubeObject>('Event', { namespace: 'default', fieldSelector: 'involvedObject.name=web' });
+  t.same(mine.items.map((e) => e.reason).sort(), ['BackOff', 'Pulled'], "a field selector on the name finds only that pod's Events, not web-2's");
+  t.same((await client.list<Event & KubeObject>('Event', { fieldSelector: 'involvedObject.name=web-2,type=Normal' })).items.map((e) => e.involvedObject?.name), ['web-2'], 'and the other way round');
+  t.equal((await client.list('Event', { fieldSelector: 'type!=Normal' })).items.length, 1, 'a negated selector');
+  t.equal((await client.list('Event', { fieldSelector: 'count=25' })).items.length, 1, 'a number field');
+  const one = mine.items.find((e) => e.reason === 'BackOff')!;
+  const got = await client.get<Event & KubeObject>('Event', one.metadata!.name!, 'default');
+  t.equal(got.metadata?.resourceVersion, one.metadata?.resourceVersion, 'get answers with the resourceVersion');
+  t.equal(got.count, 25, 'and the stored fields');
 });

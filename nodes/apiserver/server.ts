@@ -24,6 +24,8 @@ export interface ApiServerOptions {
   now?: () => number;
   /** ClusterIPs come from this block (`--service-cidr`; default 127.100.0.0/16); its 10th address is the cluster DNS. */
   serviceCidr?: string;
+  /** Keep Events packed in the cache (default true; false: decoded, for before/after measurements). */
+  packEvents?: boolean;
   /** Events older than this are deleted (kube-apiserver's `--event-ttl`; default 1 h). */
   eventTtlMs?: number;
   /** Told of every answered request (Prometheus `apiserver_request_total` / latency). */
@@ -45,7 +47,7 @@ export class ApiServer {
     this.observeRequest = opts.observeRequest;
     this.log = opts.logger;
     // Events are most of the objects and rarely read: kept packed (−1.1 KB each, docs/BENCHMARKS.md).
-    for (const kind of KIND_NAMES) this.stores.set(kind, new KindStore(kind, { packed: kind === 'Event' }));
+    for (const kind of KIND_NAMES) this.stores.set(kind, new KindStore(kind, { packed: kind === 'Event' && opts.packEvents !== false }));
     this.serviceAllocator = new ServiceAllocator({ serviceCidr: opts.serviceCidr, logger: opts.logger });
     this.handlers = new Handlers(this.stores, opts.now, this.serviceAllocator);
     this.eventTtl = new EventTtl(this.stores.get('Event')!, { ttlMs: opts.eventTtlMs ?? DEFAULT_EVENT_TTL_MS, now: opts.now, logger: opts.logger });

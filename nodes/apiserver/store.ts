@@ -36,6 +36,9 @@ class PackedCached implements Cached {
   get bytes(): number {
     return this.packed.length;
   }
+  contains(strings: readonly string[]): boolean {
+    return strings.every((v) => this.packed.includes(v));
+  }
   get obj(): KubeObject {
     const obj = decode<KubeObject>(Buffer.from(this.packed, 'latin1'));
     obj.metadata = { ...obj.metadata, resourceVersion: String(this.revision) };
@@ -48,6 +51,14 @@ export interface ExpiredObject {
   namespace?: string;
   name: string;
   revision: number;
+}
+
+/** String fields whose selected value appears verbatim in an object's msgpack bytes (printable ASCII). */
+const STRING_FIELDS = new Set(['metadata.name', 'metadata.namespace', 'involvedObject.name', 'involvedObject.namespace', 'involvedObject.uid', 'involvedObject.kind', 'reason', 'type', 'source.component']);
+
+/** The values of a field selector that a packed object's bytes must contain to match (see entries()). */
+export function packedHints(fields: readonly { path: string; value: string; negate: boolean }[]): string[] {
+  return fields.filter((f) => !f.negate && f.value && STRING_FIELDS.has(f.path) && /^[\x20-\x7e]+$/.test(f.value)).map((f) => f.value);
 }
 
 export type ChangeListener = (ev: WatchEvent) => void;
@@ -201,9 +212,17 @@ export class KindStore {
     })();
   }
 
-  /** Every cached object with its encoded size, uncopied: callers must not mutate. */
-  entries(): IterableIterator<Readonly<Cached>> {
-    return this.cache.values();
+  /**
+   * Every cached object with its encoded size, uncopied: callers must not mutate. `mustContain`
+   * (packedHints) skips packed objects whose bytes lack one of these strings, without decoding
+   * them: a superset of the matches, which the caller still filters.
+   */
+  entries(mustContain: readonly string[] = []): Iterable<Readonly<Cached>> {
+    if (!this.opts.packed || !mustContain.length) return this.cache.values();
+    const it = this.cache.values();
+    return (function* () {
+      for (const c of it) if (!(c instanceof PackedCached) || c.contains(mustContain)) yield c;
+    })();
   }
 
   get revision(): number {
