@@ -13,7 +13,7 @@ import { encode } from '../../protocol/codec.js';
 import { CONTENT_FIELDS, defaultMetadata, defaultSpec, stampCreation } from './defaults.js';
 import { prepareServiceUpdate, type Claim, type ServiceAllocator } from './service-ips.js';
 import { admitStorage } from './storage-admission.js';
-import type { KindStore } from './store.js';
+import { packedHints, type KindStore } from './store.js';
 
 
 /** A compare-and-set write found a newer version than `revision`, the one the handler had read. */
@@ -73,7 +73,7 @@ export class Handlers {
     const token = req?.continue ? decodeContinue(optionalString(req.continue, 'continue')!) : undefined;
     const store = this.store(kind);
     const matched: { key: string; obj: KubeObject; bytes: number }[] = [];
-    for (const { obj, bytes } of store.entries()) {
+    for (const { obj, bytes } of store.entries(packedHints(fields))) {
       if (namespace && obj.metadata?.namespace !== namespace) continue;
       if (labels.length && !matchesLabels(labels, obj.metadata?.labels as Record<string, string>)) continue;
       if (fields.length && !matchesFields(fields, obj)) continue;
