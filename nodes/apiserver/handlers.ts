@@ -73,34 +73,37 @@ export class Handlers {
     }
     const token = req?.continue ? decodeContinue(optionalString(req.continue, 'continue')!) : undefined;
     const store = this.store(kind);
-    const matched: { key: string; obj: KubeObject; bytes: number }[] = [];
-    for (const { obj, bytes } of store.entries()) {
-      if (namespace && obj.metadata?.namespace !== namespace) continue;
-      if (labels.length && !matchesLabels(labels, obj.metadata?.labels as Record<string, string>)) continue;
-      if (fields.length && !matchesFields(fields, obj)) continue;
-      const key = keyOf(obj);
-      if (token && key <= token.after) continue;
-      matched.push({ key, obj, bytes });
-    }
-    matched.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    // A page also ends before its reply would outgrow one NATS message (at least one item).
-    let end = limit ? Math.min(limit, matched.length) : matched.length;
-    if (limit) {
-      let bytes = 0;
-      for (let i = 0; i < end; i++) {
-        bytes += matched[i].bytes + 64;
-        if (bytes > this.maxPageBytes && i > 0) {
-          end = i;
-          break;
-        }
+    // The cache is kept in key order: the page starts at the namespace's first key or after the
+    // continue token's, and without selectors ends after `limit` items instead of a full scan.
+    const prefix = namespace ? `${namespace}/` : '';
+    const after = token && token.after >= prefix ? token.after : undefined;
+    const filtered = labels.length > 0 || fields.length > 0;
+    const page: { key: string; obj: KubeObject }[] = [];
+    let more = false;
+    let remaining = 0;
+    let bytes = 0;
+    for (const c of store.listFrom(after ?? prefix, after !== undefined)) {
+      if (namespace && !c.key.startsWith(prefix)) break;
+      if (labels.length && !matchesLabels(labels, c.obj.metadata?.labels as Record<string, string>)) continue;
+      if (fields.length && !matchesFields(fields, c.obj)) continue;
+      if (limit && !more) {
+        // A page also ends before its reply would outgrow one NATS message (at least one item).
+        bytes += c.bytes + 64;
+        if (page.length >= limit || (bytes > this.maxPageBytes && page.length > 0)) more = true;
       }
+      if (!more) page.push({ key: c.key, obj: c.obj });
+      else if (filtered) remaining++; // what the selectors leave of the rest is only known by looking
+      else break;
     }
-    const page = matched.slice(0, end);
+    if (more && !filtered) {
+      // Every key of the range matches: count them in the index. `N0` follows every `N/…` key.
+      remaining = store.countFrom(page[page.length - 1].key, true) - (namespace ? store.countFrom(`${namespace}0`) : 0);
+    }
     const resourceVersion = token?.rv ?? String(store.revision);
     const metadata: ObjectList['metadata'] = { resourceVersion };
-    if (limit && matched.length > end) {
+    if (more) {
       metadata.continue = encodeContinue({ rv: resourceVersion, after: page[page.length - 1].key });
-      metadata.remainingItemCount = matched.length - end;
+      metadata.remainingItemCount = remaining;
     }
     return { apiVersion: KINDS[kind].apiVersion, kind: `${kind}List`, metadata, items: page.map((m) => m.obj) }; // cached objects, only encoded
   }
@@ -466,10 +469,6 @@ function decodeContinue(text: string): ContinueToken {
     // fall through
   }
   throw ApiError.badRequest('continue key is not valid: it must be the metadata.continue of a previous list');
-}
-
-function keyOf(o: KubeObject): string {
-  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }
 
 function keepSystemMetadata(next: KubeObject, existing: KubeObject): void {

@@ -11,6 +11,7 @@ import { ApiError } from '../../protocol/errors.js';
 import { KINDS, type Kind } from '../../protocol/kinds.js';
 import type { KubeObject, WatchEvent } from '../../protocol/objects.js';
 import { MAX_OBJECT_BYTES } from '../../protocol/validation/index.js';
+import { SortedKeys } from './sorted-keys.js';
 
 interface Cached {
   obj: KubeObject;
@@ -35,6 +36,8 @@ export class KindStore {
   readonly kind: Kind;
   private kv!: KV;
   private readonly cache = new Map<string, Cached>();
+  /** The cache's keys in list order: `namespace/name` (`/name` for cluster-scoped kinds). */
+  private readonly listKeys = new SortedKeys();
   private appliedRevision = 0;
   /** Writers waiting for the watch to apply a revision, in revision order. */
   private readonly waiters: { revision: number; resolve: () => void }[] = [];
@@ -104,6 +107,7 @@ export class KindStore {
     if (entry.operation === 'DEL' || entry.operation === 'PURGE') {
       if (previous) {
         this.cache.delete(entry.key);
+        this.listKeys.delete(this.listKeyOf(entry.key));
         const obj = structuredClone(previous.obj);
         obj.metadata = { ...obj.metadata, resourceVersion: String(entry.revision) };
         ev = { type: 'DELETED', object: obj };
@@ -118,6 +122,7 @@ export class KindStore {
       if (obj && typeof obj === 'object') {
         obj.metadata = { ...obj.metadata, resourceVersion: String(entry.revision) };
         this.cache.set(entry.key, { obj, revision: entry.revision, bytes: entry.value.length });
+        if (!previous) this.listKeys.add(this.listKeyOf(entry.key));
         ev = { type: previous ? 'MODIFIED' : 'ADDED', object: obj };
       }
     }
@@ -164,6 +169,34 @@ export class KindStore {
     return (function* () {
       for (const c of it) yield c.obj;
     })();
+  }
+
+  /**
+   * Cached objects in list order (`namespace/name`) from the list key `start` on (after it when
+   * `exclusive`), uncopied: callers must not mutate.
+   */
+  *listFrom(start: string, exclusive = false): Generator<{ key: string } & Readonly<Cached>> {
+    for (const key of this.listKeys.from(start, exclusive)) {
+      const c = this.cache.get(this.cacheKeyOf(key));
+      if (c) yield { key, ...c };
+    }
+  }
+
+  /** How many objects there are in list order from `start` on (after it when `exclusive`). */
+  countFrom(start: string, exclusive = false): number {
+    return this.listKeys.countFrom(start, exclusive);
+  }
+
+  private listKeyOf(kvKey: string): string {
+    if (!KINDS[this.kind].namespaced) return `/${kvKey}`;
+    const dot = kvKey.indexOf('.');
+    return `${kvKey.slice(0, dot)}/${kvKey.slice(dot + 1)}`;
+  }
+
+  private cacheKeyOf(listKey: string): string {
+    if (!KINDS[this.kind].namespaced) return listKey.slice(1);
+    const slash = listKey.indexOf('/');
+    return `${listKey.slice(0, slash)}.${listKey.slice(slash + 1)}`;
   }
 
   /** Every cached object with its encoded size, uncopied: callers must not mutate. */
