@@ -60,12 +60,15 @@ async function main(): Promise<void> {
   if (process.env.KUBEACT_BENCH_PARTS === 'scale') {
     console.log(`kubeact scale benchmark — ${machineInfo().cpu}, ${machineInfo().cores} cores, load ${machineInfo().load}`);
     // Ctrl-C / SIGTERM: stop waiting; runScale's cleanup stops the cluster.
+    // A second Ctrl-C while the cluster stops exits at once (the default signal action).
     process.once('SIGINT', () => scaleAbort.abort());
     process.once('SIGTERM', () => scaleAbort.abort());
     await runScale(say, scaleAbort.signal).catch((e) => {
       console.error(`\nscale benchmark failed: ${(e as Error).stack}`);
-      process.exitCode = 1;
+      process.exitCode = scaleAbort.signal.aborted ? 130 : 1;
     });
+    // Whatever an interrupted run still had in flight (requests to a cluster now gone) must not keep it alive.
+    if (scaleAbort.signal.aborted) process.exit(process.exitCode);
     return;
   }
   if (process.env.KUBEACT_BENCH_PARTS === 'api') {

@@ -2,6 +2,8 @@
  * Typed errors with the reasons and codes kube-apiserver uses, so a user (and a client)
  * can tell a missing object from a stale write from an invalid manifest.
  */
+import { isKind, qualifiedResource } from './kinds.js';
+
 export const Reason = {
   BadRequest: 'BadRequest',
   NotFound: 'NotFound',
@@ -88,17 +90,17 @@ export class ApiError extends Error {
   }
 
   static notFound(kind: string, name: string): ApiError {
-    return new ApiError(Reason.NotFound, `${kind.toLowerCase()}s "${name}" not found`, { kind, name });
+    return new ApiError(Reason.NotFound, `${resourceOf(kind)} "${name}" not found`, { kind, name });
   }
 
   static alreadyExists(kind: string, name: string): ApiError {
-    return new ApiError(Reason.AlreadyExists, `${kind.toLowerCase()}s "${name}" already exists`, { kind, name });
+    return new ApiError(Reason.AlreadyExists, `${resourceOf(kind)} "${name}" already exists`, { kind, name });
   }
 
   static conflict(kind: string, name: string): ApiError {
     return new ApiError(
       Reason.Conflict,
-      `Operation cannot be fulfilled on ${kind.toLowerCase()}s "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+      `Operation cannot be fulfilled on ${resourceOf(kind)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
       { kind, name },
     );
   }
@@ -113,6 +115,11 @@ export class ApiError extends Error {
   static badRequest(message: string): ApiError {
     return new ApiError(Reason.BadRequest, message);
   }
+}
+
+/** `deployments.apps` for a kind kubeact serves; a guessed lower-case plural for any other. */
+function resourceOf(kind: string): string {
+  return isKind(kind) ? qualifiedResource(kind) : `${kind.toLowerCase()}s`;
 }
 
 export function isApiError(e: unknown, reason?: Reason): e is ApiError {

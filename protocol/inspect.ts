@@ -13,6 +13,9 @@ export const INSPECT_MACHINES_BUCKET = 'kubeact_inspect_machines';
 /** Stream bounds: oldest records are discarded first. */
 export const INSPECT_STREAM_LIMITS = { maxBytes: 256 * 1024 * 1024, maxMsgs: 1_000_000 } as const;
 
+/** API kinds whose objects each have an actor (what `kubeact inspect KIND/NAME` accepts); the scheduler is the one actor of no object. */
+export const INSPECTED_KINDS = ['Pod', 'ReplicaSet', 'Deployment', 'Node', 'HorizontalPodAutoscaler'] as const;
+
 export const INSPECT_RECORD_TYPES = ['actor', 'event', 'snapshot'] as const;
 export type InspectRecordType = (typeof INSPECT_RECORD_TYPES)[number];
 

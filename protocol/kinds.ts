@@ -56,3 +56,13 @@ export function groupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
+
+/**
+ * The resource as kube-apiserver names it in error messages: plural, then `.group` outside the
+ * core group (`pods`, `deployments.apps`, `horizontalpodautoscalers.autoscaling`).
+ */
+export function qualifiedResource(kind: Kind): string {
+  const { plural, apiVersion } = KINDS[kind];
+  const group = groupOf(apiVersion);
+  return group ? `${plural}.${group}` : plural;
+}

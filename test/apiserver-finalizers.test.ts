@@ -5,29 +5,22 @@
  */
 import t from 'tap';
 import type { NatsConnection } from 'nats';
-import { ApiServer } from '../nodes/apiserver/server.js';
-import { silentLogger } from '../nodes/shared/logger.js';
-import { ApiClient } from '../protocol/client.js';
+import type { ApiClient } from '../protocol/client.js';
 import { ApiError, CauseType } from '../protocol/errors.js';
 import type { KubeObject, WatchEvent } from '../protocol/objects.js';
-import { startTestNats, type TestNats } from './helpers/nats.js';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 
-let nats: TestNats;
+let api: TestApiServer;
 let nc: NatsConnection;
-let server: ApiServer;
 let client: ApiClient;
 
 t.before(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  server = new ApiServer({ nc, logger: silentLogger() });
-  await server.start();
-  client = new ApiClient(nc);
+  api = await startTestApiServer();
+  ({ nc, client } = api);
 });
 
 t.teardown(async () => {
-  await server.stop();
-  await nats.stop();
+  await api.stop();
 });
 
 const cm = (name: string, finalizers?: string[]): KubeObject => ({

@@ -5,16 +5,13 @@
  */
 import t from 'tap';
 import type { NatsConnection } from 'nats';
-import { ApiServer } from '../nodes/apiserver/server.js';
-import { silentLogger } from '../nodes/shared/logger.js';
-import { ApiClient } from '../protocol/client.js';
+import type { ApiClient } from '../protocol/client.js';
 import type { KubeObject } from '../protocol/objects.js';
-import { startTestNats, type TestNats } from './helpers/nats.js';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 import { rejects } from './helpers/errors.js';
 
-let nats: TestNats;
+let api: TestApiServer;
 let nc: NatsConnection;
-let server: ApiServer;
 let client: ApiClient;
 let count = 0;
 const PADDING = 'x'.repeat(16 * 1024);
@@ -27,11 +24,8 @@ const pod = (i: number): KubeObject => ({
 });
 
 t.before(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  server = new ApiServer({ nc, logger: silentLogger() });
-  await server.start();
-  client = new ApiClient(nc);
+  api = await startTestApiServer();
+  ({ nc, client } = api);
   // Enough 16 KiB pods that the whole list is 1.5 times what one NATS message may carry.
   count = Math.ceil((1.5 * nc.info!.max_payload) / PADDING.length);
   for (let i = 0; i < count; i += 50) {
@@ -40,8 +34,7 @@ t.before(async () => {
 });
 
 t.teardown(async () => {
-  await server.stop();
-  await nats.stop();
+  await api.stop();
 });
 
 t.test('a list larger than the NATS maximum payload arrives whole, in key order', async (t) => {

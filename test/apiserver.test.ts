@@ -5,19 +5,16 @@
  */
 import t from 'tap';
 import type { NatsConnection } from 'nats';
-import { ApiServer } from '../nodes/apiserver/server.js';
 import { bucketName, objectKey } from '../nodes/apiserver/store.js';
-import { silentLogger } from '../nodes/shared/logger.js';
-import { ApiClient } from '../protocol/client.js';
+import type { ApiClient } from '../protocol/client.js';
 import { ApiError, CauseType } from '../protocol/errors.js';
 import type { KubeObject, WatchEvent } from '../protocol/objects.js';
 import { API_SERVICE_NAME } from '../protocol/subjects.js';
-import { startTestNats, type TestNats } from './helpers/nats.js';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 import { rejects } from './helpers/errors.js';
 
-let nats: TestNats;
+let api: TestApiServer;
 let nc: NatsConnection;
-let server: ApiServer;
 let client: ApiClient;
 
 const pod = (name: string, extra: Partial<KubeObject> = {}): KubeObject => ({
@@ -37,17 +34,11 @@ async function storedKeys(kind: 'Pod' | 'Namespace'): Promise<string[]> {
 }
 
 t.before(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  server = new ApiServer({ nc, logger: silentLogger() });
-  await server.start();
-  client = new ApiClient(nc);
+  api = await startTestApiServer();
+  ({ nc, client } = api);
 });
 
-t.teardown(async () => {
-  await server.stop();
-  await nats.stop();
-});
+t.teardown(() => api.stop());
 
 t.test('the system namespaces exist and the service answers $SRV.PING', async (t) => {
   const names = (await client.list('Namespace')).items.map((n) => n.metadata?.name);
@@ -250,9 +241,7 @@ t.test('namespaces: system ones are protected; deleting one removes what it hold
 
 t.test('objects survive an API server restart (the store is the source of truth)', async (t) => {
   const before = (await client.list('Pod')).items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}@${p.metadata?.resourceVersion}`);
-  await server.stop();
-  server = new ApiServer({ nc, logger: silentLogger() });
-  await server.start();
+  await api.restart();
   const after = (await client.list('Pod')).items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}@${p.metadata?.resourceVersion}`);
   t.same(after, before);
 });

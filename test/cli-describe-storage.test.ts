@@ -4,16 +4,12 @@
  */
 import t from 'tap';
 import type { Event } from 'kubernetes-types/core/v1.js';
-import type { NatsConnection } from 'nats';
-import { ApiServer } from '../nodes/apiserver/server.js';
 import { describe } from '../nodes/cli/describe.js';
 import { accessModesString } from '../nodes/cli/describe-storage.js';
-import { silentLogger } from '../nodes/shared/logger.js';
 import { runCli } from '../nodes/shared/run-cli.js';
-import { ApiClient } from '../protocol/client.js';
 import type { KubeObject } from '../protocol/objects.js';
+import { startTestApiServer } from './helpers/apiserver.js';
 import { allocateBlock } from './helpers/blocks.js';
-import { startTestNats } from './helpers/nats.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 
@@ -201,18 +197,13 @@ t.test('access modes in kubectl order, each once', async (t) => {
 });
 
 t.test('kubeact describe pv and pvc against a real API server: Used By lists the pods naming the claim', async (t) => {
-  const nats = await startTestNats();
   const block = allocateBlock();
-  const nc: NatsConnection = await nats.connect();
-  const server = new ApiServer({ nc, logger: silentLogger(), serviceCidr: block.serviceNetwork });
-  await server.start();
+  const api = await startTestApiServer({ serviceCidr: block.serviceNetwork });
   t.teardown(async () => {
-    await server.stop();
-    await nc.close();
-    await nats.stop();
+    await api.stop();
     block.release();
   });
-  const client = new ApiClient(nc);
+  const { client, nats } = api;
   await client.create({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv-1' }, spec: { capacity: { storage: '2Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/pv-1' } } });
   await client.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'default' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
   const pod = (name: string, namespace: string, claimName: string): KubeObject => ({

@@ -10,16 +10,14 @@ import t from 'tap';
 import type { NatsConnection } from 'nats';
 import { EndpointsController } from '../nodes/controllers/endpoints-controller.js';
 import { Informer } from '../nodes/controllers/informer.js';
-import { ApiServer } from '../nodes/apiserver/server.js';
 import { silentLogger } from '../nodes/shared/logger.js';
-import { ApiClient } from '../protocol/client.js';
+import type { ApiClient } from '../protocol/client.js';
 import type { KubeObject } from '../protocol/objects.js';
-import { startTestNats, type TestNats } from './helpers/nats.js';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 
 const NS = 'default';
-let nats: TestNats;
+let api: TestApiServer;
 let nc: NatsConnection;
-let server: ApiServer;
 let client: ApiClient;
 let informers: Informer<KubeObject>[] = [];
 let controller: EndpointsController | undefined;
@@ -39,18 +37,14 @@ function stopController(): void {
 }
 
 t.before(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  server = new ApiServer({ nc, logger: silentLogger(), serviceCidr: '127.100.12.0/24' });
-  await server.start();
-  client = new ApiClient(nc);
+  api = await startTestApiServer({ serviceCidr: '127.100.12.0/24' });
+  ({ nc, client } = api);
   await client.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' } });
 });
 
 t.teardown(async () => {
   stopController();
-  await server.stop();
-  await nats.stop();
+  await api.stop();
 });
 
 /** A pod bound to node-1 with this IP and readiness (status written as a kubelet would). */

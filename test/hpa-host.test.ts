@@ -9,24 +9,22 @@
  */
 import t from 'tap';
 import type { NatsConnection } from 'nats';
-import { ApiServer } from '../nodes/apiserver/server.js';
 import { HpaHost } from '../nodes/controllers/hpa-host.js';
 import { Informer } from '../nodes/controllers/informer.js';
 import { SnapshotStore } from '../nodes/controllers/snapshots.js';
 import { MetricsServer } from '../nodes/metrics/server.js';
 import { EventRecorder } from '../nodes/shared/events.js';
 import { silentLogger } from '../nodes/shared/logger.js';
-import { ApiClient } from '../protocol/client.js';
+import type { ApiClient } from '../protocol/client.js';
 import { encode } from '../protocol/codec.js';
 import type { NodeMetricsReport } from '../protocol/metrics.js';
 import type { KubeObject } from '../protocol/objects.js';
 import { subjects } from '../protocol/subjects.js';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 import { waitForPodEvents } from './helpers/cluster.js';
-import { startTestNats, type TestNats } from './helpers/nats.js';
 
-let nats: TestNats;
+let api: TestApiServer;
 let nc: NatsConnection;
-let server: ApiServer;
 let client: ApiClient;
 let metrics: MetricsServer;
 let pods: Informer<KubeObject>;
@@ -34,11 +32,8 @@ let host: HpaHost;
 let events: EventRecorder;
 
 t.before(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  server = new ApiServer({ nc, logger: silentLogger(), serviceCidr: '127.100.13.0/24' });
-  await server.start();
-  client = new ApiClient(nc);
+  api = await startTestApiServer({ serviceCidr: '127.100.13.0/24' });
+  ({ nc, client } = api);
   metrics = new MetricsServer({ nc, logger: silentLogger() });
   metrics.start();
   pods = new Informer<KubeObject>(client, 'Pod', { resyncMs: 60_000 });
@@ -54,8 +49,7 @@ t.teardown(async () => {
   await host.stop();
   pods.stop();
   metrics.stop();
-  await server.stop();
-  await nats.stop();
+  await api.stop();
 });
 
 const deployment = (name: string, replicas: number) => ({

@@ -10,19 +10,17 @@
 import t from 'tap';
 import http from 'node:http';
 import type { NatsConnection } from 'nats';
-import { ApiServer, type ApiServerOptions } from '../nodes/apiserver/server.js';
 import { hostAddress, parseCidr } from '../nodes/shared/cidr.js';
 import { silentLogger } from '../nodes/shared/logger.js';
 import { KubeProxy } from '../nodes/worker/proxy/index.js';
-import { ApiClient } from '../protocol/client.js';
+import type { ApiClient } from '../protocol/client.js';
 import type { KubeObject } from '../protocol/objects.js';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 import { allocateBlock, type Block } from './helpers/blocks.js';
-import { startTestNats, type TestNats } from './helpers/nats.js';
 import { httpGet, MetricsWatch, serviceTotals, startEchoServers, tcpOutcome, udpClient, udpRequest, until } from './helpers/proxy.js';
 
-let nats: TestNats;
 let nc: NatsConnection;
-let api: ApiServer;
+let api: TestApiServer;
 let client: ApiClient;
 let block: Block;
 let metrics: MetricsWatch;
@@ -43,12 +41,8 @@ t.before(async () => {
   podIPs = [1, 2, 3, 4].map((i) => hostAddress(pods, i));
   clusterIP = (i: number) => hostAddress(services, 20 + i);
   lbIP = hostAddress(parseCidr(block.loadBalancerPool), 0);
-  nats = await startTestNats();
-  nc = await nats.connect();
-  const opts: ApiServerOptions & { serviceCidr?: string } = { nc, logger: silentLogger(), serviceCidr: block.serviceNetwork };
-  api = new ApiServer(opts);
-  await api.start();
-  client = new ApiClient(nc);
+  api = await startTestApiServer({ serviceCidr: block.serviceNetwork });
+  ({ nc, client } = api);
   for (let i = 0; i < 3; i++) servers.push(await startEchoServers(`pod-${i}`, podIPs[i]));
   metrics = new MetricsWatch(nc);
   for (const [i, ip] of nodeIPs.entries()) {
@@ -63,7 +57,6 @@ t.teardown(async () => {
   for (const p of proxies) await p.stop();
   for (const s of servers) await s.close();
   await api?.stop();
-  await nats?.stop();
   block?.release();
 });
 

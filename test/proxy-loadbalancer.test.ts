@@ -8,15 +8,14 @@
  */
 import t from 'tap';
 import type { NatsConnection } from 'nats';
-import { ApiServer, type ApiServerOptions } from '../nodes/apiserver/server.js';
 import { LoadBalancerController, LoadBalancerIpAllocator } from '../nodes/controllers/load-balancer.js';
 import { formatCidr, hostAddress, parseCidr, subnet } from '../nodes/shared/cidr.js';
 import { EventRecorder } from '../nodes/shared/events.js';
 import { silentLogger } from '../nodes/shared/logger.js';
-import { ApiClient } from '../protocol/client.js';
+import type { ApiClient } from '../protocol/client.js';
 import type { KubeObject } from '../protocol/objects.js';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 import { allocateBlock, type Block } from './helpers/blocks.js';
-import { startTestNats, type TestNats } from './helpers/nats.js';
 
 t.test('allocator: usable addresses, one per owner, next fit, claim, release', async (t) => {
   const a = new LoadBalancerIpAllocator('127.112.9.0/29');
@@ -50,9 +49,8 @@ t.test('allocator: usable addresses, one per owner, next fit, claim, release', a
   t.equal(new LoadBalancerIpAllocator('127.112.9.9/32').allocate('x'), '127.112.9.9');
 });
 
-let nats: TestNats;
 let nc: NatsConnection;
-let api: ApiServer;
+let api: TestApiServer;
 let client: ApiClient;
 let block: Block;
 let pool: string;
@@ -66,12 +64,8 @@ t.before(async () => {
   const p = subnet(parseCidr(block.loadBalancerPool), 30, 0);
   pool = formatCidr(p);
   poolIP = (i) => hostAddress(p, i);
-  nats = await startTestNats();
-  nc = await nats.connect();
-  const opts: ApiServerOptions & { serviceCidr?: string } = { nc, logger: silentLogger(), serviceCidr: block.serviceNetwork };
-  api = new ApiServer(opts);
-  await api.start();
-  client = new ApiClient(nc);
+  api = await startTestApiServer({ serviceCidr: block.serviceNetwork });
+  ({ nc, client } = api);
   events = new EventRecorder(client, { component: 'service-controller' });
 });
 
@@ -79,7 +73,6 @@ t.teardown(async () => {
   controller?.stop();
   await events?.flush();
   await api?.stop();
-  await nats?.stop();
   block?.release();
 });
 

@@ -7,20 +7,17 @@
  */
 import t from 'tap';
 import type { NatsConnection } from 'nats';
-import { ApiServer } from '../nodes/apiserver/server.js';
 import { ServiceAllocator, dnsServiceIP, prepareServiceUpdate } from '../nodes/apiserver/service-ips.js';
 import { contains, parseCidr } from '../nodes/shared/cidr.js';
-import { silentLogger } from '../nodes/shared/logger.js';
-import { ApiClient } from '../protocol/client.js';
+import type { ApiClient } from '../protocol/client.js';
 import { ApiError, Reason } from '../protocol/errors.js';
 import type { KubeObject } from '../protocol/objects.js';
-import { startTestNats, type TestNats } from './helpers/nats.js';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 import { rejects } from './helpers/errors.js';
 
 const CIDR = '127.100.8.0/26'; // 62 usable addresses: small enough to fill
-let nats: TestNats;
+let api: TestApiServer;
 let nc: NatsConnection;
-let server: ApiServer;
 let client: ApiClient;
 
 const svc = (name: string, spec: Record<string, unknown> = {}, namespace = 'default'): KubeObject => ({
@@ -34,16 +31,12 @@ const svc = (name: string, spec: Record<string, unknown> = {}, namespace = 'defa
 const causeLines = (e: ApiError) => e.causes.map((c) => `${c.field}: ${c.message}`);
 
 t.before(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  server = new ApiServer({ nc, logger: silentLogger(), serviceCidr: CIDR });
-  await server.start();
-  client = new ApiClient(nc);
+  api = await startTestApiServer({ serviceCidr: CIDR });
+  ({ nc, client } = api);
 });
 
 t.teardown(async () => {
-  await server.stop();
-  await nats.stop();
+  await api.stop();
 });
 
 t.test('a Service is stored with Kubernetes defaults and a ClusterIP from the block', async (t) => {
@@ -93,14 +86,14 @@ t.test('requested ClusterIPs: free one granted, taken or outside the block refus
 });
 
 t.test('headless and ExternalName services allocate nothing', async (t) => {
-  const before = server.serviceAllocator.usage().clusterIPs;
+  const before = api.server.serviceAllocator.usage().clusterIPs;
   const headless = await client.create(svc('headless', { clusterIP: 'None', ports: [] }));
   t.equal(headless.spec.clusterIP, 'None');
   t.same(headless.spec.clusterIPs, ['None']);
   const ext: KubeObject = await client.create<KubeObject>({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'example.com' } });
   t.notOk(ext.spec.clusterIP);
   t.notOk(ext.spec.clusterIPs);
-  t.equal(server.serviceAllocator.usage().clusterIPs, before);
+  t.equal(api.server.serviceAllocator.usage().clusterIPs, before);
 });
 
 t.test('the ClusterIP never changes: update and apply without it keep it, a different one is refused', async (t) => {
@@ -189,9 +182,7 @@ t.test('concurrent creates never share an address; a full block is an error; del
 t.test('after a restart the allocators are rebuilt from the stored services', async (t) => {
   const kept = await client.get('Service', 'fixed', 'default');
   const np = await client.get('Service', 'np', 'default');
-  await server.stop();
-  server = new ApiServer({ nc, logger: silentLogger(), serviceCidr: CIDR });
-  await server.start();
+  await api.restart();
   const e = await rejects(client.create(svc('clash', { clusterIP: kept.spec.clusterIP, type: 'NodePort', ports: [{ port: 80, nodePort: np.spec.ports[0].nodePort }] })));
   t.same(causeLines(e), [
     `spec.clusterIP: Invalid value: "${kept.spec.clusterIP}": provided IP is already allocated`,

@@ -18,7 +18,8 @@ import { assign, fromPromise, setup, spawnChild, stopChild } from 'xstate';
 import type { KubeObject, Node, Pod } from '../../protocol/objects.js';
 import { emptyVolumes, type VolumeSnapshot } from './volumes.js';
 import { isTerminal, keyOf, needsScheduling, podInfo, podKey, type PodInfo } from './predicates.js';
-import { schedulePod } from './scoring.js';
+import { addPod, nodeInfoOf, removePod, setNode, type NodeInfo } from './node-info.js';
+import { scheduleOnNodes } from './scoring.js';
 
 export const DEFAULT_RETRY_INTERVAL_MS = 5000;
 /** Binds running at once; when all slots are taken, deciding waits for one to finish. */
@@ -83,8 +84,13 @@ export interface SchedulerContext {
   volumes: VolumeSnapshot;
   /** Pods holding a node: seen bound in the API, or assumed (`assumed: true`) from the decision until their bound version arrives. */
   placed: Record<string, PodInfo>;
-  /** `placed` indexed by node name (kube-scheduler's NodeInfo pods), so a decision never walks every placed pod. */
-  byNode: Map<string, Map<string, PodInfo>>;
+  /**
+   * Per node name (kube-scheduler's NodeInfo): the node, the `placed` pods on it and their running
+   * totals, so a decision reads each node in O(1). A name stays while its node exists or pods name it.
+   */
+  byNode: Map<string, NodeInfo>;
+  /** The NodeInfos of the existing nodes, in `nodes` order; undefined after a node came or went (rebuilt by the next decision). */
+  nodeList: NodeInfo[] | undefined;
   /** Latest version of each pod waiting for a node; each key is queued, parked or in `binding`. */
   pending: Record<string, Pod>;
   /** Keys of `pending` pods with a non-zero `spec.priority`: while there are none the queue is plain FIFO. */
@@ -123,10 +129,7 @@ function place(ctx: SchedulerContext, key: string, info: PodInfo): void {
   unplace(ctx, key);
   if (isTerminal(info.phase)) return;
   ctx.placed[key] = info;
-  if (!info.nodeName) return;
-  let onNode = ctx.byNode.get(info.nodeName);
-  if (!onNode) ctx.byNode.set(info.nodeName, (onNode = new Map()));
-  onNode.set(key, info);
+  if (info.nodeName) addPod(nodeInfoOf(ctx.byNode, info.nodeName), key, info);
 }
 
 /** Forgets where a pod is; true when it was placed. */
@@ -136,10 +139,35 @@ function unplace(ctx: SchedulerContext, key: string): boolean {
   delete ctx.placed[key];
   const onNode = info.nodeName ? ctx.byNode.get(info.nodeName) : undefined;
   if (onNode) {
-    onNode.delete(key);
-    if (onNode.size === 0) ctx.byNode.delete(info.nodeName!);
+    removePod(onNode, key);
+    if (onNode.pods.size === 0 && !onNode.node) ctx.byNode.delete(onNode.name);
   }
   return true;
+}
+
+function upsertNode(ctx: SchedulerContext, node: Node): boolean {
+  const name = node.metadata?.name ?? '';
+  const before = ctx.nodes[name];
+  const news = nodeSchedulingView(before) !== nodeSchedulingView(node);
+  if (!before) ctx.nodeList = undefined;
+  ctx.nodes[name] = node;
+  setNode(nodeInfoOf(ctx.byNode, name), node);
+  return news;
+}
+
+function deleteNode(ctx: SchedulerContext, name: string): void {
+  if (!(name in ctx.nodes)) return;
+  delete ctx.nodes[name];
+  ctx.nodeList = undefined;
+  const info = ctx.byNode.get(name);
+  if (!info) return;
+  setNode(info, undefined);
+  if (info.pods.size === 0) ctx.byNode.delete(name);
+}
+
+/** The existing nodes' NodeInfos in `nodes` order (the order the rotating start walks). */
+function nodeList(ctx: SchedulerContext): NodeInfo[] {
+  return (ctx.nodeList ??= Object.keys(ctx.nodes).map((name) => ctx.byNode.get(name)!));
 }
 
 /** Moves every parked pod back to the queue (moveAllToActiveOrBackoffQueue). */
@@ -237,9 +265,11 @@ function decide(ctx: SchedulerContext): Partial<SchedulerContext> {
   ctx.queue.delete(key);
   const pod = ctx.pending[key];
   if (!pod || ctx.binding.has(key)) return { attempt: undefined };
-  const nodes = Object.values(ctx.nodes);
+  const nodes = nodeList(ctx);
   const stats = { evaluated: 0 };
-  const result = schedulePod(pod, nodes, ctx.byNode, ctx.volumes, { start: ctx.nextStartNodeIndex, stats });
+  const placed = ctx.placed[key];
+  const self = placed?.nodeName ? { node: ctx.byNode.get(placed.nodeName)!, info: placed } : undefined;
+  const result = scheduleOnNodes(pod, nodes, self, ctx.volumes, { start: ctx.nextStartNodeIndex, stats });
   const nextStartNodeIndex = nodes.length ? (ctx.nextStartNodeIndex + stats.evaluated) % nodes.length : 0;
   return { nextStartNodeIndex, attempt: 'nodeName' in result ? { key, pod, nodeName: result.nodeName } : { key, pod, message: result.unschedulable } };
 }
@@ -328,15 +358,11 @@ export const schedulerMachine = setup({
     /** Host: `Scheduled` Event ("Successfully assigned ns/name to node"). */
     reportScheduled: (_, _params: ScheduledReport) => {},
     upsertNode: assign(({ context, event }) => {
-      const { node } = event as NodeUpsertEvent;
-      const name = node.metadata?.name ?? '';
-      const news = nodeSchedulingView(context.nodes[name]) !== nodeSchedulingView(node);
-      context.nodes[name] = node;
-      if (news) unpark(context);
+      if (upsertNode(context, (event as NodeUpsertEvent).node)) unpark(context);
       return {};
     }),
     deleteNode: assign(({ context, event }) => {
-      delete context.nodes[(event as NodeDeleteEvent).name];
+      deleteNode(context, (event as NodeDeleteEvent).name);
       unpark(context);
       return {};
     }),
@@ -409,6 +435,7 @@ export const schedulerMachine = setup({
     volumes: emptyVolumes(),
     placed: {},
     byNode: new Map(),
+    nodeList: undefined,
     pending: {},
     prioritized: new Set(),
     queue: new Set(),

@@ -13,12 +13,14 @@
  */
 import { podHasClaims, volumeFilter, volumePreFilter, type VolumeSnapshot } from './volumes.js';
 import type { Node, Pod } from '../../protocol/objects.js';
+import { addPod, inGroup, newNodeInfo, setNode, usageOf, workloadKeys, type NodeInfo } from './node-info.js';
 import {
   filterNode,
   keyOf,
+  matchesNodeSelector,
   nodeAllocatable,
-  nodeUsage,
   podInfo,
+  podKey,
   toPodInfo,
   unschedulableMessage,
   type PodInfo,
@@ -69,9 +71,8 @@ export function siblingCount(pod: PodInfo, podsOnNode: Iterable<PodLike> | undef
   return n;
 }
 
-/** 32-bit FNV-1a. */
-export function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
+/** 32-bit FNV-1a of `text`; from `h`, the hash of the text before it (so hashing a prefix once serves every suffix). */
+export function fnv1a(text: string, h = 0x811c9dc5): number {
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
@@ -79,38 +80,9 @@ export function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-export interface NodeScore {
-  nodeName: string;
-  leastAllocated: number;
-  spread: number;
-  total: number;
-  tieBreak: number;
-}
-
-interface Candidate {
-  node: Node;
-  usage: NodeUsage;
-  podsOnNode: Iterable<PodLike> | undefined;
-}
-
-/** Scores feasible candidates, best first. */
-export function scoreNodes(pod: Pod, candidates: readonly Candidate[]): NodeScore[] {
-  const info = podInfo(pod);
-  const key = keyOf(pod);
-  const siblings = candidates.map((c) => siblingCount(info, c.podsOnNode));
-  const maxSiblings = Math.max(0, ...siblings);
-  const scores = candidates.map((c, i): NodeScore => {
-    const nodeName = c.node.metadata?.name ?? '';
-    const leastAllocated = leastAllocatedScore(c.node, c.usage, info.scoreRequests);
-    const spread = maxSiblings === 0 ? MAX_NODE_SCORE : Math.floor((MAX_NODE_SCORE * (maxSiblings - siblings[i])) / maxSiblings);
-    return { nodeName, leastAllocated, spread, total: leastAllocated + spread, tieBreak: fnv1a(`${key}|${nodeName}`) };
-  });
-  return scores.sort((a, b) => b.total - a.total || a.tieBreak - b.tieBreak || (a.nodeName < b.nodeName ? -1 : 1));
-}
-
 function podsOn(podsByNode: PodsByNode, nodeName: string): Iterable<PodLike> | undefined {
   if (podsByNode instanceof Map) return podsByNode.get(nodeName)?.values();
-  return (podsByNode as Readonly<Record<string, readonly PodLike[] | undefined>>)[nodeName];
+  return Object.prototype.hasOwnProperty.call(podsByNode, nodeName) ? (podsByNode as Readonly<Record<string, readonly PodLike[] | undefined>>)[nodeName] : undefined;
 }
 
 /** Below this many nodes every node is filtered and scored (kube-scheduler's minFeasibleNodesToFind). */
@@ -136,40 +108,147 @@ export interface ScheduleOptions {
   stats?: { evaluated: number };
 }
 
+
+/**
+ * Decides where `pod` goes, from a snapshot given as the nodes and the pods on each
+ * (terminated ones are ignored; the pod itself, if listed, is not counted). Builds the
+ * per-node index and runs `scheduleOnNodes`; the scheduler machine keeps that index instead.
+ */
+export function schedulePod(pod: Pod, nodes: readonly Node[], podsByNode: PodsByNode, volumes?: VolumeSnapshot, opts: ScheduleOptions = {}): ScheduleResult {
+  const self = keyOf(pod);
+  const infos = nodes.map((node) => {
+    const name = node.metadata?.name ?? '';
+    const info = newNodeInfo(name);
+    setNode(info, node);
+    for (const p of podsOn(podsByNode, name) ?? []) {
+      const placed = toPodInfo(p);
+      let key = podKey(placed.namespace, placed.name);
+      if (key === self) continue;
+      while (info.pods.has(key)) key += '\0'; // a list may name a pod twice: both count
+      addPod(info, key, placed);
+    }
+    return info;
+  });
+  return scheduleOnNodes(pod, infos, undefined, volumes, opts);
+}
+
+/** The pod being decided where it is already placed (its own requests and sibling-ness are not counted there). */
+export interface PlacedSelf {
+  node: NodeInfo;
+  info: PodInfo;
+}
+
 /**
  * Decides where `pod` goes: filter the nodes from `start` on (wrapping around) until
  * numFeasibleNodesToFind fit, score those, take the best. Only when fewer fit is every node
- * filtered, so an unschedulable message always counts every node.
- * `podsByNode` holds the pods already on (or assumed on) each node; terminated ones are ignored.
+ * filtered, so an unschedulable message always counts every node. Every node in `nodes` must
+ * have its `node` set. Filtering and scoring a node reads its NodeInfo totals: O(1) per node.
  */
-export function schedulePod(pod: Pod, nodes: readonly Node[], podsByNode: PodsByNode, volumes?: VolumeSnapshot, opts: ScheduleOptions = {}): ScheduleResult {
-  const requests = podInfo(pod).requests;
-  const key = keyOf(pod);
-  const feasible: Candidate[] = [];
-  const reasons: string[][] = [];
+export function scheduleOnNodes(pod: Pod, nodes: readonly NodeInfo[], self: PlacedSelf | undefined, volumes?: VolumeSnapshot, opts: ScheduleOptions = {}): ScheduleResult {
+  const info = podInfo(pod);
+  const requests = info.requests;
   const withClaims = volumes !== undefined && podHasClaims(pod);
   if (withClaims) {
     const all = volumePreFilter(pod, volumes);
     if (all) return { unschedulable: `0/${nodes.length} nodes are available: ${all}.` };
   }
+  const anySelector = hasNodeSelector(pod);
+  const feasible: NodeInfo[] = [];
+  const reasons: string[][] = [];
   const total = nodes.length;
   const wanted = numFeasibleNodesToFind(total);
   const start = total ? (opts.start ?? 0) % total : 0;
   let evaluated = 0;
   for (; evaluated < total && feasible.length < wanted; evaluated++) {
-    const node = nodes[(start + evaluated) % total];
-    const onNode = podsOn(podsByNode, node.metadata?.name ?? '');
-    const usage = nodeUsage(onNode, key);
-    const failed = filterNode(pod, requests, node, usage);
+    const ni = nodes[(start + evaluated) % total];
+    const node = ni.node!;
+    const mine = self?.node === ni ? self.info : undefined;
+    // Fast path: nothing to tolerate, and the resources fit (filterNode would return no reason).
+    let fits = false;
+    if (ni.taints.length === 0 && !node.spec?.unschedulable && (!anySelector || matchesNodeSelector(pod, node))) {
+      const alloc = ni.alloc;
+      const pods = ni.pods.size - (mine ? 1 : 0);
+      const cpu = ni.requestedCpu - (mine ? mine.requests.cpu : 0);
+      const memory = ni.requestedMemory - (mine ? mine.requests.memory : 0);
+      fits = pods + 1 <= alloc.pods && !(requests.cpu > 0 && requests.cpu > alloc.cpu - cpu) && !(requests.memory > 0 && requests.memory > alloc.memory - memory);
+    }
+    const failed = fits ? [] : filterNode(pod, requests, node, usageOf(ni, mine));
     // VolumeBinding runs after NodeResourcesFit, as in kube-scheduler's filter order.
     if (failed.length === 0 && withClaims) {
       const volumeReason = volumeFilter(pod, node, volumes);
       if (volumeReason) failed.push(volumeReason);
     }
-    if (failed.length === 0) feasible.push({ node, usage, podsOnNode: podsOn(podsByNode, node.metadata?.name ?? '') });
+    if (failed.length === 0) feasible.push(ni);
     else reasons.push(failed);
   }
   if (opts.stats) opts.stats.evaluated = evaluated;
   if (feasible.length === 0) return { unschedulable: unschedulableMessage(total, reasons) };
-  return { nodeName: scoreNodes(pod, feasible)[0].nodeName };
+  return { nodeName: pickBest(info, keyOf(pod), feasible, self) };
+}
+
+function hasNodeSelector(pod: Pod): boolean {
+  const selector = pod.spec?.nodeSelector;
+  if (selector) for (const _ in selector) return true;
+  return pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution !== undefined;
+}
+
+/**
+ * The best-scoring node, in one pass over the candidates: the highest total, then among equal
+ * totals the lowest FNV-1a of `<pod key>|<node name>`, then the lowest name (what sorting by
+ * score, tie-break and name and taking the first gives).
+ */
+function pickBest(info: PodInfo, key: string, feasible: readonly NodeInfo[], self: PlacedSelf | undefined): string {
+  const counter = siblingCounter(info);
+  const siblings = new Array<number>(feasible.length);
+  let maxSiblings = 0;
+  for (let i = 0; i < feasible.length; i++) {
+    const ni = feasible[i];
+    const n = counter(ni, self?.node === ni ? self.info : undefined);
+    siblings[i] = n;
+    if (n > maxSiblings) maxSiblings = n;
+  }
+  const prefix = fnv1a(`${key}|`);
+  let best = -1;
+  let bestTotal = -1;
+  let bestHash = -1; // computed only when another candidate ties with the best
+  for (let i = 0; i < feasible.length; i++) {
+    const ni = feasible[i];
+    const alloc = ni.alloc;
+    const mine = self?.node === ni ? self.info : undefined;
+    const cpu = leastRequested(ni.scoreCpu - (mine ? mine.scoreRequests.cpu : 0) + info.scoreRequests.cpu, alloc.cpu);
+    const memory = leastRequested(ni.scoreMemory - (mine ? mine.scoreRequests.memory : 0) + info.scoreRequests.memory, alloc.memory);
+    const spread = maxSiblings === 0 ? MAX_NODE_SCORE : Math.floor((MAX_NODE_SCORE * (maxSiblings - siblings[i])) / maxSiblings);
+    const total = Math.floor((cpu + memory) / 2) + spread;
+    if (total < bestTotal) continue;
+    if (total > bestTotal) {
+      [best, bestTotal, bestHash] = [i, total, -1];
+      continue;
+    }
+    if (bestHash < 0) bestHash = fnv1a(feasible[best].name, prefix);
+    const hash = fnv1a(ni.name, prefix);
+    if (hash < bestHash || (hash === bestHash && ni.name < feasible[best].name)) [best, bestHash] = [i, hash];
+  }
+  return feasible[best].name;
+}
+
+/**
+ * Counts a pod's siblings on a node (isSibling: same namespace, and a shared owner uid or the
+ * same non-empty labels) from the node's workload groups; `mine` is the pod itself when placed
+ * there. A pod with several owner uids is counted by walking the node's pods.
+ */
+export function siblingCounter(info: PodInfo): (ni: NodeInfo, mine: PodInfo | undefined) => number {
+  const keys = workloadKeys(info);
+  if (keys.owners.length > 1) return (ni) => siblingCount(info, ni.pods.values());
+  const unself = (mine: PodInfo | undefined) => (mine && related(info, mine) ? 1 : 0);
+  const [owner] = keys.owners;
+  const labels = keys.labels;
+  if (owner === undefined) return labels === undefined ? () => 0 : (ni, mine) => inGroup(ni, labels) - unself(mine);
+  if (labels === undefined) return (ni, mine) => inGroup(ni, owner) - unself(mine);
+  const both = keys.both[0];
+  return (ni, mine) => inGroup(ni, owner) + inGroup(ni, labels) - inGroup(ni, both) - unself(mine);
+}
+
+/** isSibling without its "not the pod itself" rule. */
+function related(pod: PodInfo, other: PodInfo): boolean {
+  return other.namespace === pod.namespace && (pod.ownerUids.some((uid) => other.ownerUids.includes(uid)) || sameLabels(pod.labels, other.labels));
 }

@@ -21,7 +21,8 @@ export class ScalePods {
   /** Creates sent again after a timed-out or failed store write. */
   retries = 0;
   private watch?: Watch;
-  private waiters: { check: () => boolean; resolve: () => void }[] = [];
+  private waiters: { check: () => boolean; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private stopped = false;
 
   constructor(
     private readonly client: ApiClient,
@@ -48,8 +49,18 @@ export class ScalePods {
     });
   }
 
+  /** Pods created or seen so far (by this bench or by the hold's workloads). */
+  get created(): number {
+    return this.times.size;
+  }
+
+  /** Stops the watch, and every wait and create lane at once (an interrupted or failed run exits promptly). */
   stop(): void {
+    this.stopped = true;
     this.watch?.stop();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(new Error('stopped'));
   }
 
   static manifest(name: string, label: string): KubeObject {
@@ -77,7 +88,7 @@ export class ScalePods {
       } catch (e) {
         if (attempt > 1 && e instanceof ApiError && e.reason === Reason.AlreadyExists) return;
         const retryable = e instanceof ApiError && (e.reason === Reason.Timeout || e.reason === Reason.ServiceUnavailable || e.reason === Reason.InternalError);
-        if (!retryable || attempt >= 5) throw e;
+        if (!retryable || attempt >= 5 || this.stopped) throw e;
         this.retries++;
       }
     }
@@ -92,7 +103,7 @@ export class ScalePods {
     let next = 0;
     let done = 0;
     const lane = async () => {
-      while (next < names.length) {
+      while (next < names.length && !this.stopped) {
         if (next - this.reached.bound >= maxUnbound) {
           await this.until(() => next - this.reached.bound < maxUnbound, 10 * 60_000, 'the scheduler to catch up');
           continue;
@@ -107,10 +118,19 @@ export class ScalePods {
 
   /** Resolves when `check` holds (re-evaluated at every watch event), rejects after `timeoutMs`. */
   until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error('stopped'));
     if (check()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`)), timeoutMs);
-      this.waiters.push({ check, resolve: () => (clearTimeout(timer), resolve()) });
+      const waiter = {
+        check,
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (e: Error) => (clearTimeout(timer), reject(e)),
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
   }
 

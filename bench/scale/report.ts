@@ -14,13 +14,20 @@ export interface ScaleReport {
   machine: Machine;
   durationS: number;
   nodes: number;
+  /** Throughput pods (created directly). */
   pods: number;
+  /** Pods held in all (absent in older runs: the throughput pods). */
+  holdPods?: number;
+  /** How the pods beyond the throughput ones were made, and how long they took to run. */
+  fill?: { via: string; workloads: number; pods: number; seconds: number };
   kvPutsPerS: number;
   createPerS: number;
   boundPerS: number;
   runningPerS: number;
   rss: { controlPlane: number; simulatedNodes: number; natsServer: number };
   cpBytesPerPod: number;
+  /** RSS growth of the simulated-nodes host per held pod (absent in older runs). */
+  simBytesPerPod?: number;
   api: { get: Summary; list: Summary; create: Summary };
   idleCpuPct: number;
   /** CPU of the simulated-nodes host over the same idle window (absent in older runs). */
@@ -36,7 +43,7 @@ const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 export function renderScaleRun(r: ScaleReport): string {
   const m = r.machine;
   return [
-    `### Scale run ${r.date} — ${r.nodes} simulated nodes, ${r.pods} pods`,
+    `### Scale run ${r.date} — ${r.nodes} simulated nodes, ${r.pods} pods${r.holdPods && r.holdPods !== r.pods ? `, ${r.holdPods} held` : ''}`,
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory}, node ${m.node}, ${m.os}, load ${m.load} at the end, commit ${m.commit}; ${r.durationS.toFixed(0)} s; control-plane flags: ${r.controlPlaneArgs || 'defaults'}.`,
     '',
@@ -46,8 +53,12 @@ export function renderScaleRun(r: ScaleReport): string {
     `| pods created (API, 200 in flight) | ${r.createPerS.toFixed(0)}/s | — |`,
     `| create → bound | ${r.boundPerS.toFixed(0)} pods/s (${((r.boundPerS / r.kvPutsPerS) * 100).toFixed(0)}% of KV puts) | ≥ 1,500/s |`,
     `| create → Running | ${r.runningPerS.toFixed(0)} pods/s | — |`,
+    ...(r.fill
+      ? [`| hold fill: ${r.fill.pods} pods by ${r.fill.workloads} ${r.fill.via}s → Running | ${r.fill.seconds.toFixed(0)} s (${(r.fill.pods / r.fill.seconds).toFixed(0)} pods/s) | — |`]
+      : []),
     `| RSS control plane / simulated nodes / nats-server | ${mib(r.rss.controlPlane)} / ${mib(r.rss.simulatedNodes)} / ${mib(r.rss.natsServer)} | CP ≤ 2 GB at 100k pods |`,
     `| control-plane memory per pod | ${(r.cpBytesPerPod / 1024).toFixed(1)} KiB | ≤ 20 KiB |`,
+    ...(r.simBytesPerPod === undefined ? [] : [`| simulated-nodes host RSS per pod | ${(r.simBytesPerPod / 1024).toFixed(1)} KiB | — |`]),
     `| API get p50 / p99 while holding | ${fmtMs(r.api.get.p50)} / ${fmtMs(r.api.get.p99)} | p99 ≤ 100 ms |`,
     `| API list (500-item page) p50 / p99 | ${fmtMs(r.api.list.p50)} / ${fmtMs(r.api.list.p99)} | p99 ≤ 100 ms |`,
     `| API create p50 / p99 | ${fmtMs(r.api.create.p50)} / ${fmtMs(r.api.create.p99)} | p99 ≤ 100 ms |`,
@@ -76,7 +87,7 @@ export function writeScaleSection(file: string, r: ScaleReport): string {
     SCALE_BEGIN,
     '## Scale (simulated nodes)',
     '',
-    '`KUBEACT_BENCH_PARTS=scale npm run bench` (sizes: KUBEACT_SCALE_NODES, KUBEACT_SCALE_PODS, KUBEACT_SCALE_CHURN_S).',
+    '`KUBEACT_BENCH_PARTS=scale npm run bench` (sizes: KUBEACT_SCALE_NODES, KUBEACT_SCALE_PODS, KUBEACT_SCALE_HOLD_PODS, KUBEACT_SCALE_CHURN_S).',
     '',
     ...[run.trim(), ...runs].slice(0, MAX_RUNS).map((x) => `${RUN}\n${x}\n`),
     SCALE_END,

@@ -3,9 +3,14 @@
  * KUBEACT_SCALE_NODES simulated nodes (one process), then
  *  - throughput: KUBEACT_SCALE_PODS pods created (200 requests in flight), pods/s to bound and
  *    to Running, beside the raw JetStream KV write rate measured in the same run;
+ *  - fill: up to KUBEACT_SCALE_HOLD_PODS pods held (default: the throughput pods), the rest
+ *    created as kwok users do, by Deployments (or ReplicaSets, KUBEACT_SCALE_HOLD_VIA) of
+ *    KUBEACT_SCALE_HOLD_REPLICAS replicas each;
  *  - hold: resident memory of each process, control-plane memory per pod, API get / list page /
  *    create p99 while holding, control-plane CPU spent on heartbeats of idle nodes;
  *  - churn: 20 pods/s created and as many deleted for KUBEACT_SCALE_CHURN_S seconds, startup p99.
+ * A progress line every 30 s; a run where nothing moves for KUBEACT_SCALE_STALL_S (300) stops,
+ * as does Ctrl-C, and both stop the cluster and keep its logs.
  * Results go to docs/BENCHMARKS.md (the scale section).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,13 +27,20 @@ import { now, sleep } from '../pace.js';
 import { machineInfo } from '../report.js';
 import { summarize } from '../stats.js';
 import { ScalePods } from './pods.js';
+import { Progress } from './progress.js';
 import { cpuMs, rssBytes } from './procfs.js';
 import { writeScaleSection, type ScaleReport } from './report.js';
+import { createHoldWorkloads, parseHoldKind, splitReplicas } from './workloads.js';
 
 const env = (name: string, def: number) => (process.env[name] ? Number(process.env[name]) : def);
 const NODES = env('KUBEACT_SCALE_NODES', 1000);
 const PODS = env('KUBEACT_SCALE_PODS', 10_000);
 const CHURN_S = env('KUBEACT_SCALE_CHURN_S', 60);
+/** Pods held in all: the throughput pods plus as many more as this asks for, made by workloads. */
+const HOLD_PODS = Math.max(PODS, env('KUBEACT_SCALE_HOLD_PODS', PODS));
+const HOLD_VIA = parseHoldKind(process.env.KUBEACT_SCALE_HOLD_VIA);
+const HOLD_REPLICAS = env('KUBEACT_SCALE_HOLD_REPLICAS', 1000);
+const STALL_S = env('KUBEACT_SCALE_STALL_S', 300);
 const CHURN_RATE = 20;
 /** At most this many created pods waiting to be bound (default: no limit, every create at once). */
 const MAX_UNBOUND = env('KUBEACT_SCALE_MAX_UNBOUND', Infinity);
@@ -47,16 +59,26 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
   const runId = Date.now().toString(36);
   let nc: NatsConnection | undefined;
   let pods: ScalePods | undefined;
+  let progress: Progress | undefined;
+  const pids: Record<string, number> = {};
   const t0 = now();
-  const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new Error('interrupted')), { once: true }));
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal?.aborted) reject(new Error('interrupted'));
+    signal?.addEventListener('abort', () => reject(new Error('interrupted')), { once: true });
+  });
   aborted.catch(() => {});
+  const counters = () => ({ created: pods?.created ?? 0, bound: pods?.reached.bound ?? 0, running: pods?.reached.running ?? 0, retries: pods?.retries ?? 0 });
+  const rssLine = () => Object.entries(pids).map(([role, pid]) => `${role} ${(rssBytes(pid) / 2 ** 20).toFixed(0)} MiB`).join(', ');
+  progress = new Progress(say, counters, rssLine, 30_000, STALL_S * 1000);
   let failed = true;
   try {
-    await Promise.race([measure(), aborted]);
+    await Promise.race([measure(), aborted, progress.stalled]);
     failed = false;
   } finally {
+    progress.stop();
+    // Stops the create lanes and every wait, so nothing keeps an interrupted run alive.
     pods?.stop();
-    await nc?.close().catch(() => {});
+    await Promise.race([nc?.close().catch(() => {}), sleep(2000)]);
     await down({ home, say: (l) => say(`  ${l.trim()}`) }).catch((e) => say(`  ! down: ${(e as Error).message}`));
     // A failed run keeps the daemons' logs: why it failed is in them.
     if (failed) say(`  logs kept in ${path.join(home, 'cluster', 'logs')}`);
@@ -73,21 +95,22 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
       loadBalancerPool: LOAD_BALANCER_POOL,
       // Simulated pods resolve no names; and a second bench on the machine holds the default DNS address.
       dnsListen: 'off',
-      maxPods: Math.max(110, Math.ceil((PODS * 2) / NODES)),
+      maxPods: Math.max(110, Math.ceil((HOLD_PODS * 2) / NODES)),
       timeoutMs: 60_000 + NODES * 100,
       // e.g. KUBEACT_SCALE_CP_ARGS="--scheduler-max-binds 256"
       controlPlaneArgs: (process.env.KUBEACT_SCALE_CP_ARGS ?? '').split(' ').filter(Boolean),
       say: (l) => say(`  ${l.trim()}`),
     });
     const pid = (role: string) => ctx.processes.find((p) => p.role === role)!.pid;
-    const cp = pid('control-plane');
-    const sim = pid('simulated-nodes');
-    const natsPid = pid('nats-server');
+    const cp = (pids['control plane'] = pid('control-plane'));
+    const sim = (pids['simulated nodes'] = pid('simulated-nodes'));
+    const natsPid = (pids['nats-server'] = pid('nats-server'));
     nc = await connect({ servers: ctx.natsUrl, name: 'kubeact-scale-bench' });
     const client = new ApiClient(nc, { timeoutMs: 60_000 });
     pods = new ScalePods(client, runId);
     await pods.start();
     const cpRssEmpty = rssBytes(cp);
+    const simRssEmpty = rssBytes(sim);
 
     // Baseline: raw KV writes of a pod's bytes, same window, same nats-server.
     say(`• KV baseline: ${PODS} puts of a pod's bytes, ${WINDOW} in flight`);
@@ -96,37 +119,46 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
     let next = 0;
     const tKv = now();
     await Promise.all(Array.from({ length: WINDOW }, async () => {
-      while (next < PODS) await kv.put(`p${next++}`, bytes);
+      while (next < PODS && !signal?.aborted) await kv.put(`p${next++}`, bytes);
     }));
     const kvPerS = PODS / ((now() - tKv) / 1000);
     await kv.destroy();
     say(`  ${kvPerS.toFixed(0)} KV puts/s`);
 
     say(`• throughput: ${PODS} pods onto ${NODES} simulated nodes`);
+    progress!.start();
+    progress!.enter('throughput', true);
     const names = Array.from({ length: PODS }, (_, i) => `scale-${runId}-${i}`);
     const tCreate = now();
-    // Large runs take minutes: a line every 30 s says how far they got.
-    const progress = setInterval(() => say(`  bound ${pods!.reached.bound}, running ${pods!.reached.running}; control plane ${(rssBytes(cp) / 2 ** 20).toFixed(0)} MiB; create retries ${pods!.retries}`), 30_000);
-    let createdAt: number, boundAt: number, runningAt: number;
-    try {
-      await pods.createAll(names, WINDOW, (d) => d % 5000 === 0 && say(`  created ${d}, bound ${pods!.reached.bound}, running ${pods!.reached.running}`), MAX_UNBOUND);
-      createdAt = now();
-      await pods.until(() => pods!.reached.bound >= PODS, 60 * 60_000, 'every pod bound');
-      boundAt = now();
-      await pods.until(() => pods!.reached.running >= PODS, 60 * 60_000, 'every pod Running');
-      runningAt = now();
-    } finally {
-      clearInterval(progress);
-    }
+    await pods.createAll(names, WINDOW, undefined, MAX_UNBOUND);
+    const createdAt = now();
+    await pods.until(() => pods!.reached.bound >= PODS, 60 * 60_000, 'every pod bound');
+    const boundAt = now();
+    await pods.until(() => pods!.reached.running >= PODS, 60 * 60_000, 'every pod Running');
+    const runningAt = now();
     const rate = (t: number) => PODS / ((t - tCreate) / 1000);
     say(`  create ${rate(createdAt).toFixed(0)}/s, bound ${rate(boundAt).toFixed(0)}/s, Running ${rate(runningAt).toFixed(0)}/s`);
 
-    say('• hold: memory, API latency, heartbeat cost');
+    let fill: ScaleReport['fill'];
+    if (HOLD_PODS > PODS) {
+      const replicas = splitReplicas(HOLD_PODS - PODS, HOLD_REPLICAS);
+      say(`• fill: ${HOLD_PODS - PODS} more pods by ${replicas.length} ${HOLD_VIA}s of up to ${HOLD_REPLICAS} replicas, ${HOLD_PODS} held in all`);
+      progress!.enter('fill', true);
+      const tFill = now();
+      await createHoldWorkloads(client, HOLD_VIA, replicas, runId);
+      await pods.until(() => pods!.reached.running >= HOLD_PODS, 4 * 60 * 60_000, `${HOLD_PODS} pods Running`);
+      const s = (now() - tFill) / 1000;
+      fill = { via: HOLD_VIA, workloads: replicas.length, pods: HOLD_PODS - PODS, seconds: s };
+      say(`  ${HOLD_PODS - PODS} pods Running in ${s.toFixed(0)} s (${((HOLD_PODS - PODS) / s).toFixed(0)}/s)`);
+    }
+
+    say(`• hold: ${HOLD_PODS} pods — memory, API latency, heartbeat cost`);
+    progress!.enter('hold', false);
     const rss = { controlPlane: rssBytes(cp), simulatedNodes: rssBytes(sim), natsServer: rssBytes(natsPid) };
     const get: number[] = [];
     const list: number[] = [];
     const create: number[] = [];
-    for (let i = 0; i < API_SAMPLES; i++) {
+    for (let i = 0; i < API_SAMPLES && !signal?.aborted; i++) {
       let t = now();
       await client.get('Pod', names[Math.floor(Math.random() * PODS)], 'default');
       get.push(now() - t);
@@ -147,10 +179,11 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
     say(`  RSS control plane ${(rss.controlPlane / 2 ** 20).toFixed(0)} MiB, simulated nodes ${(rss.simulatedNodes / 2 ** 20).toFixed(0)} MiB; idle CPU: control plane ${idleCpuPct.toFixed(1)}%, simulated nodes ${simIdleCpuPct.toFixed(1)}%`);
 
     say(`• churn: ${CHURN_RATE} pods/s created and deleted for ${CHURN_S} s`);
+    progress!.enter('churn', false);
     const churnNames: string[] = [];
     const tChurn = now();
     const inflight: Promise<unknown>[] = [];
-    for (let i = 0; now() - tChurn < CHURN_S * 1000; i++) {
+    for (let i = 0; now() - tChurn < CHURN_S * 1000 && !signal?.aborted; i++) {
       const at = tChurn + (i * 1000) / CHURN_RATE;
       if (at > now()) await sleep(at - now());
       const name = `churn-${runId}-${i}`;
@@ -161,10 +194,12 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
     await Promise.all(inflight);
     // Churn faster than the scheduler binds leaves a backlog: what did not start in 5 min is
     // counted, not a reason to lose the run's other figures.
+    progress!.enter('churn backlog', false);
     await pods.until(() => churnNames.every((n) => pods!.times.get(n)?.running !== undefined), 5 * 60_000, 'churn pods Running').catch(() => {});
     const started = churnNames.filter((n) => pods!.times.get(n)?.running !== undefined);
     const startup = started.map((n) => pods!.times.get(n)!.running! - pods!.times.get(n)!.created!);
     if (started.length < churnNames.length) say(`  ${churnNames.length - started.length} of ${churnNames.length} churn pods not Running after 5 min`);
+    progress!.stop();
 
     const report: ScaleReport = {
       date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -172,12 +207,15 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
       durationS: (now() - t0) / 1000,
       nodes: NODES,
       pods: PODS,
+      holdPods: HOLD_PODS,
+      fill,
       kvPutsPerS: kvPerS,
       createPerS: rate(createdAt),
       boundPerS: rate(boundAt),
       runningPerS: rate(runningAt),
       rss,
-      cpBytesPerPod: (rss.controlPlane - cpRssEmpty) / PODS,
+      cpBytesPerPod: (rss.controlPlane - cpRssEmpty) / HOLD_PODS,
+      simBytesPerPod: (rss.simulatedNodes - simRssEmpty) / HOLD_PODS,
       api: { get: summarize(get), list: summarize(list), create: summarize(create) },
       idleCpuPct,
       simIdleCpuPct,

@@ -97,8 +97,13 @@ export class KindStore {
     });
   }
 
-  onChange(listener: ChangeListener): void {
+  /** Calls `listener` on every change applied from now on; returns the unsubscribe. */
+  onChange(listener: ChangeListener): () => void {
     this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   private apply(entry: KvEntry, live: boolean): void {
@@ -297,3 +302,4 @@ function isWrongSequence(e: unknown): boolean {
   const code = (e as { api_error?: { err_code?: number } })?.api_error?.err_code;
   return code === 10071 || msg.includes('wrong last sequence') || msg.includes('10071');
 }
+

@@ -45,7 +45,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   uncordon: { run: uncordonCommand, help: 'Mark node as schedulable' },
   drain: { run: drainCommand, help: 'Drain node in preparation for maintenance' },
   top: { run: topCommand, help: 'Display resource (CPU/memory) usage of pods or nodes' },
-  inspect: { run: inspectCommand, help: "Show an actor's current state and transitions (pod/NAME, deploy/NAME, rs/NAME, node/NAME, scheduler); --web prints the web inspector's URL" },
+  inspect: { run: inspectCommand, help: "Show an actor's current state and transitions (pod/NAME, deploy/NAME, rs/NAME, node/NAME, hpa/NAME, scheduler); --web prints the web inspector's URL" },
   events: { run: eventsCommand, help: 'List events (they do not expire)' },
   'api-resources': { run: apiResourcesCommand, help: 'Print the supported API resources' },
   version: { run: versionCommand, help: 'Print the client and server version information' },

@@ -8,7 +8,7 @@
 import { fromPromise } from 'xstate';
 import { hpaMachine, type ApplyInput, type HpaObject, type Observation } from '../../actors/hpa/index.js';
 import type { ApiClient } from '../../protocol/client.js';
-import { ApiError, Reason } from '../../protocol/errors.js';
+import { ApiError } from '../../protocol/errors.js';
 import type { PodMetrics, TrafficReply } from '../../protocol/metrics.js';
 import type { KubeObject } from '../../protocol/objects.js';
 import type { EventRecorder } from '../shared/events.js';
@@ -145,6 +145,6 @@ export class HpaHost {
       if (current !== from) throw new ScaleChangedError(`the replica count changed from ${from} to ${current} during the sync`);
       obj.spec = { ...obj.spec, replicas: to };
     });
-    if (!updated) throw new ApiError(Reason.NotFound, `${ref.kind.toLowerCase()}s.apps "${ref.name}" not found`);
+    if (!updated) throw ApiError.notFound(ref.kind, ref.name);
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { NatsConnection } from 'nats';
 import type { ApiClient } from '../../protocol/client.js';
+import type { Kind } from '../../protocol/kinds.js';
 import type { KubeObject } from '../../protocol/objects.js';
 import { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
@@ -13,7 +14,7 @@ import type { InspectCapture } from '../inspect/capture.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { HpaHost } from './hpa-host.js';
-import { Informer } from './informer.js';
+import { Informer, type InformerSource } from './informer.js';
 import { LoadBalancerController } from './load-balancer.js';
 import { NodeLifecycleHost } from './node-lifecycle-host.js';
 import { SnapshotStore } from './snapshots.js';
@@ -36,6 +37,8 @@ export interface ControllerManagerOptions {
   inspect?: InspectCapture;
   /** HorizontalPodAutoscaler controller: sync period, default scale-down window, tolerance. */
   hpa?: { syncPeriodMs?: number; downscaleStabilizationMs?: number; tolerance?: number };
+  /** The API server's cache in this process (nodes/controlplane/local-sources.ts): informers share its objects instead of watching over NATS. */
+  sources?: (kind: Kind) => InformerSource;
   /** Create the default `local-path` StorageClass at start when missing (default true). */
   defaultStorageClass?: boolean;
 }
@@ -64,7 +67,7 @@ export class ControllerManager {
   constructor(private readonly opts: ControllerManagerOptions) {
     const { client, logger } = opts;
     const resyncMs = opts.resyncMs ?? 30_000;
-    const inf = (kind: 'Pod' | 'Node' | 'Lease' | 'ReplicaSet' | 'Deployment' | 'Service' | 'Endpoints' | 'PersistentVolumeClaim' | 'PersistentVolume' | 'StorageClass') => new Informer<KubeObject>(client, kind, { resyncMs, logger });
+    const inf = (kind: 'Pod' | 'Node' | 'Lease' | 'ReplicaSet' | 'Deployment' | 'Service' | 'Endpoints' | 'PersistentVolumeClaim' | 'PersistentVolume' | 'StorageClass') => new Informer<KubeObject>(client, kind, { resyncMs, logger, source: opts.sources?.(kind) });
     this.pods = inf('Pod');
     this.nodes = inf('Node');
     this.leases = inf('Lease');

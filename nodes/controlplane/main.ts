@@ -16,6 +16,7 @@ import { ClusterDns, parseDnsListen } from '../dns/index.js';
 import { MetricsServer } from '../metrics/server.js';
 import { PrometheusEndpoint, countNatsReconnects, parsePrometheusAddress, processRegistry } from '../shared/prometheus.js';
 import { ControlPlaneMetrics } from './prometheus-metrics.js';
+import { localSources } from './local-sources.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     podEvictionTolerationMs: Number(args['pod-eviction-toleration-ms']),
     loadBalancerPool: args['load-balancer-pool'] as string,
     inspect,
+    sources: localSources(api),
     hpa: {
       syncPeriodMs: numberFlag('hpa-sync-period-ms'),
       downscaleStabilizationMs: numberFlag('hpa-downscale-stabilization-ms'),

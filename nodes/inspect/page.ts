@@ -159,6 +159,14 @@ function renderWhy(kind, c) {
   } else if (c && kind === 'Node') {
     items.push('last heartbeat ' + Math.round((c.lastNow - c.renewedAt) / 100) / 10 + ' s before the last check; grace ' + c.gracePeriodMs + ' ms, eviction after ' + c.evictionTolerationMs + ' ms');
     if (c.unreachableSince) items.push('unreachable since ' + new Date(c.unreachableSince).toISOString());
+  } else if (c && kind === 'HorizontalPodAutoscaler') {
+    const spec = (c.hpa && c.hpa.spec) || {};
+    const ref = spec.scaleTargetRef || {};
+    const d = c.decision;
+    items.push('target ' + ref.kind + '/' + ref.name + ', replicas ' + spec.minReplicas + '..' + spec.maxReplicas + ', sync every ' + c.syncPeriodMs + ' ms');
+    if (d) items.push('last decision: ' + d.currentReplicas + ' → ' + d.desiredReplicas + ' replicas' + (d.rescale ? ' (rescale)' : ''));
+    if (d) for (const cd of d.conditions || []) items.push(cd.type + '=' + cd.status + ' ' + (cd.reason || '') + (cd.message ? ': ' + cd.message : ''));
+    if (c.error) items.push('last sync failed: ' + c.error);
   } else if (c && kind === 'Scheduler') {
     items.push('queue: ' + (c.queue || []).join(', '));
     for (const [k, why] of Object.entries(c.parked || {})) items.push('parked ' + k + ': ' + why + (c.reported && c.reported[k] ? ' — ' + c.reported[k] : ''));

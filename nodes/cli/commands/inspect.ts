@@ -1,11 +1,12 @@
 /**
- * `kubeact inspect KIND/NAME [-n NS] [--tail N] [-f]`: an actor's current state and its last
- * transitions, replayed from the inspector stream; `--follow` prints new ones as they happen.
+ * `kubeact inspect KIND/NAME [-n NS] [--tail N] [-f]` (pod, rs, deploy, node, hpa; or `scheduler`):
+ * an actor's current state and its last transitions, replayed from the inspector stream;
+ * `--follow` prints new ones as they happen.
  * `kubeact inspect --web` prints the URL of the control plane's web inspector.
  */
 import { parseArgs } from 'node:util';
 import { resolveKind, KINDS } from '../../../protocol/kinds.js';
-import type { InspectRecord, InspectWebReply } from '../../../protocol/inspect.js';
+import { INSPECTED_KINDS, type InspectRecord, type InspectWebReply } from '../../../protocol/inspect.js';
 import { decode } from '../../../protocol/codec.js';
 import { subjects } from '../../../protocol/subjects.js';
 import { currentState, latestIncarnation, transitions, type Transition } from '../../inspect/history.js';
@@ -28,13 +29,13 @@ const PSEUDO_KINDS: Record<string, { kind: string; name: string }> = {
 
 export function parseInspectTarget(positionals: string[], namespace: string | undefined): { kind: string; namespace?: string; name: string } {
   const [first, second] = positionals;
-  if (!first) throw new CliError('expected KIND/NAME: kubeact inspect pod/NAME (or: pod NAME, node NAME, deploy NAME, rs NAME, scheduler)');
+  if (!first) throw new CliError('expected KIND/NAME: kubeact inspect pod/NAME (or: pod NAME, node NAME, deploy NAME, rs NAME, hpa NAME, scheduler)');
   const pseudo = PSEUDO_KINDS[first.toLowerCase()];
   if (pseudo) return pseudo;
   const [word, nameFromSlash] = first.includes('/') ? first.split('/', 2) : [first, second];
   const kind = resolveKind(word);
   if (!kind) throw new CliError(`the server doesn't have a resource type "${word}"`);
-  if (!['Pod', 'ReplicaSet', 'Deployment', 'Node'].includes(kind)) throw new CliError(`${kind} objects have no actor to inspect (Pod, ReplicaSet, Deployment, Node and the scheduler do)`);
+  if (!(INSPECTED_KINDS as readonly string[]).includes(kind)) throw new CliError(`${kind} objects have no actor to inspect (${INSPECTED_KINDS.join(', ')} and the scheduler do)`);
   if (!nameFromSlash) throw new CliError(`expected a name: kubeact inspect ${word}/NAME`);
   return KINDS[kind].namespaced ? { kind, namespace: namespace ?? 'default', name: nameFromSlash } : { kind, name: nameFromSlash };
 }

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { ApiClient } from '../../../protocol/client.js';
+import { ApiError } from '../../../protocol/errors.js';
 import type { KubeObject } from '../../../protocol/objects.js';
 import { CliError, openSession, type Output } from '../session.js';
 
@@ -19,7 +20,7 @@ async function setUnschedulable(client: ApiClient, name: string, value: boolean,
     if (value) n.spec.unschedulable = true;
     else delete n.spec.unschedulable;
   });
-  if (!updated) throw new CliError(`nodes "${name}" not found`);
+  if (!updated) throw ApiError.notFound('Node', name);
   io.out(`node/${name} ${unchanged ? 'already ' : ''}${value ? 'cordoned' : 'uncordoned'}`);
 }
 

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { ApiClient } from '../../../protocol/client.js';
+import { ApiError } from '../../../protocol/errors.js';
 import type { KubeObject } from '../../../protocol/objects.js';
 import { toYaml } from '../printers.js';
 import { objectRef, parseOneTarget } from '../resources.js';
@@ -53,7 +54,7 @@ export async function rolloutCommand(args: string[], io: Output): Promise<number
           d.spec.paused = paused || undefined;
           if (!paused) delete d.spec.paused;
         });
-        if (!updated) throw new CliError(`deployments.apps "${name}" not found`);
+        if (!updated) throw ApiError.notFound('Deployment', name);
         if (already) throw new CliError(`deployments.apps "${name}" is ${paused ? 'already paused' : 'not paused'}`);
         io.out(`${ref} ${paused ? 'paused' : 'resumed'}`);
         return 0;
@@ -65,7 +66,7 @@ export async function rolloutCommand(args: string[], io: Output): Promise<number
           tpl.metadata ??= {};
           tpl.metadata.annotations = { ...(tpl.metadata.annotations ?? {}), 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() };
         });
-        if (!updated) throw new CliError(`deployments.apps "${name}" not found`);
+        if (!updated) throw ApiError.notFound('Deployment', name);
         io.out(`${ref} restarted`);
         return 0;
       }
@@ -116,7 +117,7 @@ async function rolloutStatus(client: ApiClient, name: string, namespace: string,
   let last = '';
   let outcome: { done: boolean; failed?: string; line: string } | undefined;
   const show = (d: KubeObject | undefined) => {
-    if (!d) throw new CliError(`deployments.apps "${name}" not found`);
+    if (!d) throw ApiError.notFound('Deployment', name);
     outcome = statusLine(d);
     if (outcome.line && outcome.line !== last) {
       io.out(outcome.line);
@@ -124,7 +125,7 @@ async function rolloutStatus(client: ApiClient, name: string, namespace: string,
     }
     return outcome.done || Boolean(outcome.failed) || !watch;
   };
-  if (!(await client.find('Deployment', name, namespace))) throw new CliError(`deployments.apps "${name}" not found`);
+  if (!(await client.find('Deployment', name, namespace))) throw ApiError.notFound('Deployment', name);
   try {
     await client.waitFor<KubeObject>('Deployment', name, namespace, show, timeoutMs || 24 * 3600_000);
   } catch (e) {

@@ -3,6 +3,7 @@
  * compare-and-set (re-read and retried on Conflict), printed as kubectl prints them.
  */
 import { parseArgs } from 'node:util';
+import { ApiError } from '../../../protocol/errors.js';
 import type { KubeObject } from '../../../protocol/objects.js';
 import { objectRef, parseOneTarget } from '../resources.js';
 import { CliError, openSession, type Output } from '../session.js';
@@ -25,7 +26,7 @@ export async function scaleCommand(args: string[], io: Output): Promise<number> 
       }
       obj.spec.replicas = replicas;
     });
-    if (!updated) throw new CliError(`${kind.toLowerCase()}s.apps "${name}" not found`);
+    if (!updated) throw ApiError.notFound(kind, name);
     io.out(`${objectRef(kind, name)} scaled`);
   } finally {
     await session.close();
@@ -56,7 +57,7 @@ export async function setCommand(args: string[], io: Output): Promise<number> {
         for (const c of targets) c.image = image;
       }
     });
-    if (!updated) throw new CliError(`${kind.toLowerCase()}s "${name}" not found`);
+    if (!updated) throw ApiError.notFound(kind, name);
     io.out(`${objectRef(kind, name)} image updated`);
   } finally {
     await session.close();

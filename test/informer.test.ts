@@ -1,0 +1,115 @@
+/**
+ * The informer (nodes/controllers/informer.ts) against a real nats-server and API server, both
+ * ways it runs: over NATS (watch + relist) and in the control-plane process on the API server's
+ * own cache (nodes/controlplane/local-sources.ts). Synchronised on handler calls with deadlines.
+ */
+import t from 'tap';
+import type { NatsConnection } from 'nats';
+import { Informer } from '../nodes/controllers/informer.js';
+import { ApiServer } from '../nodes/apiserver/server.js';
+import { localSources } from '../nodes/controlplane/local-sources.js';
+import { silentLogger } from '../nodes/shared/logger.js';
+import { ApiClient } from '../protocol/client.js';
+import type { KubeObject } from '../protocol/objects.js';
+import { startTestNats, type TestNats } from './helpers/nats.js';
+
+let nats: TestNats;
+let nc: NatsConnection;
+let server: ApiServer;
+let client: ApiClient;
+
+t.before(async () => {
+  nats = await startTestNats();
+  nc = await nats.connect();
+  server = new ApiServer({ nc, logger: silentLogger(), serviceCidr: '127.100.13.0/24' });
+  await server.start();
+  client = new ApiClient(nc);
+});
+
+t.teardown(async () => {
+  await server.stop();
+  await nats.stop();
+});
+
+const cm = (name: string, value: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { value } }) as KubeObject;
+
+/** Records every handler call and resolves waits on them (deadline 10 s). */
+function recorder(informer: Informer) {
+  const calls: string[] = [];
+  const waiters: { check: () => boolean; resolve: () => void }[] = [];
+  const note = (what: string) => {
+    calls.push(what);
+    for (const w of waiters.splice(0)) if (w.check()) w.resolve();
+    else waiters.push(w);
+  };
+  informer.on({ upsert: (o) => note(`upsert ${o.metadata!.name}=${(o as any).data?.value}`), delete: (o) => note(`delete ${o.metadata!.name}`) });
+  const until = (check: () => boolean, what: string) =>
+    check()
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; calls: ${calls.join(', ')}`)), 10_000);
+          waiters.push({ check, resolve: () => (clearTimeout(timer), resolve()) });
+        });
+  return { calls, until };
+}
+
+t.test('in-process: shares the API server cache objects, delivers every change, resync re-delivers', async (t) => {
+  await client.create(cm('before', 'a'));
+  const informer = new Informer(client, 'ConfigMap', { resyncMs: 300, source: localSources(server)('ConfigMap'), namespace: 'default' });
+  const rec = recorder(informer);
+  await informer.start();
+  t.ok(rec.calls.includes('upsert before=a'), 'objects already stored are delivered at start');
+  t.equal(informer.get('default', 'before'), server.stores.get('ConfigMap')!.peek('default', 'before'), 'the very object the API server holds: no second copy');
+
+  await client.create(cm('after', 'b'));
+  await rec.until(() => rec.calls.includes('upsert after=b'), 'the created object');
+  await client.modify('ConfigMap', 'after', 'default', (o) => void ((o as any).data.value = 'c'));
+  await rec.until(() => rec.calls.includes('upsert after=c'), 'the update');
+  t.equal((informer.get('default', 'after') as any).data.value, 'c', 'get answers the current version');
+  await client.delete('ConfigMap', 'after', { namespace: 'default' });
+  await rec.until(() => rec.calls.includes('delete after'), 'the delete');
+  t.equal(informer.get('default', 'after'), undefined, 'gone from get');
+  t.same(informer.list().map((o) => o.metadata!.name), ['before'], 'list holds what is stored');
+
+  const n = rec.calls.filter((c) => c === 'upsert before=a').length;
+  await rec.until(() => rec.calls.filter((c) => c === 'upsert before=a').length > n, 'a resync');
+  t.pass('a resync re-delivers unchanged objects (level-based)');
+
+  informer.stop();
+  const seen = rec.calls.length;
+  await client.create(cm('stopped', 'x'));
+  await client.get('ConfigMap', 'stopped', 'default');
+  t.equal(rec.calls.length, seen, 'a stopped informer hears nothing');
+  await client.delete('ConfigMap', 'before', { namespace: 'default' });
+  await client.delete('ConfigMap', 'stopped', { namespace: 'default' });
+});
+
+t.test('in-process: a throwing handler neither stops the others nor the API server', async (t) => {
+  const informer = new Informer(client, 'ConfigMap', { resyncMs: 60_000, source: localSources(server)('ConfigMap') });
+  informer.on({ upsert: () => { throw new Error('boom'); } });
+  const rec = recorder(informer);
+  await informer.start();
+  await client.create(cm('thrown', 'a'));
+  await rec.until(() => rec.calls.includes('upsert thrown=a'), 'the second handler');
+  t.equal((await client.get<KubeObject>('ConfigMap', 'thrown', 'default')).metadata?.name, 'thrown', 'the API server still answers');
+  informer.stop();
+  await client.delete('ConfigMap', 'thrown', { namespace: 'default' });
+});
+
+t.test('over NATS: a relist keeps the copy it holds when nothing changed, and repairs a missed delete', async (t) => {
+  await client.create(cm('kept', 'a'));
+  const informer = new Informer(client, 'ConfigMap', { resyncMs: 300 });
+  const rec = recorder(informer);
+  await informer.start();
+  const held = informer.get('default', 'kept');
+  t.ok(held, 'listed at start');
+  const n = rec.calls.length;
+  await rec.until(() => rec.calls.length > n, 'a relist');
+  t.equal(informer.get('default', 'kept'), held, 'same object after the relist: the listed copy was dropped');
+  // A delete the watch never delivers (its subscription is gone): the relist removes it.
+  (informer as any).watch.stop();
+  await client.delete('ConfigMap', 'kept', { namespace: 'default' });
+  await rec.until(() => rec.calls.includes('delete kept'), 'the relist to notice the delete');
+  t.equal(informer.get('default', 'kept'), undefined, 'removed by the relist');
+  informer.stop();
+});
