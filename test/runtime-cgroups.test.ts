@@ -2,16 +2,18 @@
  * CPU and memory limits of the process runtime through cgroups (real processes, the real
  * cgroup filesystem): a busy loop limited to 200m is throttled to ≈ 0.2 CPU as the runtime's
  * stats() measure it; a memory hog is killed by the kernel (sampling turned off) and reported
- * OOMKilled; the container's cgroup is removed when it stops. Skipped, saying why, where the
+ * OOMKilled; the container's cgroup is removed when it stops, and so is the cgroup of a container
+ * a crashed kubelet left behind (by the next kubelet's recover()). Skipped, saying why, where the
  * kubelet cannot write cgroups.
  */
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cfsQuotaUs, detectCgroups, ownCgroups } from '../nodes/worker/runtime/cgroups.js';
 import { ProcessRuntime } from '../nodes/worker/runtime/process.js';
-import type { ContainerConfig } from '../nodes/worker/runtime/types.js';
+import type { ContainerConfig, ContainerHandle } from '../nodes/worker/runtime/types.js';
 import { until } from './helpers/proxy.js';
 
 t.test('pure parts: /proc/self/cgroup and the CFS quota', async (t) => {
@@ -77,4 +79,93 @@ t.test('the kernel kills a memory hog over its cgroup limit: OOMKilled, 137', { 
   ]).finally(() => clearTimeout(timer));
   t.equal(exit.reason, 'OOMKilled');
   t.equal(exit.exitCode, 137);
+});
+
+/**
+ * A kubelet in a process of its own that starts one container and is SIGKILLed: it leaves a
+ * state file, the container's cgroup and (without pdeathsig) the container itself running.
+ */
+async function crashedKubelet(dataDir: string, c: ContainerConfig): Promise<ContainerHandle> {
+  const runtime = new URL('../nodes/worker/runtime/process.js', import.meta.url).href;
+  const script = [
+    `import { ProcessRuntime } from ${JSON.stringify(runtime)};`,
+    'const rt = new ProcessRuntime({ dataDir: process.argv[1], memoryCheckMs: 3_600_000, pdeathsig: false });',
+    'const h = await rt.start(JSON.parse(process.argv[2]));',
+    "process.stdout.write(JSON.stringify(h) + '\\n');",
+    'setInterval(() => {}, 60_000);',
+  ].join('\n');
+  const kubelet = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir, JSON.stringify(c)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((r) => kubelet.once('exit', r));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    kubelet.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.split('\n')[0]);
+    });
+    void exited.then((code) => reject(new Error(`the kubelet exited (${code}) before starting the container`)));
+  });
+  const handle = JSON.parse(line) as ContainerHandle;
+  // The state file is written just after start() answers: a crash before it leaves nothing to recover.
+  const stateFile = path.join(dataDir, 'containers', `${handle.id.replace(/\//g, '_')}.json`);
+  await until('the kubelet wrote the container\'s state file', async () => {
+    if (!fs.existsSync(stateFile)) throw new Error(`no ${stateFile} yet`);
+  }, 10_000, 10);
+  kubelet.kill('SIGKILL');
+  await exited;
+  return handle;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+t.test('recover() removes the cgroup of a container a crashed kubelet left running', { skip }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeact-rt-cgroups-crash-'));
+  const c = config([process.execPath, '-e', 'setInterval(() => {}, 1000)'], { cpuMillis: 200, memoryBytes: 100 * 2 ** 20 });
+  const h = await crashedKubelet(dir, c);
+  t.teardown(async () => {
+    if (alive(h.pid!)) process.kill(-h.pid!, 'SIGKILL');
+    await found.support!.find(c.podUid, 'main')?.remove(); // left only when the test failed
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const left = found.support!.find(c.podUid, 'main');
+  t.ok(left, 'the crashed kubelet left the container\'s cgroup');
+  t.ok(alive(h.pid!), 'and the container running');
+
+  const next = new ProcessRuntime({ dataDir: dir, memoryCheckMs: 3_600_000 });
+  t.teardown(() => next.close());
+  const [info] = await next.recover();
+  t.match(info, { id: c.id, running: false, exit: { exitCode: 137, reason: 'Error', signal: 9 } }, 'the survivor is killed and reported');
+  t.equal(found.support!.find(c.podUid, 'main'), undefined, 'its cgroup is gone');
+  for (const d of left!.dirs) t.notOk(fs.existsSync(d), `${d} removed`);
+  t.notOk(fs.existsSync(path.dirname(left!.dirs[0])), 'so is the pod\'s cgroup');
+});
+
+t.test('a container the kernel OOM-killed while no kubelet ran is recovered as OOMKilled', { skip: skip || !found.support?.memory && 'no writable memory cgroup' }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeact-rt-cgroups-crash-'));
+  const hog = 'const a=[];setInterval(()=>a.push(Buffer.alloc(16*1024*1024,1)),50)';
+  const c = config([process.execPath, '-e', hog], { memoryBytes: 100 * 2 ** 20 });
+  const h = await crashedKubelet(dir, c);
+  t.teardown(async () => {
+    if (alive(h.pid!)) process.kill(-h.pid!, 'SIGKILL');
+    await found.support!.find(c.podUid, 'main')?.remove(); // left only when the test failed
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  await until('the kernel OOM-kills the hog and it is gone', async () => {
+    const cg = found.support!.find(c.podUid, 'main');
+    if (!cg?.oomKilled()) throw new Error('no OOM kill counted yet');
+    if (cg.dirs.some((d) => fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').trim())) throw new Error('still exiting');
+  }, 30_000, 50);
+
+  const next = new ProcessRuntime({ dataDir: dir, memoryCheckMs: 3_600_000 });
+  t.teardown(() => next.close());
+  const [info] = await next.recover();
+  t.match(info, { id: c.id, running: false, exit: { exitCode: 137, reason: 'OOMKilled' } });
+  t.equal(info.exit?.message, undefined, 'no "exit status unknown": the kernel said why');
+  t.equal(found.support!.find(c.podUid, 'main'), undefined, 'its cgroup is gone');
 });

@@ -92,10 +92,11 @@ t.test('decisions from the index equal the pod-walking decisions on random clust
     const byNode = new Map<string, PodInfo[]>();
     for (const p of placed) byNode.set(p.spec!.nodeName!, [...(byNode.get(p.spec!.nodeName!) ?? []), podInfo(p)]);
     // The machine's form: NodeInfos built once, the pending pod possibly placed already under its key.
+    const totals = new Map<string, number>();
     const infos = nodes.map((n) => {
       const ni = newNodeInfo(n.metadata!.name!);
       setNode(ni, n);
-      for (const p of byNode.get(ni.name) ?? []) addPod(ni, `${p.namespace}/${p.name}`, p);
+      for (const p of byNode.get(ni.name) ?? []) addPod(ni, `${p.namespace}/${p.name}`, p, totals);
       return ni;
     });
     for (let i = 0; i < 6; i++) {
@@ -110,7 +111,7 @@ t.test('decisions from the index equal the pod-walking decisions on random clust
       const key = keyOf(pod);
       const mineOn = infos.find((ni) => ni.pods.has(key));
       const self = mineOn ? { node: mineOn, info: mineOn.pods.get(key)! } : undefined;
-      t.same(scheduleOnNodes(pod, infos, self, undefined, { start }), expected, `seed ${seed} pod ${i}: scheduleOnNodes`);
+      t.same(scheduleOnNodes(pod, infos, totals, self, undefined, { start }), expected, `seed ${seed} pod ${i}: scheduleOnNodes`);
       compared++;
     }
   }
@@ -121,16 +122,21 @@ t.test('sibling counts from workload groups equal counting the pods (owner or sa
   const r = rng(7);
   let nonZero = 0;
   for (let n = 0; n < 200; n++) {
-    const ni = newNodeInfo('n');
-    const pods = Array.from({ length: r.int(12) }, (_, i) => podInfo(randomPod(r, `p${i}`, { nodeName: 'n', namespace: r.pick(['default', 'other']) })));
-    for (const p of pods) addPod(ni, `${p.namespace}/${p.name}`, p);
+    // Two nodes sharing one set of cache-wide totals, as in the machine.
+    const nodes = [newNodeInfo('n1'), newNodeInfo('n2')];
+    const totals = new Map<string, number>();
+    const pods = Array.from({ length: r.int(16) }, (_, i) => podInfo(randomPod(r, `p${i}`, { nodeName: 'n', namespace: r.pick(['default', 'other']) })));
+    for (const p of pods) addPod(r.pick(nodes), `${p.namespace}/${p.name}`, p, totals);
     const pod = podInfo(randomPod(r, r.next() < 0.3 && pods.length ? r.pick(pods).name : 'x', { namespace: 'default' }));
     const key = `${pod.namespace}/${pod.name}`;
-    const want = siblingCount(pod, ni.pods.values());
-    if (want > 0) nonZero++;
-    t.equal(siblingCounter(pod)(ni, ni.pods.get(key)), want, `case ${n}`);
+    const counter = siblingCounter(pod, totals);
+    for (const ni of nodes) {
+      const want = siblingCount(pod, ni.pods.values());
+      if (want > 0) nonZero++;
+      t.equal(counter(ni, ni.pods.get(key)), want, `case ${n} ${ni.name}`);
+    }
   }
-  t.ok(nonZero > 50, `cases with siblings: ${nonZero}`);
+  t.ok(nonZero > 100, `cases with siblings: ${nonZero}`);
 });
 
 // ---------------------------------------------------------------------------------------
@@ -140,10 +146,11 @@ t.test('sibling counts from workload groups equal counting the pods (owner or sa
 function indexProblems(ctx: SchedulerContext): string[] {
   const problems: string[] = [];
   const expected = new Map<string, NodeInfo>();
+  const totals = new Map<string, number>();
   for (const [key, info] of Object.entries(ctx.placed)) {
     if (!info.nodeName) continue;
     if (!expected.has(info.nodeName)) expected.set(info.nodeName, newNodeInfo(info.nodeName));
-    addPod(expected.get(info.nodeName)!, key, info);
+    addPod(expected.get(info.nodeName)!, key, info, totals);
   }
   for (const name of Object.keys(ctx.nodes)) if (!expected.has(name)) expected.set(name, newNodeInfo(name));
   for (const [name, want] of expected) {
@@ -160,6 +167,8 @@ function indexProblems(ctx: SchedulerContext): string[] {
     const groups = (m: Map<string, number>) => JSON.stringify([...m].sort());
     if (groups(got.groups) !== groups(want.groups)) problems.push(`${name}: groups ${groups(got.groups)} ≠ ${groups(want.groups)}`);
   }
+  const sorted = (m: Map<string, number>) => JSON.stringify([...m].sort());
+  if (sorted(ctx.groupTotals) !== sorted(totals)) problems.push(`group totals ${sorted(ctx.groupTotals)} ≠ ${sorted(totals)}`);
   for (const name of ctx.byNode.keys()) if (!expected.has(name)) problems.push(`${name}: a NodeInfo with no node and no pods`);
   if (ctx.nodeList && ctx.nodeList.map((ni) => ni.name).join() !== Object.keys(ctx.nodes).join()) problems.push('nodeList is not in `nodes` order');
   return problems;
@@ -329,4 +338,31 @@ t.test('random event sequences keep the index equal to a from-scratch count', as
     t.same(problems.slice(0, 5), [], `seed ${seed}: ${h.binds.length} binds, ${Object.keys(h.ctx().placed).length} placed`);
     h.actor.stop();
   }
+});
+
+t.test('a BATCH applies its watch events in order, then decides on the state after all of them', async (t) => {
+  const unschedulable: string[] = [];
+  const binds: BindPodInput[] = [];
+  const actor = createActor(
+    schedulerMachine.provide({
+      actors: { bindPod: fromPromise<unknown, BindPodInput>(async ({ input }) => void binds.push(input)) },
+      actions: { reportUnschedulable: (_, p) => void unschedulable.push(p.message) },
+    }),
+    { clock: new SimulatedClock(), input: {} },
+  ).start();
+  actor.send({
+    type: 'BATCH',
+    events: [
+      { type: 'NODE_UPSERT', node: node('small', '500m') },
+      { type: 'POD_UPSERT', pod: pod('web', { cpu: '1' }) }, // fits nowhere yet
+      { type: 'POD_UPSERT', pod: pod('old', { nodeName: 'big', cpu: '1500m' }) },
+      { type: 'NODE_UPSERT', node: node('big', '2') }, // now it fits, once `old` is gone
+      { type: 'POD_DELETE', namespace: 'default', name: 'old' },
+    ],
+  });
+  await waitFor(actor, (s) => s.context.binding.size === 0 && s.context.queue.size === 0);
+  t.same(unschedulable, [], 'never decided on a half-applied batch');
+  t.same(binds.map((b) => `${b.name}->${b.nodeName}`), ['web->big']);
+  t.same(indexProblems(actor.getSnapshot().context), []);
+  actor.stop();
 });

@@ -18,7 +18,7 @@ import { assign, fromPromise, setup, spawnChild, stopChild } from 'xstate';
 import type { KubeObject, Node, Pod } from '../../protocol/objects.js';
 import { emptyVolumes, type VolumeSnapshot } from './volumes.js';
 import { isTerminal, keyOf, needsScheduling, podInfo, podKey, type PodInfo } from './predicates.js';
-import { addPod, nodeInfoOf, removePod, setNode, type NodeInfo } from './node-info.js';
+import { addPod, nodeInfoOf, removePod, setNode, type GroupTotals, type NodeInfo } from './node-info.js';
 import { scheduleOnNodes } from './scoring.js';
 
 export const DEFAULT_RETRY_INTERVAL_MS = 5000;
@@ -45,7 +45,14 @@ export type PodUpsertEvent = { type: 'POD_UPSERT'; pod: Pod };
 export type PodDeleteEvent = { type: 'POD_DELETE'; namespace: string; name: string };
 /** A PersistentVolumeClaim, PersistentVolume or StorageClass changed (or went: `deleted`). */
 export type VolumeObjectEvent = { type: 'VOLUME_OBJECT'; object: KubeObject; deleted?: boolean };
-export type SchedulerEvent = NodeUpsertEvent | NodeDeleteEvent | PodUpsertEvent | PodDeleteEvent | VolumeObjectEvent;
+/** What the host's watches feed the machine. */
+export type WatchFedEvent = NodeUpsertEvent | NodeDeleteEvent | PodUpsertEvent | PodDeleteEvent | VolumeObjectEvent;
+/**
+ * Several watch events at once, applied in order in one step (one macrostep of the machine
+ * instead of one per event); decisions follow on the state after all of them.
+ */
+export type BatchEvent = { type: 'BATCH'; events: readonly WatchFedEvent[] };
+export type SchedulerEvent = WatchFedEvent | BatchEvent;
 
 export interface SchedulerInput {
   retryIntervalMs?: number;
@@ -89,6 +96,8 @@ export interface SchedulerContext {
    * totals, so a decision reads each node in O(1). A name stays while its node exists or pods name it.
    */
   byNode: Map<string, NodeInfo>;
+  /** Pods per workload group over all of `byNode` (see node-info.ts). */
+  groupTotals: GroupTotals;
   /** The NodeInfos of the existing nodes, in `nodes` order; undefined after a node came or went (rebuilt by the next decision). */
   nodeList: NodeInfo[] | undefined;
   /** Latest version of each pod waiting for a node; each key is queued, parked or in `binding`. */
@@ -129,7 +138,7 @@ function place(ctx: SchedulerContext, key: string, info: PodInfo): void {
   unplace(ctx, key);
   if (isTerminal(info.phase)) return;
   ctx.placed[key] = info;
-  if (info.nodeName) addPod(nodeInfoOf(ctx.byNode, info.nodeName), key, info);
+  if (info.nodeName) addPod(nodeInfoOf(ctx.byNode, info.nodeName), key, info, ctx.groupTotals);
 }
 
 /** Forgets where a pod is; true when it was placed. */
@@ -139,7 +148,7 @@ function unplace(ctx: SchedulerContext, key: string): boolean {
   delete ctx.placed[key];
   const onNode = info.nodeName ? ctx.byNode.get(info.nodeName) : undefined;
   if (onNode) {
-    removePod(onNode, key);
+    removePod(onNode, key, ctx.groupTotals);
     if (onNode.pods.size === 0 && !onNode.node) ctx.byNode.delete(onNode.name);
   }
   return true;
@@ -242,8 +251,24 @@ function samePlacement(a: PodInfo, b: PodInfo): boolean {
     a.uid === b.uid &&
     a.nodeName === b.nodeName &&
     a.phase === b.phase &&
-    JSON.stringify([a.requests, a.scoreRequests, a.labels, a.ownerUids]) === JSON.stringify([b.requests, b.scoreRequests, b.labels, b.ownerUids])
+    a.requests.cpu === b.requests.cpu &&
+    a.requests.memory === b.requests.memory &&
+    a.scoreRequests.cpu === b.scoreRequests.cpu &&
+    a.scoreRequests.memory === b.scoreRequests.memory &&
+    sameLabels(a.labels, b.labels) &&
+    a.ownerUids.length === b.ownerUids.length &&
+    a.ownerUids.every((uid, i) => b.ownerUids[i] === uid)
   );
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  let n = 0;
+  for (const k in a) {
+    if (b[k] !== a[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
 }
 
 /** The next key to decide for: the highest `spec.priority`, then first in (plain FIFO while no pending pod has a priority). */
@@ -269,9 +294,32 @@ function decide(ctx: SchedulerContext): Partial<SchedulerContext> {
   const stats = { evaluated: 0 };
   const placed = ctx.placed[key];
   const self = placed?.nodeName ? { node: ctx.byNode.get(placed.nodeName)!, info: placed } : undefined;
-  const result = scheduleOnNodes(pod, nodes, self, ctx.volumes, { start: ctx.nextStartNodeIndex, stats });
+  const result = scheduleOnNodes(pod, nodes, ctx.groupTotals, self, ctx.volumes, { start: ctx.nextStartNodeIndex, stats });
   const nextStartNodeIndex = nodes.length ? (ctx.nextStartNodeIndex + stats.evaluated) % nodes.length : 0;
   return { nextStartNodeIndex, attempt: 'nodeName' in result ? { key, pod, nodeName: result.nodeName } : { key, pod, message: result.unschedulable } };
+}
+
+function applyWatchEvent(ctx: SchedulerContext, event: WatchFedEvent): void {
+  switch (event.type) {
+    case 'NODE_UPSERT':
+      if (upsertNode(ctx, event.node)) unpark(ctx);
+      return;
+    case 'NODE_DELETE':
+      deleteNode(ctx, event.name);
+      return unpark(ctx);
+    case 'POD_UPSERT':
+      return applyPodUpsert(ctx, event.pod);
+    case 'POD_DELETE': {
+      const key = podKey(event.namespace, event.name);
+      dropPending(ctx, key);
+      unplace(ctx, key);
+      return unpark(ctx);
+    }
+    case 'VOLUME_OBJECT':
+      // A claim bound, a volume or class changed: parked pods may fit now.
+      applyVolumeObject(ctx.volumes, event.object, event.deleted === true);
+      return unpark(ctx);
+  }
 }
 
 function applyVolumeObject(v: VolumeSnapshot, obj: KubeObject, deleted: boolean): void {
@@ -357,35 +405,16 @@ export const schedulerMachine = setup({
     reportUnschedulable: (_, _params: UnschedulableReport) => {},
     /** Host: `Scheduled` Event ("Successfully assigned ns/name to node"). */
     reportScheduled: (_, _params: ScheduledReport) => {},
-    upsertNode: assign(({ context, event }) => {
-      if (upsertNode(context, (event as NodeUpsertEvent).node)) unpark(context);
+    /** NODE_UPSERT / NODE_DELETE / POD_UPSERT / POD_DELETE / VOLUME_OBJECT. */
+    applyWatchEvent: assign(({ context, event }) => {
+      applyWatchEvent(context, event as WatchFedEvent);
       return {};
     }),
-    deleteNode: assign(({ context, event }) => {
-      deleteNode(context, (event as NodeDeleteEvent).name);
-      unpark(context);
-      return {};
-    }),
-    upsertPod: assign(({ context, event }) => {
-      applyPodUpsert(context, (event as PodUpsertEvent).pod);
-      return {};
-    }),
-    deletePod: assign(({ context, event }) => {
-      const { namespace, name } = event as PodDeleteEvent;
-      const key = podKey(namespace, name);
-      dropPending(context, key);
-      unplace(context, key);
-      unpark(context);
+    applyBatch: assign(({ context, event }) => {
+      for (const e of (event as BatchEvent).events) applyWatchEvent(context, e);
       return {};
     }),
     requeueParked: assign(({ context }) => {
-      unpark(context);
-      return {};
-    }),
-    /** A claim bound, a volume or class changed: parked pods may fit now. */
-    volumeObject: assign(({ context, event }) => {
-      const { object, deleted } = event as VolumeObjectEvent;
-      applyVolumeObject(context.volumes, object, deleted === true);
       unpark(context);
       return {};
     }),
@@ -436,6 +465,7 @@ export const schedulerMachine = setup({
     placed: {},
     byNode: new Map(),
     nodeList: undefined,
+    groupTotals: new Map(),
     pending: {},
     prioritized: new Set(),
     queue: new Set(),
@@ -446,11 +476,12 @@ export const schedulerMachine = setup({
     attempt: undefined,
   }),
   on: {
-    NODE_UPSERT: { actions: 'upsertNode' },
-    NODE_DELETE: { actions: 'deleteNode' },
-    VOLUME_OBJECT: { actions: 'volumeObject' },
-    POD_UPSERT: { actions: 'upsertPod' },
-    POD_DELETE: { actions: 'deletePod' },
+    NODE_UPSERT: { actions: 'applyWatchEvent' },
+    NODE_DELETE: { actions: 'applyWatchEvent' },
+    VOLUME_OBJECT: { actions: 'applyWatchEvent' },
+    POD_UPSERT: { actions: 'applyWatchEvent' },
+    POD_DELETE: { actions: 'applyWatchEvent' },
+    BATCH: { actions: 'applyBatch' },
     // Results of the `bindPod` children (spawned as `bind:<namespace>/<name>`).
     'xstate.done.actor.*': {
       guard: 'isBind',

@@ -40,7 +40,7 @@ export function workloadKeys(info: PodInfo): WorkloadKeys {
   if (keys) return keys;
   const ns = info.namespace;
   const sig = labelSignature(info.labels);
-  const uids = [...new Set(info.ownerUids)];
+  const uids = info.ownerUids.length > 1 ? [...new Set(info.ownerUids)] : info.ownerUids;
   keys = {
     owners: uids.map((uid) => `o${ns}\0${uid}`),
     labels: sig === undefined ? undefined : `l${ns}\0${sig}`,
@@ -79,32 +79,39 @@ export function setNode(ni: NodeInfo, node: Node | undefined): void {
   ni.taints = effectiveTaints(node);
 }
 
+/**
+ * Pods per workload group over every NodeInfo of a cache. A decision reads it to skip what
+ * cannot matter: a group with no pod anywhere, or (all of an owner's pods sharing one label
+ * set, the usual case) two of the three groups, which then hold the same pods on every node.
+ */
+export type GroupTotals = Map<string, number>;
+
 /** Adds (or replaces) a pod; a terminated one is only removed. */
-export function addPod(ni: NodeInfo, key: string, info: PodInfo): void {
-  removePod(ni, key);
+export function addPod(ni: NodeInfo, key: string, info: PodInfo, totals: GroupTotals): void {
+  removePod(ni, key, totals);
   if (isTerminal(info.phase)) return;
   ni.pods.set(key, info);
-  count(ni, info, 1);
+  count(ni, info, 1, totals);
 }
 
 /** True when the pod was here. */
-export function removePod(ni: NodeInfo, key: string): boolean {
+export function removePod(ni: NodeInfo, key: string, totals: GroupTotals): boolean {
   const info = ni.pods.get(key);
   if (!info) return false;
   ni.pods.delete(key);
-  count(ni, info, -1);
+  count(ni, info, -1, totals);
   return true;
 }
 
-function count(ni: NodeInfo, info: PodInfo, sign: 1 | -1): void {
+function count(ni: NodeInfo, info: PodInfo, sign: 1 | -1, totals: GroupTotals): void {
   ni.requestedCpu += sign * info.requests.cpu;
   ni.requestedMemory += sign * info.requests.memory;
   ni.scoreCpu += sign * info.scoreRequests.cpu;
   ni.scoreMemory += sign * info.scoreRequests.memory;
   const keys = workloadKeys(info);
-  for (const k of keys.owners) bump(ni.groups, k, sign);
-  if (keys.labels !== undefined) bump(ni.groups, keys.labels, sign);
-  for (const k of keys.both) bump(ni.groups, k, sign);
+  for (const k of keys.owners) bump(ni.groups, k, sign), bump(totals, k, sign);
+  if (keys.labels !== undefined) bump(ni.groups, keys.labels, sign), bump(totals, keys.labels, sign);
+  for (const k of keys.both) bump(ni.groups, k, sign), bump(totals, k, sign);
 }
 
 function bump(groups: Map<string, number>, group: string, sign: 1 | -1): void {

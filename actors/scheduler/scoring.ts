@@ -13,7 +13,7 @@
  */
 import { podHasClaims, volumeFilter, volumePreFilter, type VolumeSnapshot } from './volumes.js';
 import type { Node, Pod } from '../../protocol/objects.js';
-import { addPod, inGroup, newNodeInfo, setNode, usageOf, workloadKeys, type NodeInfo } from './node-info.js';
+import { addPod, inGroup, newNodeInfo, setNode, usageOf, workloadKeys, type GroupTotals, type NodeInfo } from './node-info.js';
 import {
   filterNode,
   keyOf,
@@ -116,6 +116,7 @@ export interface ScheduleOptions {
  */
 export function schedulePod(pod: Pod, nodes: readonly Node[], podsByNode: PodsByNode, volumes?: VolumeSnapshot, opts: ScheduleOptions = {}): ScheduleResult {
   const self = keyOf(pod);
+  const totals: GroupTotals = new Map();
   const infos = nodes.map((node) => {
     const name = node.metadata?.name ?? '';
     const info = newNodeInfo(name);
@@ -125,11 +126,11 @@ export function schedulePod(pod: Pod, nodes: readonly Node[], podsByNode: PodsBy
       let key = podKey(placed.namespace, placed.name);
       if (key === self) continue;
       while (info.pods.has(key)) key += '\0'; // a list may name a pod twice: both count
-      addPod(info, key, placed);
+      addPod(info, key, placed, totals);
     }
     return info;
   });
-  return scheduleOnNodes(pod, infos, undefined, volumes, opts);
+  return scheduleOnNodes(pod, infos, totals, undefined, volumes, opts);
 }
 
 /** The pod being decided where it is already placed (its own requests and sibling-ness are not counted there). */
@@ -144,7 +145,14 @@ export interface PlacedSelf {
  * filtered, so an unschedulable message always counts every node. Every node in `nodes` must
  * have its `node` set. Filtering and scoring a node reads its NodeInfo totals: O(1) per node.
  */
-export function scheduleOnNodes(pod: Pod, nodes: readonly NodeInfo[], self: PlacedSelf | undefined, volumes?: VolumeSnapshot, opts: ScheduleOptions = {}): ScheduleResult {
+export function scheduleOnNodes(
+  pod: Pod,
+  nodes: readonly NodeInfo[],
+  totals: GroupTotals,
+  self: PlacedSelf | undefined,
+  volumes?: VolumeSnapshot,
+  opts: ScheduleOptions = {},
+): ScheduleResult {
   const info = podInfo(pod);
   const requests = info.requests;
   const withClaims = volumes !== undefined && podHasClaims(pod);
@@ -154,7 +162,7 @@ export function scheduleOnNodes(pod: Pod, nodes: readonly NodeInfo[], self: Plac
   }
   const anySelector = hasNodeSelector(pod);
   const feasible: NodeInfo[] = [];
-  const reasons: string[][] = [];
+  const reasons: (readonly string[])[] = [];
   const total = nodes.length;
   const wanted = numFeasibleNodesToFind(total);
   const start = total ? (opts.start ?? 0) % total : 0;
@@ -172,19 +180,22 @@ export function scheduleOnNodes(pod: Pod, nodes: readonly NodeInfo[], self: Plac
       const memory = ni.requestedMemory - (mine ? mine.requests.memory : 0);
       fits = pods + 1 <= alloc.pods && !(requests.cpu > 0 && requests.cpu > alloc.cpu - cpu) && !(requests.memory > 0 && requests.memory > alloc.memory - memory);
     }
-    const failed = fits ? [] : filterNode(pod, requests, node, usageOf(ni, mine));
+    let failed = fits ? NONE : filterNode(pod, requests, node, usageOf(ni, mine));
     // VolumeBinding runs after NodeResourcesFit, as in kube-scheduler's filter order.
     if (failed.length === 0 && withClaims) {
       const volumeReason = volumeFilter(pod, node, volumes);
-      if (volumeReason) failed.push(volumeReason);
+      if (volumeReason) failed = [volumeReason];
     }
     if (failed.length === 0) feasible.push(ni);
     else reasons.push(failed);
   }
   if (opts.stats) opts.stats.evaluated = evaluated;
   if (feasible.length === 0) return { unschedulable: unschedulableMessage(total, reasons) };
-  return { nodeName: pickBest(info, keyOf(pod), feasible, self) };
+  return { nodeName: pickBest(info, keyOf(pod), feasible, totals, self) };
 }
+
+/** No reason: the node fits (shared, never changed). */
+const NONE: readonly string[] = Object.freeze([]);
 
 function hasNodeSelector(pod: Pod): boolean {
   const selector = pod.spec?.nodeSelector;
@@ -197,14 +208,14 @@ function hasNodeSelector(pod: Pod): boolean {
  * totals the lowest FNV-1a of `<pod key>|<node name>`, then the lowest name (what sorting by
  * score, tie-break and name and taking the first gives).
  */
-function pickBest(info: PodInfo, key: string, feasible: readonly NodeInfo[], self: PlacedSelf | undefined): string {
-  const counter = siblingCounter(info);
-  const siblings = new Array<number>(feasible.length);
+function pickBest(info: PodInfo, key: string, feasible: readonly NodeInfo[], totals: GroupTotals, self: PlacedSelf | undefined): string {
+  const counter = siblingCounter(info, totals);
+  const siblings: number[] = [];
   let maxSiblings = 0;
   for (let i = 0; i < feasible.length; i++) {
     const ni = feasible[i];
     const n = counter(ni, self?.node === ni ? self.info : undefined);
-    siblings[i] = n;
+    siblings.push(n);
     if (n > maxSiblings) maxSiblings = n;
   }
   const prefix = fnv1a(`${key}|`);
@@ -233,18 +244,26 @@ function pickBest(info: PodInfo, key: string, feasible: readonly NodeInfo[], sel
 
 /**
  * Counts a pod's siblings on a node (isSibling: same namespace, and a shared owner uid or the
- * same non-empty labels) from the node's workload groups; `mine` is the pod itself when placed
- * there. A pod with several owner uids is counted by walking the node's pods.
+ * same non-empty labels) from the node's workload groups: owner + labels − both; `mine` is the
+ * pod itself when placed there. The cache-wide totals pick the fewest lookups that give the
+ * same count (a group empty everywhere is 0 on every node; owner = both everywhere means
+ * owner = both on every node). A pod with several owner uids is counted by walking the node's pods.
  */
-export function siblingCounter(info: PodInfo): (ni: NodeInfo, mine: PodInfo | undefined) => number {
+export function siblingCounter(info: PodInfo, totals: GroupTotals): (ni: NodeInfo, mine: PodInfo | undefined) => number {
   const keys = workloadKeys(info);
   if (keys.owners.length > 1) return (ni) => siblingCount(info, ni.pods.values());
   const unself = (mine: PodInfo | undefined) => (mine && related(info, mine) ? 1 : 0);
+  const total = (group: string | undefined) => (group === undefined ? 0 : (totals.get(group) ?? 0));
   const [owner] = keys.owners;
   const labels = keys.labels;
-  if (owner === undefined) return labels === undefined ? () => 0 : (ni, mine) => inGroup(ni, labels) - unself(mine);
-  if (labels === undefined) return (ni, mine) => inGroup(ni, owner) - unself(mine);
   const both = keys.both[0];
+  const [o, l, b] = [total(owner), total(labels), total(both)];
+  const one = (group: string) => (ni: NodeInfo, mine: PodInfo | undefined) => inGroup(ni, group) - unself(mine);
+  if (o === 0 && l === 0) return () => 0; // no pod of either group anywhere (not even the pod itself)
+  if (owner === undefined) return one(labels!);
+  if (labels === undefined) return one(owner);
+  if (o === b) return one(labels); // owner − both is 0 on every node
+  if (l === b) return one(owner); // labels − both is 0 on every node
   return (ni, mine) => inGroup(ni, owner) + inGroup(ni, labels) - inGroup(ni, both) - unself(mine);
 }
 

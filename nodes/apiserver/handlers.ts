@@ -13,7 +13,7 @@ import { CONTENT_FIELDS, defaultMetadata, defaultSpec, stampCreation } from './d
 import { prepareServiceUpdate, type Claim, type ServiceAllocator } from './service-ips.js';
 import { admitStorage } from './storage-admission.js';
 import { jsonEqual } from './json-equal.js';
-import { storedBytes, type KindStore } from './store.js';
+import { packedHints, storedBytes, type KindStore } from './store.js';
 
 
 /** A compare-and-set write found a newer version than `revision`, the one the handler had read. */
@@ -82,16 +82,17 @@ export class Handlers {
     let more = false;
     let remaining = 0;
     let bytes = 0;
-    for (const c of store.listFrom(after ?? prefix, after !== undefined)) {
-      if (namespace && !c.key.startsWith(prefix)) break;
-      if (labels.length && !matchesLabels(labels, c.obj.metadata?.labels as Record<string, string>)) continue;
-      if (fields.length && !matchesFields(fields, c.obj)) continue;
+    for (const { key, cached } of store.listFrom(after ?? prefix, after !== undefined, packedHints(fields))) {
+      if (namespace && !key.startsWith(prefix)) break;
+      const obj = cached.obj; // once: a packed object decodes on each read
+      if (labels.length && !matchesLabels(labels, obj.metadata?.labels as Record<string, string>)) continue;
+      if (fields.length && !matchesFields(fields, obj)) continue;
       if (limit && !more) {
         // A page also ends before its reply would outgrow one NATS message (at least one item).
-        bytes += c.bytes + 64;
+        bytes += cached.bytes + 64;
         if (page.length >= limit || (bytes > this.maxPageBytes && page.length > 0)) more = true;
       }
-      if (!more) page.push({ key: c.key, obj: c.obj });
+      if (!more) page.push({ key, obj });
       else if (filtered) remaining++; // what the selectors leave of the rest is only known by looking
       else break;
     }

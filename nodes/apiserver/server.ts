@@ -14,6 +14,7 @@ import type { Logger } from '../shared/logger.js';
 import { Handlers } from './handlers.js';
 import { DNS_SERVICE_NAME, DNS_SERVICE_NAMESPACE, ServiceAllocator, dnsServiceObject } from './service-ips.js';
 import { KindStore } from './store.js';
+import { DEFAULT_EVENT_TTL_MS, EventTtl } from './event-ttl.js';
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', NODE_LEASE_NAMESPACE];
 
@@ -23,6 +24,10 @@ export interface ApiServerOptions {
   now?: () => number;
   /** ClusterIPs come from this block (`--service-cidr`; default 127.100.0.0/16); its 10th address is the cluster DNS. */
   serviceCidr?: string;
+  /** Keep Events packed in the cache (default true; false: decoded, for before/after measurements). */
+  packEvents?: boolean;
+  /** Events older than this are deleted (kube-apiserver's `--event-ttl`; default 1 h). */
+  eventTtlMs?: number;
   /** Told of every answered request (Prometheus `apiserver_request_total` / latency). */
   observeRequest?: (verb: string, kind: string, code: number, seconds: number) => void;
 }
@@ -31,6 +36,7 @@ export class ApiServer {
   readonly stores = new Map<Kind, KindStore>();
   readonly handlers: Handlers;
   readonly serviceAllocator: ServiceAllocator;
+  readonly eventTtl: EventTtl;
   private service?: Service;
   private readonly nc: NatsConnection;
   private readonly log: Logger;
@@ -40,9 +46,11 @@ export class ApiServer {
     this.nc = opts.nc;
     this.observeRequest = opts.observeRequest;
     this.log = opts.logger;
-    for (const kind of KIND_NAMES) this.stores.set(kind, new KindStore(kind));
+    // Events are most of the objects and rarely read: kept packed (−1.1 KB each, docs/BENCHMARKS.md).
+    for (const kind of KIND_NAMES) this.stores.set(kind, new KindStore(kind, { packed: kind === 'Event' && opts.packEvents !== false }));
     this.serviceAllocator = new ServiceAllocator({ serviceCidr: opts.serviceCidr, logger: opts.logger });
     this.handlers = new Handlers(this.stores, opts.now, this.serviceAllocator);
+    this.eventTtl = new EventTtl(this.stores.get('Event')!, { ttlMs: opts.eventTtlMs ?? DEFAULT_EVENT_TTL_MS, now: opts.now, logger: opts.logger });
   }
 
   async start(): Promise<void> {
@@ -54,6 +62,7 @@ export class ApiServer {
     this.serviceAllocator.rebuild(services.all());
     services.onChange((ev) => this.serviceAllocator.observe(ev));
     for (const store of this.stores.values()) store.onChange((ev, encoded) => this.publish(store.kind, ev, encoded));
+    this.eventTtl.start();
     await this.ensureSystemNamespaces();
     await this.ensureDnsService();
     this.service = await this.nc.services.add({
@@ -77,6 +86,7 @@ export class ApiServer {
   }
 
   async stop(): Promise<void> {
+    this.eventTtl.stop();
     await this.service?.stop().catch(() => {});
     for (const s of this.stores.values()) s.close();
   }

@@ -17,6 +17,7 @@ import { MetricsServer } from '../metrics/server.js';
 import { PrometheusEndpoint, countNatsReconnects, parsePrometheusAddress, processRegistry } from '../shared/prometheus.js';
 import { ControlPlaneMetrics } from './prometheus-metrics.js';
 import { localSources } from './local-sources.js';
+import { parseDuration } from '../shared/duration.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -25,6 +26,8 @@ const args = daemonArgs({
   'scheduler-max-binds': { type: 'string', default: '64' },
   'node-monitor-grace-ms': { type: 'string', default: '3000' },
   'service-cidr': { type: 'string', default: '127.100.0.0/16' },
+  // kube-apiserver's --event-ttl: Events older than this are deleted (Go duration: 1h, 90s, 500ms).
+  'event-ttl': { type: 'string', default: '1h' },
   'load-balancer-pool': { type: 'string', default: '127.112.0.0/24' },
   'pod-eviction-toleration-ms': { type: 'string', default: '1000' },
   // Inspector capture of every actor's transitions: off by default (it costs pod startup, see README); `--inspect on` turns it on.
@@ -60,7 +63,8 @@ async function main(): Promise<void> {
   const registry = promAddress ? processRegistry({ component: 'control-plane' }) : undefined;
   const prom = registry ? new ControlPlaneMetrics(registry) : undefined;
   if (registry) countNatsReconnects(nc, registry);
-  const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }), serviceCidr: args['service-cidr'] as string, observeRequest: prom?.apiRequest });
+  const eventTtlMs = parseDuration(String(args['event-ttl']), '--event-ttl');
+  const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }), serviceCidr: args['service-cidr'] as string, eventTtlMs, observeRequest: prom?.apiRequest });
   await api.start();
   const client = new ApiClient(nc);
   const inspect = isOn(args.inspect as string) ? await InspectCapture.start(nc, 'control-plane', { log: log.child({ component: 'inspect' }) }) : undefined;

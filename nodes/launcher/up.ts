@@ -72,6 +72,8 @@ export interface UpOptions {
    * own address, port P+1+i. None: no endpoint.
    */
   prometheusPort?: number;
+  /** kube-apiserver's `--event-ttl` (a Go duration such as `1h`, `90s`); unset: 1 h. */
+  eventTtl?: string;
   /** The control plane's Prometheus address (default 127.0.0.1). */
   prometheusHost?: string;
   say?: (line: string) => void;
@@ -164,6 +166,7 @@ export async function up(opts: UpOptions): Promise<ClusterContext> {
       '--inspector-address', opts.inspectorAddress ?? DEFAULT_INSPECTOR_ADDRESS,
       ...(opts.inspect ? ['--inspect', 'on'] : []),
       ...hpaArgs(opts.hpa),
+      ...(opts.eventTtl ? ['--event-ttl', opts.eventTtl] : []),
       ...(prom !== undefined ? ['--prometheus-address', `${opts.prometheusHost ?? '127.0.0.1'}:${prom}`] : []),
       ...(opts.controlPlaneArgs ?? []),
     ];

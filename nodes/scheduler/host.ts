@@ -11,6 +11,7 @@ import { nowTimestamp, type KubeObject, type Node, type Pod } from '../../protoc
 import type { InspectCapture } from '../inspect/capture.js';
 import { EventRecorder } from '../shared/events.js';
 import { BindBatcher } from './bind-batcher.js';
+import { batchedSender } from './watch-batch.js';
 import type { Logger } from '../shared/logger.js';
 import type { SchedulerObserver } from '../controlplane/prometheus-metrics.js';
 
@@ -85,7 +86,7 @@ export class SchedulerHost {
       inspect: this.opts.inspect?.observer({ kind: 'Scheduler', name: 'default-scheduler', view: schedulerView }),
       input: { retryIntervalMs: this.opts.retryIntervalMs, maxInFlightBinds: this.opts.maxInFlightBinds ?? 64 } });
     this.actor.start();
-    const send = (ev: Parameters<Actor<typeof schedulerMachine>['send']>[0]) => this.actor?.send(ev);
+    const send = batchedSender((ev) => this.actor?.send(ev));
     this.watches.push(
       await client.watch<KubeObject>('Node', {}, (ev) => {
         if (ev.type === 'DELETED') send({ type: 'NODE_DELETE', name: ev.object.metadata!.name! });

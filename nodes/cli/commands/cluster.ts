@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { isAlive, kubeactHome, loadContext } from '../../launcher/context.js';
 import { down } from '../../launcher/down.js';
+import { parseDuration } from '../../shared/duration.js';
 import { ClusterRunningError, up } from '../../launcher/up.js';
 import { CliError, type Output } from '../session.js';
 
@@ -31,6 +32,7 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
       'hpa-downscale-stabilization-ms': { type: 'string' },
       'hpa-tolerance': { type: 'string' },
       'prometheus-port': { type: 'string' },
+      'event-ttl': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -44,6 +46,13 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
   const promPort = values['prometheus-port'] === undefined ? undefined : Number(values['prometheus-port']);
   if (promPort !== undefined && (!Number.isInteger(promPort) || promPort < 1 || promPort + nodes > 65535)) {
     throw new CliError(`--prometheus-port must be a port from 1 to ${65535 - nodes} (nodes take the ports after it), got "${values['prometheus-port']}"`);
+  }
+  if (values['event-ttl'] !== undefined) {
+    try {
+      parseDuration(values['event-ttl'], '--event-ttl');
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
   }
   const started = Date.now();
   try {
@@ -72,6 +81,7 @@ export async function upCommand(args: string[], io: Output): Promise<number> {
         tolerance: optionalNumber(values['hpa-tolerance'], '--hpa-tolerance'),
       },
       prometheusPort: promPort,
+      eventTtl: values['event-ttl'],
       say: (l) => io.out(l),
     });
     io.out(`kubeact cluster is running (${((Date.now() - started) / 1000).toFixed(1)}s): ${nodes} node(s)${simulatedNodes ? ` + ${simulatedNodes} simulated` : ''}`);

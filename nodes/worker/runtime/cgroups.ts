@@ -32,6 +32,8 @@ export interface CgroupSupport {
   memory: boolean;
   /** Creates the container's cgroup(s), writes the limits and moves `pid` in. */
   place(podUid: string, container: string, pid: number, limits: CgroupLimits): ContainerCgroup | undefined;
+  /** The container's cgroup(s) left by an earlier kubelet, if any (to read its OOM count and remove it). */
+  find(podUid: string, container: string): ContainerCgroup | undefined;
 }
 
 /** The kubelet's own cgroup path per v1 controller (and `''` for v2), from /proc/self/cgroup. */
@@ -121,11 +123,33 @@ async function removeDirs(dirs: string[], parents: string[]): Promise<void> {
   for (const dir of parents) await fsp.rmdir(dir).catch(() => {});
 }
 
+function v1Cgroup(dirs: string[], memDir: string | undefined): ContainerCgroup {
+  return {
+    dirs,
+    oomKilled: () => (memDir ? Number(/oom_kill (\d+)/.exec(safeRead(path.join(memDir, 'memory.oom_control')))?.[1] ?? 0) > 0 : false),
+    remove: () => removeDirs(dirs, dirs.map((d) => path.dirname(d))),
+  };
+}
+
+function v2Cgroup(dir: string): ContainerCgroup {
+  return {
+    dirs: [dir],
+    oomKilled: () => Number(/oom_kill (\d+)/.exec(safeRead(path.join(dir, 'memory.events')))?.[1] ?? 0) > 0,
+    remove: () => removeDirs([dir], [path.dirname(dir)]),
+  };
+}
+
 function v1Support(cpuBase: string | undefined, memBase: string | undefined): CgroupSupport {
   return {
     version: 1,
     cpu: !!cpuBase,
     memory: !!memBase,
+    find(podUid, container) {
+      const dir = (base: string | undefined) => (base ? path.join(base, 'kubeact', podUid, container) : undefined);
+      const memDir = dir(memBase);
+      const dirs = [dir(cpuBase), memDir].filter((d): d is string => !!d && fs.existsSync(d));
+      return dirs.length ? v1Cgroup(dirs, memDir && dirs.includes(memDir) ? memDir : undefined) : undefined;
+    },
     place(podUid, container, pid, limits) {
       const dirs: string[] = [];
       let memDir: string | undefined;
@@ -146,12 +170,7 @@ function v1Support(cpuBase: string | undefined, memBase: string | undefined): Cg
       if (memBase && limits.memoryBytes) {
         memDir = make(memBase, (dir) => fs.writeFileSync(path.join(dir, 'memory.limit_in_bytes'), String(limits.memoryBytes)));
       }
-      if (!dirs.length) return undefined;
-      return {
-        dirs,
-        oomKilled: () => (memDir ? Number(/oom_kill (\d+)/.exec(safeRead(path.join(memDir, 'memory.oom_control')))?.[1] ?? 0) > 0 : false),
-        remove: () => removeDirs(dirs, dirs.map((d) => path.dirname(d))),
-      };
+      return dirs.length ? v1Cgroup(dirs, memDir) : undefined;
     },
   };
 }
@@ -161,6 +180,10 @@ function v2Support(base: string, cpu: boolean, memory: boolean): CgroupSupport {
     version: 2,
     cpu,
     memory,
+    find(podUid, container) {
+      const dir = path.join(base, 'kubeact', podUid, container);
+      return fs.existsSync(dir) ? v2Cgroup(dir) : undefined;
+    },
     place(podUid, container, pid, limits) {
       if (!(cpu && limits.cpuMillis) && !(memory && limits.memoryBytes)) return undefined;
       const podDir = path.join(base, 'kubeact', podUid);
@@ -172,11 +195,7 @@ function v2Support(base: string, cpu: boolean, memory: boolean): CgroupSupport {
       if (cpu && limits.cpuMillis) fs.writeFileSync(path.join(dir, 'cpu.max'), `${cfsQuotaUs(limits.cpuMillis)} ${CFS_PERIOD_US}`);
       if (memory && limits.memoryBytes) fs.writeFileSync(path.join(dir, 'memory.max'), String(limits.memoryBytes));
       fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
-      return {
-        dirs: [dir],
-        oomKilled: () => Number(/oom_kill (\d+)/.exec(safeRead(path.join(dir, 'memory.events')))?.[1] ?? 0) > 0,
-        remove: () => removeDirs([dir], [podDir]),
-      };
+      return v2Cgroup(dir);
     },
   };
 }

@@ -11,7 +11,8 @@
  *   nothing is piped through node, so a container never depends on the kubelet's event loop
  *   (a busy or stopped kubelet cannot block its writes).
  * - A small state file per container lets a restarted kubelet find what its predecessor left
- *   running (recover()). Host processes cannot be re-parented, so survivors are killed.
+ *   running (recover()). Host processes cannot be re-parented, so survivors are killed; their
+ *   cgroups are removed (one the kernel OOM-killed meanwhile is reported OOMKilled).
  *
  * - stats(): CPU and memory of the container's whole process group, from /proc (proc-stats.ts).
  * - Memory limit: enforced by sampling every `memoryCheckMs`; a group over its limit is SIGKILLed
@@ -421,21 +422,30 @@ export class ProcessRuntime implements ContainerRuntime {
         continue;
       }
       if (this.entries.has(state.id)) continue; // one of ours (recover() called late)
+      // Its cgroup outlives the previous kubelet: read its OOM count, then remove it (unless a
+      // container of ours of the same name already runs in it).
+      const cgroup = this.hasRunning(state.podUid, state.name) ? undefined : this.cgroups?.find(state.podUid, state.name);
       let exit = state.exit;
       if (!exit) {
         const killed = await killSurvivor(state);
         if (killed) this.log.warn({ id: state.id, pid: state.pid }, 'killed a container left by the previous kubelet');
+        const oomKilled = !killed && cgroup?.oomKilled();
         exit = {
           exitCode: 137,
-          reason: 'Error',
-          message: killed
-            ? 'the kubelet restarted: the process runtime cannot re-attach to a running container, so it was killed'
-            : 'the kubelet restarted while the container ran; its exit status is unknown',
+          reason: oomKilled ? 'OOMKilled' : 'Error',
+          ...(oomKilled
+            ? {}
+            : {
+                message: killed
+                  ? 'the kubelet restarted: the process runtime cannot re-attach to a running container, so it was killed'
+                  : 'the kubelet restarted while the container ran; its exit status is unknown',
+              }),
           startedAt: state.startedAt,
           finishedAt: rfc3339(),
         };
         if (killed) exit.signal = 9;
       }
+      await cgroup?.remove();
       await fsp.rm(file, { force: true });
       // Remembered as an exited container, so that inspect / wait / destroy work on it.
       const entry: Entry = {
@@ -553,6 +563,11 @@ export class ProcessRuntime implements ContainerRuntime {
 
   // ---------------------------------------------------------------------------------------------
   // helpers
+
+  private hasRunning(podUid: string, name: string): boolean {
+    for (const e of this.entries.values()) if (e.podUid === podUid && e.name === name && !e.status) return true;
+    return false;
+  }
 
   private get(id: string): Entry {
     const entry = this.entries.get(id);
