@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import type { NatsConnection } from 'nats';
-import { coalesceWrites } from '../nodes/shared/nats-writes.js';
+import { WRITE_THRESHOLD_BYTES, coalesceWrites } from '../nodes/shared/nats-writes.js';
 import { startTestNats, type TestNats } from './helpers/nats.js';
 
 let nats: TestNats;
@@ -66,10 +66,14 @@ t.test('requests, replies and flush() work on coalesced connections', async (t) 
   await server.flush();
   const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => client.request('echo', `q${i}`, { timeout: 10_000 })));
   t.same(replies.map((r) => r.string()), Array.from({ length: 50 }, (_, i) => `q${i}`));
-  // A large message (over nats.js' 32 KiB threshold) goes out at once, not at the end of the turn.
+  // A message over the threshold goes out at once, not at the end of the turn.
   const writes = countWrites(client);
-  client.publish('big', new Uint8Array(40 * 1024));
+  client.publish('big', new Uint8Array(WRITE_THRESHOLD_BYTES + 1024));
   t.equal(writes.frames, 1, 'written inline');
+  // Messages of 40 KiB (over nats.js' own 32 KiB threshold) in one turn: written when they fill the threshold.
+  const perWrite = Math.ceil(WRITE_THRESHOLD_BYTES / (40 * 1024));
+  for (let i = 0; i < perWrite * 3; i++) client.publish('big', new Uint8Array(40 * 1024));
+  t.equal(writes.frames, 4, `${perWrite * 3} messages of 40 KiB in one turn: 3 writes of ${perWrite}, not ${perWrite * 3}`);
   await client.flush();
   await server.close();
   await client.close();

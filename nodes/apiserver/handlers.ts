@@ -9,11 +9,11 @@ import type { ApplyResult, ApplyRequest, BindRequest, CreateRequest, DeleteReque
 import { nowTimestamp, type KubeObject, type ObjectList } from '../../protocol/objects.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../../protocol/selectors.js';
 import { validateObject, MAX_OBJECT_BYTES } from '../../protocol/validation/index.js';
-import { encode } from '../../protocol/codec.js';
 import { CONTENT_FIELDS, defaultMetadata, defaultSpec, stampCreation } from './defaults.js';
 import { prepareServiceUpdate, type Claim, type ServiceAllocator } from './service-ips.js';
 import { admitStorage } from './storage-admission.js';
-import { packedHints, type KindStore } from './store.js';
+import { jsonEqual } from './json-equal.js';
+import { packedHints, storedBytes, type KindStore } from './store.js';
 
 
 /** A compare-and-set write found a newer version than `revision`, the one the handler had read. */
@@ -51,9 +51,10 @@ export class Handlers {
 
   get(kind: Kind, req: GetRequest): KubeObject {
     requireName(req?.name);
-    const obj = this.store(kind).get(scopeNamespace(kind, req.namespace), req.name);
+    // The cached object itself: the reply only encodes it.
+    const obj = this.store(kind).peek(scopeNamespace(kind, req.namespace), req.name);
     if (!obj) throw ApiError.notFound(kind, req.name);
-    return obj;
+    return obj as KubeObject;
   }
 
   /**
@@ -72,43 +73,47 @@ export class Handlers {
     }
     const token = req?.continue ? decodeContinue(optionalString(req.continue, 'continue')!) : undefined;
     const store = this.store(kind);
-    const matched: { key: string; obj: KubeObject; bytes: number }[] = [];
-    for (const { obj, bytes } of store.entries(packedHints(fields))) {
-      if (namespace && obj.metadata?.namespace !== namespace) continue;
+    // The cache is kept in key order: the page starts at the namespace's first key or after the
+    // continue token's, and without selectors ends after `limit` items instead of a full scan.
+    const prefix = namespace ? `${namespace}/` : '';
+    const after = token && token.after >= prefix ? token.after : undefined;
+    const filtered = labels.length > 0 || fields.length > 0;
+    const page: { key: string; obj: KubeObject }[] = [];
+    let more = false;
+    let remaining = 0;
+    let bytes = 0;
+    for (const { key, cached } of store.listFrom(after ?? prefix, after !== undefined, packedHints(fields))) {
+      if (namespace && !key.startsWith(prefix)) break;
+      const obj = cached.obj; // once: a packed object decodes on each read
       if (labels.length && !matchesLabels(labels, obj.metadata?.labels as Record<string, string>)) continue;
       if (fields.length && !matchesFields(fields, obj)) continue;
-      const key = keyOf(obj);
-      if (token && key <= token.after) continue;
-      matched.push({ key, obj, bytes });
-    }
-    matched.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    // A page also ends before its reply would outgrow one NATS message (at least one item).
-    let end = limit ? Math.min(limit, matched.length) : matched.length;
-    if (limit) {
-      let bytes = 0;
-      for (let i = 0; i < end; i++) {
-        bytes += matched[i].bytes + 64;
-        if (bytes > this.maxPageBytes && i > 0) {
-          end = i;
-          break;
-        }
+      if (limit && !more) {
+        // A page also ends before its reply would outgrow one NATS message (at least one item).
+        bytes += cached.bytes + 64;
+        if (page.length >= limit || (bytes > this.maxPageBytes && page.length > 0)) more = true;
       }
+      if (!more) page.push({ key, obj });
+      else if (filtered) remaining++; // what the selectors leave of the rest is only known by looking
+      else break;
     }
-    const page = matched.slice(0, end);
+    if (more && !filtered) {
+      // Every key of the range matches: count them in the index. `N0` follows every `N/…` key.
+      remaining = store.countFrom(page[page.length - 1].key, true) - (namespace ? store.countFrom(`${namespace}0`) : 0);
+    }
     const resourceVersion = token?.rv ?? String(store.revision);
     const metadata: ObjectList['metadata'] = { resourceVersion };
-    if (limit && matched.length > end) {
+    if (more) {
       metadata.continue = encodeContinue({ rv: resourceVersion, after: page[page.length - 1].key });
-      metadata.remainingItemCount = matched.length - end;
+      metadata.remainingItemCount = remaining;
     }
-    return { apiVersion: KINDS[kind].apiVersion, kind: `${kind}List`, metadata, items: page.map((m) => structuredClone(m.obj)) };
+    return { apiVersion: KINDS[kind].apiVersion, kind: `${kind}List`, metadata, items: page.map((m) => m.obj) }; // cached objects, only encoded
   }
 
   async create(kind: Kind, req: CreateRequest): Promise<KubeObject> {
     const obj = this.admitNew(kind, req?.object);
     const claim = kind === 'Service' ? this.services?.allocateCreate(obj) : undefined;
     try {
-      return await this.store(kind).create(obj);
+      return await this.store(kind).create(obj, encodeForStore(kind, obj));
     } finally {
       claim?.done(); // stored: the store's change event holds the values now; failed: they are free again
     }
@@ -169,8 +174,8 @@ export class Handlers {
     // The kubelets' hot path: the cached object is read uncopied, copied once into the new version.
     const existing = this.existingFor(kind, incoming, { copy: false });
     checkVersion(kind, incoming, existing);
-    const next = structuredClone(existing) as KubeObject;
-    next.status = incoming.status;
+    // A shallow copy: the new version shares spec with the cached object and is only encoded.
+    const next: KubeObject = { ...existing, metadata: { ...existing.metadata }, status: incoming.status };
     return this.writeUpdate(kind, existing, next);
   }
 
@@ -375,14 +380,13 @@ export class Handlers {
     this.checkNamespace(kind, obj);
     stampCreation(obj, this.now());
     if (kind === 'Pod') delete obj.status.conditions;
-    checkSize(kind, obj);
     return obj;
   }
 
   private checkNamespace(kind: Kind, obj: KubeObject): void {
     if (!KINDS[kind].namespaced) return;
     const nsName = obj.metadata!.namespace!;
-    const ns = this.store('Namespace').get(undefined, nsName);
+    const ns = this.store('Namespace').peek(undefined, nsName);
     if (!ns) throw new ApiError(Reason.NotFound, `namespaces "${nsName}" not found`, { kind: 'Namespace', name: nsName });
     if (ns.status?.phase === 'Terminating' && kind !== 'Event') {
       throw new ApiError(Reason.Forbidden, `${KINDS[kind].plural} "${obj.metadata!.name}" is forbidden: unable to create new content in namespace ${nsName} because it is being terminated`);
@@ -407,15 +411,15 @@ export class Handlers {
     let claim: Claim | undefined;
     if (kind === 'Service') claim = this.services?.allocateUpdate(existing, next);
     try {
-      if (JSON.stringify(next.spec) !== JSON.stringify(existing.spec)) next.metadata!.generation = (existing.metadata?.generation ?? 1) + 1;
-      checkSize(kind, next);
+      if (!jsonEqual(next.spec, existing.spec)) next.metadata!.generation = (existing.metadata?.generation ?? 1) + 1;
+      const stored = encodeForStore(kind, next);
       if (sameContent(existing, next)) return existing;
       if (finalized(existing, next)) {
         // The last finalizer of an object being deleted is gone: it is removed now (a DELETED event).
         await this.store(kind).remove(next.metadata!.namespace, next.metadata!.name!, Number(existing.metadata!.resourceVersion));
         return next;
       }
-      return await this.store(kind).update(next, Number(existing.metadata!.resourceVersion));
+      return await this.store(kind).update(next, Number(existing.metadata!.resourceVersion), stored);
     } finally {
       claim?.done();
     }
@@ -468,10 +472,6 @@ function decodeContinue(text: string): ContinueToken {
   throw ApiError.badRequest('continue key is not valid: it must be the metadata.continue of a previous list');
 }
 
-function keyOf(o: KubeObject): string {
-  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-}
-
 function keepSystemMetadata(next: KubeObject, existing: KubeObject): void {
   const m = (next.metadata ??= {});
   const e = existing.metadata!;
@@ -503,16 +503,19 @@ function checkVersion(kind: Kind, incoming: KubeObject, existing: KubeObject): v
   if (rv !== undefined && rv !== '' && String(rv) !== existing.metadata?.resourceVersion) throw ApiError.conflict(kind, existing.metadata!.name!);
 }
 
-function checkSize(kind: Kind, obj: KubeObject): void {
-  const size = encode(obj).length;
+/** The object as the store keeps it, refused when it is larger than an object may be. */
+function encodeForStore(kind: Kind, obj: KubeObject): Uint8Array {
+  const stored = storedBytes(obj);
+  const size = stored.length;
   if (size > MAX_OBJECT_BYTES) {
     throw new ApiError(Reason.RequestEntityTooLarge, `${kind} "${obj.metadata?.name}" is too large: ${size} bytes, the limit is ${MAX_OBJECT_BYTES} bytes`, { kind, name: obj.metadata?.name });
   }
+  return stored;
 }
 
 function sameContent(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, generation: undefined } });
-  return strip(a) === strip(b);
+  const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, generation: undefined } });
+  return jsonEqual(strip(a), strip(b));
 }
 
 export type { FieldCause };

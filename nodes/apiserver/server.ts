@@ -4,7 +4,7 @@
  * watch events. Garbage on any subject gets a BadRequest reply; nothing crashes the process.
  */
 import type { Msg, NatsConnection, Service } from 'nats';
-import { decode, encode } from '../../protocol/codec.js';
+import { decode, encode, encodeWithRaw } from '../../protocol/codec.js';
 import { ApiError, Reason, toApiError } from '../../protocol/errors.js';
 import { KINDS, KIND_NAMES, type Kind } from '../../protocol/kinds.js';
 import type { Reply } from '../../protocol/messages.js';
@@ -61,7 +61,7 @@ export class ApiServer {
     const services = this.stores.get('Service')!;
     this.serviceAllocator.rebuild(services.all());
     services.onChange((ev) => this.serviceAllocator.observe(ev));
-    for (const store of this.stores.values()) store.onChange((ev) => this.publish(store.kind, ev));
+    for (const store of this.stores.values()) store.onChange((ev, encoded) => this.publish(store.kind, ev, encoded));
     this.eventTtl.start();
     await this.ensureSystemNamespaces();
     await this.ensureDnsService();
@@ -118,9 +118,11 @@ export class ApiServer {
     const started = performance.now();
     let reply: Reply<unknown>;
     let kind = '';
+    let store: KindStore | undefined;
     try {
       const k = kindFromSubject(msg.subject);
       kind = k;
+      store = this.stores.get(k);
       let body: unknown;
       try {
         body = decode(msg.data);
@@ -136,7 +138,9 @@ export class ApiServer {
     }
     this.observeRequest?.(verb, kind, reply.ok ? (verb === 'create' ? 201 : 200) : reply.error.code, (performance.now() - started) / 1000);
     if (!msg.reply) return;
-    let data = encode(reply);
+    // An object written in this turn was encoded for its watch event already: the reply reuses that.
+    const raw = reply.ok ? store?.encodedOf(reply.value) : undefined;
+    let data = raw ? encodeWithRaw({ ok: true }, 'value', raw) : encode(reply);
     const max = this.nc.info?.max_payload;
     if (max && data.length > max) {
       // Never crash on an oversized reply: say so (a whole list without `limit` can get there).
@@ -172,9 +176,9 @@ export class ApiServer {
     }
   }
 
-  private publish(kind: Kind, ev: WatchEvent): void {
+  private publish(kind: Kind, ev: WatchEvent, encodedObject?: Uint8Array): void {
     const meta = ev.object.metadata!;
-    const data = encode(ev);
+    const data = encodedObject ? encodeWithRaw({ type: ev.type }, 'object', encodedObject) : encode(ev);
     this.nc.publish(subjects.watch(KINDS[kind].plural, meta.namespace, meta.name!), data);
     if (kind === 'Pod') {
       const nodeName = (ev.object as KubeObject).spec?.nodeName;

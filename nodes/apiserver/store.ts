@@ -11,6 +11,7 @@ import { ApiError } from '../../protocol/errors.js';
 import { KINDS, type Kind } from '../../protocol/kinds.js';
 import type { KubeObject, WatchEvent } from '../../protocol/objects.js';
 import { MAX_OBJECT_BYTES } from '../../protocol/validation/index.js';
+import { SortedKeys } from './sorted-keys.js';
 import { ExpiryHeap } from './expiry-heap.js';
 
 interface Cached {
@@ -61,7 +62,8 @@ export function packedHints(fields: readonly { path: string; value: string; nega
   return fields.filter((f) => !f.negate && f.value && STRING_FIELDS.has(f.path) && /^[\x20-\x7e]+$/.test(f.value)).map((f) => f.value);
 }
 
-export type ChangeListener = (ev: WatchEvent) => void;
+/** `encoded`: the event's object as msgpack (with its resourceVersion), when the store encoded it already. */
+export type ChangeListener = (ev: WatchEvent, encoded?: Uint8Array) => void;
 
 /** KV keys: `<namespace>.<name>` for namespaced kinds, `<name>` otherwise (names may hold dots, namespaces may not). */
 export function objectKey(kind: Kind, namespace: string | undefined, name: string): string {
@@ -76,8 +78,18 @@ export class KindStore {
   readonly kind: Kind;
   private kv!: KV;
   private readonly cache = new Map<string, Cached>();
+  /** The cache's keys in list order: `namespace/name` (`/name` for cluster-scoped kinds). */
+  private readonly listKeys = new SortedKeys();
   private appliedRevision = 0;
+  /** Writers waiting for the watch to apply a revision, in revision order. */
   private readonly waiters: { revision: number; resolve: () => void }[] = [];
+  /**
+   * Objects that changed in this event-loop turn, with their encoding: the watch event and the
+   * reply to the write that made the change reuse one encoding. Forgotten at the end of the
+   * turn, so the cache holds no second copy of each object.
+   */
+  private readonly fresh = new Map<KubeObject, Uint8Array>();
+  private freshSweep = false;
   private readonly listeners: ChangeListener[] = [];
   private stopped = false;
   private expiry?: { heap: ExpiryHeap; at: (obj: KubeObject) => number };
@@ -115,6 +127,21 @@ export class KindStore {
     this.stopped = true;
     this.stopIter();
     for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  /** The msgpack encoding of a cached object changed in this turn (undefined otherwise: encode it). */
+  encodedOf(obj: unknown): Uint8Array | undefined {
+    return this.fresh.get(obj as KubeObject);
+  }
+
+  private remember(obj: KubeObject, encoded: Uint8Array): void {
+    this.fresh.set(obj, encoded);
+    if (this.freshSweep) return;
+    this.freshSweep = true;
+    setImmediate(() => {
+      this.freshSweep = false;
+      this.fresh.clear();
+    });
   }
 
   /** Calls `listener` on every change applied from now on; returns the unsubscribe. */
@@ -159,6 +186,7 @@ export class KindStore {
     if (entry.operation === 'DEL' || entry.operation === 'PURGE') {
       if (previous) {
         this.cache.delete(entry.key);
+        this.listKeys.delete(this.listKeyOf(entry.key));
         const obj = previous instanceof PackedCached ? previous.obj : structuredClone(previous.obj);
         obj.metadata = { ...obj.metadata, resourceVersion: String(entry.revision) };
         ev = { type: 'DELETED', object: obj };
@@ -174,23 +202,35 @@ export class KindStore {
         obj.metadata = { ...obj.metadata, resourceVersion: String(entry.revision) };
         this.cache.set(entry.key, this.opts.packed ? new PackedCached(entry.value, entry.revision) : { obj, revision: entry.revision, bytes: entry.value.length });
         this.expiry?.heap.push({ at: this.expiry.at(obj), key: entry.key, revision: entry.revision });
+        if (!previous) this.listKeys.add(this.listKeyOf(entry.key));
         ev = { type: previous ? 'MODIFIED' : 'ADDED', object: obj };
       }
     }
     this.appliedRevision = Math.max(this.appliedRevision, entry.revision);
-    if (ev && live) for (const l of this.listeners) l(ev);
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      if (this.waiters[i].revision <= this.appliedRevision) {
-        this.waiters[i].resolve();
-        this.waiters.splice(i, 1);
+    if (ev && live) {
+      let encoded: Uint8Array | undefined;
+      if (ev.type !== 'DELETED') {
+        encoded = encode(ev.object);
+        this.remember(ev.object, encoded);
       }
+      for (const l of this.listeners) l(ev, encoded);
     }
+    let done = 0;
+    while (done < this.waiters.length && this.waiters[done].revision <= this.appliedRevision) this.waiters[done++].resolve();
+    if (done) this.waiters.splice(0, done);
   }
 
   /** Resolves when the cache has applied `revision` (our own write came back through the watch). */
   waitFor(revision: number): Promise<void> {
     if (revision <= this.appliedRevision || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ revision, resolve }));
+    return new Promise((resolve) => this.wait(revision, resolve));
+  }
+
+  /** Queues a waiter in revision order (almost always at the end: revisions only grow). */
+  private wait(revision: number, resolve: () => void): void {
+    let i = this.waiters.length;
+    while (i > 0 && this.waiters[i - 1].revision > revision) i--;
+    this.waiters.splice(i, 0, { revision, resolve });
   }
 
   get(namespace: string | undefined, name: string): KubeObject | undefined {
@@ -210,6 +250,38 @@ export class KindStore {
     return (function* () {
       for (const c of it) yield c.obj;
     })();
+  }
+
+  /**
+   * Cached objects in list order (`namespace/name`) from the list key `start` on (after it when
+   * `exclusive`), uncopied: callers must not mutate.
+   */
+  *listFrom(start: string, exclusive = false, mustContain: readonly string[] = []): Generator<{ key: string; cached: Readonly<Cached> }> {
+    const hints = this.opts.packed && mustContain.length > 0;
+    for (const key of this.listKeys.from(start, exclusive)) {
+      const c = this.cache.get(this.cacheKeyOf(key));
+      if (!c) continue;
+      // A packed object whose bytes lack a selected value cannot match: skipped undecoded (see entries()).
+      if (hints && c instanceof PackedCached && !c.contains(mustContain)) continue;
+      yield { key, cached: c };
+    }
+  }
+
+  /** How many objects there are in list order from `start` on (after it when `exclusive`). */
+  countFrom(start: string, exclusive = false): number {
+    return this.listKeys.countFrom(start, exclusive);
+  }
+
+  private listKeyOf(kvKey: string): string {
+    if (!KINDS[this.kind].namespaced) return `/${kvKey}`;
+    const dot = kvKey.indexOf('.');
+    return `${kvKey.slice(0, dot)}/${kvKey.slice(dot + 1)}`;
+  }
+
+  private cacheKeyOf(listKey: string): string {
+    if (!KINDS[this.kind].namespaced) return listKey.slice(1);
+    const slash = listKey.indexOf('/');
+    return `${listKey.slice(0, slash)}.${listKey.slice(slash + 1)}`;
   }
 
   /**
@@ -233,34 +305,43 @@ export class KindStore {
     return this.cache.size;
   }
 
-  /** Stores a new object; AlreadyExists when the key is taken. */
-  async create(obj: KubeObject): Promise<KubeObject> {
+  /**
+   * Stores a new object; AlreadyExists when the key is taken. `stored`: the object already
+   * encoded for the store (storedBytes). Resolves with the cached object: callers must not mutate it.
+   */
+  async create(obj: KubeObject, stored = storedBytes(obj)): Promise<KubeObject> {
     const { namespace, name } = obj.metadata!;
     const key = objectKey(this.kind, namespace, name!);
     let rev: number;
     try {
-      rev = await this.kv.create(key, encode(stripVersion(obj)));
+      rev = await this.kv.create(key, stored);
     } catch (e) {
       if (isWrongSequence(e)) throw ApiError.alreadyExists(this.kind, name!);
       throw e;
     }
     await this.waitFor(rev);
-    return this.get(namespace, name!) ?? withVersion(obj, rev);
+    return this.cachedAt(key, rev) ?? withVersion(obj, rev);
   }
 
-  /** Compare-and-set write: Conflict when `expectedRevision` is no longer the stored one. */
-  async update(obj: KubeObject, expectedRevision: number): Promise<KubeObject> {
+  /** Compare-and-set write: Conflict when `expectedRevision` is no longer the stored one. Resolves as create does. */
+  async update(obj: KubeObject, expectedRevision: number, stored = storedBytes(obj)): Promise<KubeObject> {
     const { namespace, name } = obj.metadata!;
     const key = objectKey(this.kind, namespace, name!);
     let rev: number;
     try {
-      rev = await this.kv.update(key, encode(stripVersion(obj)), expectedRevision);
+      rev = await this.kv.update(key, stored, expectedRevision);
     } catch (e) {
       if (isWrongSequence(e)) throw ApiError.conflict(this.kind, name!);
       throw e;
     }
     await this.waitFor(rev);
-    return this.get(namespace, name!) ?? withVersion(obj, rev);
+    return this.cachedAt(key, rev) ?? withVersion(obj, rev);
+  }
+
+  /** The cached object at `key`, if the cache holds the version `revision` or a later one. */
+  private cachedAt(key: string, revision: number): KubeObject | undefined {
+    const c = this.cache.get(key);
+    return c && c.revision >= revision ? c.obj : undefined;
   }
 
   /** Resolves once the cache holds another version of the object than `revision` (or none), at most `timeoutMs` later. */
@@ -268,7 +349,7 @@ export class KindStore {
     const key = objectKey(this.kind, namespace, name);
     const deadline = Date.now() + timeoutMs;
     while (this.cache.get(key)?.revision === revision && Date.now() < deadline && !this.stopped) {
-      await new Promise<void>((resolve) => this.waiters.push({ revision: this.appliedRevision + 1, resolve }));
+      await new Promise<void>((resolve) => this.wait(this.appliedRevision + 1, resolve));
     }
   }
 
@@ -284,9 +365,14 @@ export class KindStore {
     // The delete marker's revision is unknown here: wait until the cache no longer holds the key.
     const deadline = Date.now() + 5000;
     while (this.cache.get(key)?.revision === expectedRevision && Date.now() < deadline && !this.stopped) {
-      await new Promise<void>((resolve) => this.waiters.push({ revision: this.appliedRevision + 1, resolve }));
+      await new Promise<void>((resolve) => this.wait(this.appliedRevision + 1, resolve));
     }
   }
+}
+
+/** What the store keeps of an object: its msgpack encoding without resourceVersion (the KV revision is that). */
+export function storedBytes(obj: KubeObject): Uint8Array {
+  return encode(stripVersion(obj));
 }
 
 function stripVersion(obj: KubeObject): KubeObject {
