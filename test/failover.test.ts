@@ -17,6 +17,7 @@ import { launch } from '../nodes/launcher/up.js';
 import { ApiClient, type Watch } from '../protocol/client.js';
 import type { Container, KubeObject } from '../protocol/objects.js';
 import { startCluster, waitForObject, type TestCluster } from './helpers/cluster.js';
+import { processesMarked, running } from './helpers/procs.js';
 
 const NS = 'default';
 const REPLICAS = 6;
@@ -129,33 +130,6 @@ class WatchedSet {
   }
 }
 
-/** Whether a process exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Live processes whose environment holds `KUBEACT_TEST_MARK=<mark>`, with their POD_NAME. */
-function processesMarked(mark: string): { pid: number; pod: string }[] {
-  const needle = `KUBEACT_TEST_MARK=${mark}`;
-  const out: { pid: number; pod: string }[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let env: string[];
-    try {
-      env = fs.readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (env.includes(needle) && alive(Number(name))) out.push({ pid: Number(name), pod: env.find((e) => e.startsWith('POD_NAME='))?.slice(9) ?? '' });
-  }
-  return out;
-}
-
 /**
  * Waits until `predicate` holds for the marked processes. Nothing notifies the test of other
  * processes' births and deaths, so this looks at /proc at a short interval, with a deadline.
@@ -173,7 +147,7 @@ async function waitForProcesses(mark: string, predicate: (procs: { pid: number; 
 async function sigkill(pid: number): Promise<void> {
   process.kill(pid, 'SIGKILL');
   const deadline = Date.now() + 5000;
-  while (alive(pid)) {
+  while (running(pid)) {
     if (Date.now() > deadline) throw new Error(`process ${pid} still alive 5 s after SIGKILL`);
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -9,12 +9,6 @@
  */
 import t from 'tap';
 import type { NatsConnection } from 'nats';
-import { HpaHost } from '../nodes/controllers/hpa-host.js';
-import { Informer } from '../nodes/controllers/informer.js';
-import { SnapshotStore } from '../nodes/controllers/snapshots.js';
-import { MetricsServer } from '../nodes/metrics/server.js';
-import { EventRecorder } from '../nodes/shared/events.js';
-import { silentLogger } from '../nodes/shared/logger.js';
 import type { ApiClient } from '../protocol/client.js';
 import { encode } from '../protocol/codec.js';
 import type { NodeMetricsReport } from '../protocol/metrics.js';
@@ -22,33 +16,21 @@ import type { KubeObject } from '../protocol/objects.js';
 import { subjects } from '../protocol/subjects.js';
 import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 import { waitForPodEvents } from './helpers/cluster.js';
+import { startHpaController, type TestHpaController } from './helpers/hpa-controller.js';
 
 let api: TestApiServer;
 let nc: NatsConnection;
 let client: ApiClient;
-let metrics: MetricsServer;
-let pods: Informer<KubeObject>;
-let host: HpaHost;
-let events: EventRecorder;
+let hpaController: TestHpaController;
 
 t.before(async () => {
   api = await startTestApiServer({ serviceCidr: '127.100.13.0/24' });
   ({ nc, client } = api);
-  metrics = new MetricsServer({ nc, logger: silentLogger() });
-  metrics.start();
-  pods = new Informer<KubeObject>(client, 'Pod', { resyncMs: 60_000 });
-  await pods.start();
-  const snapshots = new SnapshotStore(silentLogger());
-  await snapshots.open(nc.jetstream());
-  events = new EventRecorder(client, { component: 'horizontal-pod-autoscaler' });
-  host = new HpaHost({ client, pods, events, snapshots, logger: silentLogger(), syncPeriodMs: 200, downscaleStabilizationMs: 0 });
-  await host.start();
+  hpaController = await startHpaController(api, { syncPeriodMs: 200, downscaleStabilizationMs: 0 });
 });
 
 t.teardown(async () => {
-  await host.stop();
-  pods.stop();
-  metrics.stop();
+  await hpaController.stop();
   await api.stop();
 });
 

@@ -5,43 +5,23 @@
  */
 import t from 'tap';
 import { parseInspectTarget } from '../nodes/cli/commands/inspect.js';
-import { HpaHost } from '../nodes/controllers/hpa-host.js';
-import { Informer } from '../nodes/controllers/informer.js';
-import { SnapshotStore } from '../nodes/controllers/snapshots.js';
 import { InspectCapture } from '../nodes/inspect/capture.js';
-import { MetricsServer } from '../nodes/metrics/server.js';
-import { EventRecorder } from '../nodes/shared/events.js';
-import { silentLogger } from '../nodes/shared/logger.js';
 import { runCli } from '../nodes/shared/run-cli.js';
-import type { KubeObject } from '../protocol/objects.js';
 import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
+import { startHpaController, type TestHpaController } from './helpers/hpa-controller.js';
 
 let api: TestApiServer;
 let capture: InspectCapture;
-let metrics: MetricsServer;
-let pods: Informer<KubeObject>;
-let events: EventRecorder;
-let host: HpaHost;
+let hpaController: TestHpaController;
 
 t.before(async () => {
   api = await startTestApiServer();
-  const { nc, client } = api;
-  capture = await InspectCapture.start(nc, 'control-plane');
-  metrics = new MetricsServer({ nc, logger: silentLogger() });
-  metrics.start();
-  pods = new Informer<KubeObject>(client, 'Pod', { resyncMs: 60_000 });
-  await pods.start();
-  const snapshots = new SnapshotStore(silentLogger());
-  await snapshots.open(nc.jetstream());
-  events = new EventRecorder(client, { component: 'horizontal-pod-autoscaler' });
-  host = new HpaHost({ client, pods, events, snapshots, logger: silentLogger(), syncPeriodMs: 60_000, inspect: capture });
-  await host.start();
+  capture = await InspectCapture.start(api.nc, 'control-plane');
+  hpaController = await startHpaController(api, { syncPeriodMs: 60_000, inspect: capture });
 });
 
 t.teardown(async () => {
-  await host?.stop();
-  pods?.stop();
-  metrics?.stop();
+  await hpaController?.stop();
   await capture?.close();
   await api?.stop();
 });

@@ -14,6 +14,7 @@ import { launch } from '../nodes/launcher/up.js';
 import { contains, parseCidr } from '../nodes/shared/cidr.js';
 import type { Container, KubeObject } from '../protocol/objects.js';
 import { startCluster, waitForObject, waitForPodEvents, type TestCluster } from './helpers/cluster.js';
+import { processesMarked, running } from './helpers/procs.js';
 
 const NS = 'default';
 const BACKOFF_INITIAL_MS = 200;
@@ -142,41 +143,14 @@ async function waitForLog(pod: Pod, predicate: (text: string) => boolean, contai
   }
 }
 
-/** Whether a process exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Live processes whose environment holds `KUBEACT_TEST_MARK=<mark>`. */
-function processesMarked(mark: string): number[] {
-  const needle = `KUBEACT_TEST_MARK=${mark}`;
-  const out: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let environ: string;
-    try {
-      environ = fs.readFileSync(`/proc/${name}/environ`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (environ.split('\0').includes(needle) && alive(Number(name))) out.push(Number(name));
-  }
-  return out;
-}
-
 /**
  * Waits for processes to die. The test cannot subscribe to the death of a process it is not
  * the parent of, so this looks at /proc at a short interval, with a deadline.
  */
 async function waitForDeath(pids: number[], timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (pids.some(alive)) {
-    if (Date.now() > deadline) throw new Error(`processes still alive after ${timeoutMs} ms: ${pids.filter(alive).join(', ')}`);
+  while (pids.some(running)) {
+    if (Date.now() > deadline) throw new Error(`processes still alive after ${timeoutMs} ms: ${pids.filter(running).join(', ')}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -416,12 +390,12 @@ t.test('graceful termination: a container ignoring SIGTERM is killed after termi
   );
   await waitForLog(pod, (text) => text.includes('ready'));
   const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-  t.ok(alive(pid), `container process ${pid} runs`);
+  t.ok(running(pid), `container process ${pid} runs`);
   const { states, tookMs: took } = await deleteAndWatch('stubborn');
   const last = states.at(-1);
   t.ok(took >= 1000, `deletion waited for the grace period (${took} ms)`);
   t.ok(took < 4000, `deletion did not wait much longer than the grace period (${took} ms)`);
-  t.notOk(alive(pid), 'the container process is gone');
+  t.notOk(running(pid), 'the container process is gone');
   t.match(statusOf(last)?.state?.terminated, { exitCode: 137, reason: 'Error' }, 'last status: killed (137)');
 });
 
@@ -476,7 +450,7 @@ t.test('kubelet restart: containers die with the kubelet and run again once it i
     const text = await waitForLog(pod, (s) => /started \d+ \d+\n/.test(s));
     const [, main, child] = text.match(/started (\d+) (\d+)/)!.map(Number);
     before.set(pod.metadata!.name!, [main, child]);
-    t.same(processesMarked(marks[pod.metadata!.name!]).sort(), [main, child].sort(), `${pod.metadata!.name}: two container processes`);
+    t.same(processesMarked(marks[pod.metadata!.name!]).map((p) => p.pid).sort(), [main, child].sort(), `${pod.metadata!.name}: two container processes`);
   }
 
   process.kill(record.pid, 'SIGKILL');
@@ -501,8 +475,8 @@ t.test('kubelet restart: containers die with the kubelet and run again once it i
     const now = await waitPod(name, (p) => isRunning(p) && statusOf(p)?.ready === true);
     t.equal(now!.spec.nodeName, 'node-2');
     t.equal(now!.status.podIP, pod.status.podIP, `${name} keeps its pod IP`);
-    t.same(processesMarked(marks[name]).sort(), [main, child].sort(), `${name}: exactly the new instance's processes run (old ones swept, no duplicates)`);
-    for (const pid of old) t.notOk(alive(pid), `${name}: old process ${pid} is gone`);
+    t.same(processesMarked(marks[name]).map((p) => p.pid).sort(), [main, child].sort(), `${name}: exactly the new instance's processes run (old ones swept, no duplicates)`);
+    for (const pid of old) t.notOk(running(pid), `${name}: old process ${pid} is gone`);
   }
   await Promise.all(names.map(removePod));
 });

@@ -15,6 +15,7 @@ import { cfsQuotaUs, detectCgroups, ownCgroups } from '../nodes/worker/runtime/c
 import { ProcessRuntime } from '../nodes/worker/runtime/process.js';
 import type { ContainerConfig, ContainerHandle } from '../nodes/worker/runtime/types.js';
 import { until } from './helpers/proxy.js';
+import { running } from './helpers/procs.js';
 
 t.test('pure parts: /proc/self/cgroup and the CFS quota', async (t) => {
   const own = ownCgroups('4:memory:/a/b\n1:cpu,cpuacct:/\n0::/user.slice\n');
@@ -115,27 +116,18 @@ async function crashedKubelet(dataDir: string, c: ContainerConfig): Promise<Cont
   return handle;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 t.test('recover() removes the cgroup of a container a crashed kubelet left running', { skip }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeact-rt-cgroups-crash-'));
   const c = config([process.execPath, '-e', 'setInterval(() => {}, 1000)'], { cpuMillis: 200, memoryBytes: 100 * 2 ** 20 });
   const h = await crashedKubelet(dir, c);
   t.teardown(async () => {
-    if (alive(h.pid!)) process.kill(-h.pid!, 'SIGKILL');
+    if (running(h.pid!)) process.kill(-h.pid!, 'SIGKILL');
     await found.support!.find(c.podUid, 'main')?.remove(); // left only when the test failed
     fs.rmSync(dir, { recursive: true, force: true });
   });
   const left = found.support!.find(c.podUid, 'main');
   t.ok(left, 'the crashed kubelet left the container\'s cgroup');
-  t.ok(alive(h.pid!), 'and the container running');
+  t.ok(running(h.pid!), 'and the container running');
 
   const next = new ProcessRuntime({ dataDir: dir, memoryCheckMs: 3_600_000 });
   t.teardown(() => next.close());
@@ -152,7 +144,7 @@ t.test('a container the kernel OOM-killed while no kubelet ran is recovered as O
   const c = config([process.execPath, '-e', hog], { memoryBytes: 100 * 2 ** 20 });
   const h = await crashedKubelet(dir, c);
   t.teardown(async () => {
-    if (alive(h.pid!)) process.kill(-h.pid!, 'SIGKILL');
+    if (running(h.pid!)) process.kill(-h.pid!, 'SIGKILL');
     await found.support!.find(c.podUid, 'main')?.remove(); // left only when the test failed
     fs.rmSync(dir, { recursive: true, force: true });
   });

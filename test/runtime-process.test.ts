@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ProcessRuntime } from '../nodes/worker/runtime/process.js';
 import { RuntimeError, type ContainerConfig } from '../nodes/worker/runtime/types.js';
+import { running } from './helpers/procs.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeact-process-rt-'));
 const runtimes: ProcessRuntime[] = [];
@@ -22,7 +23,7 @@ function newRuntime(): ProcessRuntime {
 t.teardown(async () => {
   await Promise.all(runtimes.map((rt) => rt.close()));
   for (const pid of seenPids) {
-    if (alive(pid)) {
+    if (running(pid)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -51,16 +52,6 @@ function config(argv: string[], over: Partial<ContainerConfig> = {}): ContainerC
     restartCount,
     ...over,
   };
-}
-
-/** A process is alive when /proc has it and it is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** Polls a condition until it holds, failing after a deadline. */
@@ -177,7 +168,7 @@ t.test('stop: a process that handles SIGTERM exits 0 within the grace', async (t
   t.equal(st.exitCode, 0);
   t.equal(st.reason, 'Completed');
   t.match(await rt.logs(c.podUid, c.name), /bye/);
-  t.notOk(alive(h.pid!));
+  t.notOk(running(h.pid!));
 });
 
 t.test('stop: a process that ignores SIGTERM is SIGKILLed after the grace', async (t) => {
@@ -217,10 +208,10 @@ t.test('the whole process group is killed', async (t) => {
   const logs = await logsContain(rt, c, 'child=');
   const child = Number(/child=(\d+)/.exec(logs)![1]);
   seenPids.add(child);
-  t.ok(alive(child), 'the child sleep runs');
+  t.ok(running(child), 'the child sleep runs');
   const st = await rt.stop(c.id, 5000);
   t.equal(st.signal, 15, 'sh was terminated by SIGTERM');
-  await waitFor('the child sleep to die', () => !alive(child));
+  await waitFor('the child sleep to die', () => !running(child));
   t.pass('the child sleep died with its group');
 });
 
@@ -231,7 +222,7 @@ t.test('leftovers of the group die when the main process exits', async (t) => {
   t.equal((await rt.wait(c.id)).exitCode, 0);
   const child = Number(/child=(\d+)/.exec(await rt.logs(c.podUid, c.name))![1]);
   seenPids.add(child);
-  await waitFor('the orphaned sleep to die', () => !alive(child));
+  await waitFor('the orphaned sleep to die', () => !running(child));
   t.pass('the orphaned sleep died');
 });
 
@@ -328,8 +319,8 @@ t.test('recover() after a kubelet crash kills survivors and reports them', async
   t.equal(web?.exit?.reason, 'Error');
   t.equal(web?.exit?.exitCode, 137);
   t.match(web?.exit?.message, /kubelet restarted/);
-  t.notOk(alive(h.pid!), 'the container process was killed');
-  await waitFor('its child to die', () => !alive(child));
+  t.notOk(running(h.pid!), 'the container process was killed');
+  await waitFor('its child to die', () => !running(child));
   const doneInfo = infos.find((i) => i.id === done.id);
   t.equal(doneInfo?.exit?.reason, 'Completed', 'an exit seen before the crash is reported as it was');
   t.notOk(fs.existsSync(stateFile(done.id)), 'state files are deleted');
@@ -373,12 +364,12 @@ setInterval(() => {}, 1000);
     (await waitFor('the child kubelet to start its container', () => /pid=(\d+)/.exec(out) ?? undefined, 60_000))[1],
   );
   seenPids.add(pid);
-  t.ok(alive(pid), 'the container runs');
+  t.ok(running(pid), 'the container runs');
   t.match(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^sleep\0/, 'setpriv exec()ed the command: same pid');
   const exited = new Promise((r) => kubelet.once('exit', r));
   kubelet.kill('SIGKILL');
   await exited;
-  await waitFor('the container to die with its kubelet', () => !alive(pid));
+  await waitFor('the container to die with its kubelet', () => !running(pid));
   t.pass('the container died with its kubelet');
 });
 
@@ -388,7 +379,7 @@ t.test('close() stops everything', async (t) => {
   const h = await rt.start(c);
   seenPids.add(h.pid!);
   await rt.close();
-  t.notOk(alive(h.pid!));
+  t.notOk(running(h.pid!));
   t.equal((await rt.wait(c.id)).signal, 15);
   await t.rejects(rt.start(config(['true'])), { code: 'RuntimeUnavailable' });
 });

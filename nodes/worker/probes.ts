@@ -120,6 +120,36 @@ function abortError(): Error {
   return Object.assign(new Error('probe aborted'), { name: 'AbortError' });
 }
 
+/**
+ * One network probe attempt: `open` starts it and calls `finish` with its result; whichever comes
+ * first of that, the timeout (`timedOut`) or the abort signal settles it, and the connection
+ * `open` returned is destroyed.
+ */
+function probeAttempt(
+  timeoutMs: number,
+  timedOut: RunProbeOutput,
+  signal: AbortSignal | undefined,
+  open: (finish: (result: RunProbeOutput) => void) => { destroy(): void },
+): Promise<RunProbeOutput> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError());
+    let done = false;
+    let conn: { destroy(): void } | undefined;
+    const settle = (fn: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      conn?.destroy();
+      fn();
+    };
+    const onAbort = () => settle(() => reject(abortError()));
+    const timer = setTimeout(() => settle(() => resolve(timedOut)), timeoutMs);
+    conn = open((result) => settle(() => resolve(result)));
+    signal?.addEventListener('abort', onAbort);
+  });
+}
+
 function httpProbe(
   scheme: 'http' | 'https',
   host: string,
@@ -130,18 +160,8 @@ function httpProbe(
   signal?: AbortSignal,
 ): Promise<RunProbeOutput> {
   const url = `${scheme}://${joinHostPort(host, port)}${target}`;
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError());
-    let done = false;
-    const finish = (fn: () => void) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      req.destroy();
-      fn();
-    };
-    const onAbort = () => finish(() => reject(abortError()));
+  const timedOut = { ok: false, message: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` };
+  return probeAttempt(timeoutMs, timedOut, signal, (finish) => {
     const lib = scheme === 'https' ? https : http;
     const req = lib.request(
       // The kubelet does not verify probe certificates; no keep-alive (agent: false).
@@ -149,44 +169,26 @@ function httpProbe(
       (res) => {
         const code = res.statusCode ?? 0;
         res.resume();
-        finish(() =>
-          resolve(code >= 200 && code < 400 ? { ok: true, message: '' } : { ok: false, message: `HTTP probe failed with statuscode: ${code}` }),
-        );
+        finish(code >= 200 && code < 400 ? { ok: true, message: '' } : { ok: false, message: `HTTP probe failed with statuscode: ${code}` });
       },
-    );
-    const timer = setTimeout(
-      () => finish(() => resolve({ ok: false, message: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` })),
-      timeoutMs,
     );
     req.on('error', (err: NodeJS.ErrnoException) => {
       const connecting = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'].includes(err.code ?? '');
       const detail = connecting ? `dial tcp ${joinHostPort(host, port)}: ${dialError(err)}` : dialError(err);
-      finish(() => resolve({ ok: false, message: `Get "${url}": ${detail}` }));
+      finish({ ok: false, message: `Get "${url}": ${detail}` });
     });
-    signal?.addEventListener('abort', onAbort);
     req.end();
+    return req;
   });
 }
 
 function tcpProbe(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<RunProbeOutput> {
   const address = joinHostPort(host, port);
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError());
-    let done = false;
-    const finish = (fn: () => void) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      fn();
-    };
-    const onAbort = () => finish(() => reject(abortError()));
+  return probeAttempt(timeoutMs, { ok: false, message: `dial tcp ${address}: i/o timeout` }, signal, (finish) => {
     const socket = net.connect({ host, port });
-    const timer = setTimeout(() => finish(() => resolve({ ok: false, message: `dial tcp ${address}: i/o timeout` })), timeoutMs);
-    socket.once('connect', () => finish(() => resolve({ ok: true, message: '' })));
-    socket.once('error', (err: NodeJS.ErrnoException) => finish(() => resolve({ ok: false, message: `dial tcp ${address}: ${dialError(err)}` })));
-    signal?.addEventListener('abort', onAbort);
+    socket.once('connect', () => finish({ ok: true, message: '' }));
+    socket.once('error', (err: NodeJS.ErrnoException) => finish({ ok: false, message: `dial tcp ${address}: ${dialError(err)}` }));
+    return socket;
   });
 }
 

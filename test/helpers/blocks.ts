@@ -10,6 +10,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { running } from './procs.js';
 
 const DIR = path.join(os.tmpdir(), 'kubeact-test-blocks');
 
@@ -20,15 +21,6 @@ export interface Block {
   serviceNetwork: string;
   loadBalancerPool: string;
   release(): void;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function allocateBlock(): Block {
@@ -43,7 +35,7 @@ export function allocateBlock(): Block {
       closeSync(fd);
     } catch {
       const owner = Number(readFileSafe(lock));
-      if (owner && !alive(owner)) rmSync(lock, { force: true }); // stale: its test process died
+      if (owner && !running(owner)) rmSync(lock, { force: true }); // stale: its test process died
       continue;
     }
     return {
