@@ -4,9 +4,12 @@
  * this file only executes.
  */
 import type { InspectCapture } from '../inspect/capture.js';
-import { createActor, fromPromise, type Actor } from 'xstate';
+import { createActor, fromPromise, type Actor, type ActorSystem } from 'xstate';
+
+type AnyActorSystem = ActorSystem<any>;
 import {
   podMachine,
+  type PodEventRecord,
   type RunProbeInput,
   type RunProbeOutput,
   type StartContainerInput,
@@ -49,6 +52,8 @@ export interface PodWorkerOptions {
   runtime: ContainerRuntime;
   events: EventRecorder;
   logger: Logger;
+  /** Bindings of this pod's log lines; its child logger is made at the first line (a pino child per pod costs KBs). */
+  logBindings?: Record<string, string>;
   tuning?: PodWorkerTuning;
   /**
    * The Service variables for this pod (service-env.ts), asked once, when its first container
@@ -71,7 +76,8 @@ export interface PodWorkerOptions {
 
 export class PodWorker {
   readonly uid: string;
-  private readonly actor: Actor<typeof podMachine>;
+  private readonly actor: Actor<typeof hostedPodMachine>;
+  private readonly placement: { nodeName: string; podIP: string; hostIP: string };
   private pod: Pod;
   private deleting = false;
   private evicting = false;
@@ -93,43 +99,10 @@ export class PodWorker {
   constructor(private readonly opts: PodWorkerOptions) {
     this.pod = opts.pod;
     this.uid = opts.pod.metadata!.uid!;
-    const { runtime } = opts;
     if (opts.volumesDir) this.volumes = new PodVolumes(opts.volumesDir, opts.pod);
-    const placement = { nodeName: opts.nodeName, podIP: opts.podIP, hostIP: opts.hostIP };
-    const machine = podMachine.provide({
-      actors: {
-        startContainer: fromPromise<StartContainerOutput, StartContainerInput>(async ({ input }) => {
-          this.serviceEnv ??= opts.serviceEnv?.(input.pod) ?? {};
-          this.dnsFiles ??= opts.podDns?.prepare(input.pod) ?? Promise.resolve({ env: {}, mounts: [] });
-          const dns = await this.dnsFiles.catch((e) => {
-            this.dnsFiles = undefined; // tried again by the next start
-            throw new RuntimeError('StartError', `writing the pod's resolv.conf failed: ${(e as Error).message}`);
-          });
-          const sources = await fetchSources(opts.client, input.pod).catch((e: Error) => {
-            throw new RuntimeError('CreateContainerConfigError', `reading the pod's ConfigMaps and Secrets failed: ${e.message}`);
-          });
-          const config = buildContainerConfig(input.pod, input.container, input.restartCount, placement, { ...this.serviceEnv, ...dns.env }, sources);
-          const mounts = await this.volumeMounts(input.pod, input.container, sources);
-          config.mounts = [...mounts, ...dns.mounts];
-          // After a kubelet restart: the container still running from before is this one.
-          const handle = (await runtime.adopt?.(config.podUid, config.name)) ?? (await runtime.start(config));
-          this.containerIds.set(input.container, handle.id);
-          return { containerId: handle.id, startedAt: handle.startedAt };
-        }),
-        waitContainer: fromPromise<ExitStatus, WaitContainerInput>(({ input }) => runtime.wait(input.containerId)),
-        stopContainer: fromPromise<ExitStatus, StopContainerInput>(({ input }) => runtime.stop(input.containerId, input.graceMs)),
-        // One probe, once; the actor aborts `signal` when it abandons the probe (container stopped, pod deleted).
-        runProbe: fromPromise<RunProbeOutput, RunProbeInput>(({ input, signal }) => probeContainer(input, { placement, signal, serviceEnv: this.serviceEnv })),
-      },
-      actions: {
-        publishStatus: (_, status) => this.publish(status),
-        recordEvent: (_, record) => opts.events.record(this.pod as KubeObject, record.type, record.reason, record.message),
-        podFinished: () => void this.finish(),
-        podEvicted: () => void this.evicted(),
-      },
-    });
+    this.placement = { nodeName: opts.nodeName, podIP: opts.podIP, hostIP: opts.hostIP };
     const meta = opts.pod.metadata!;
-    this.actor = createActor(machine, {
+    this.actor = createActor(hostedPodMachine, {
       inspect: opts.inspect?.observer({ kind: 'Pod', namespace: meta.namespace ?? 'default', name: meta.name!, uid: meta.uid }),
       input: {
         pod: opts.pod,
@@ -141,7 +114,47 @@ export class PodWorker {
         backoffResetMs: opts.tuning?.backoffResetMs,
       },
     });
-    this.actor.subscribe({ error: (err) => opts.logger.error({ err }, 'pod actor failed') });
+    hosts.set(this.actor.system, this);
+    this.actor.subscribe({ error: (err) => this.log.error({ err }, 'pod actor failed') });
+  }
+
+  /** The pod actor's startContainer effect: env, DNS files, ConfigMaps/Secrets, volumes, then the runtime. */
+  async startContainer(input: StartContainerInput): Promise<StartContainerOutput> {
+    const { opts } = this;
+    this.serviceEnv ??= opts.serviceEnv?.(input.pod) ?? {};
+    this.dnsFiles ??= opts.podDns?.prepare(input.pod) ?? Promise.resolve({ env: {}, mounts: [] });
+    const dns = await this.dnsFiles.catch((e) => {
+      this.dnsFiles = undefined; // tried again by the next start
+      throw new RuntimeError('StartError', `writing the pod's resolv.conf failed: ${(e as Error).message}`);
+    });
+    const sources = await fetchSources(opts.client, input.pod).catch((e: Error) => {
+      throw new RuntimeError('CreateContainerConfigError', `reading the pod's ConfigMaps and Secrets failed: ${e.message}`);
+    });
+    const config = buildContainerConfig(input.pod, input.container, input.restartCount, this.placement, { ...this.serviceEnv, ...dns.env }, sources);
+    const mounts = await this.volumeMounts(input.pod, input.container, sources);
+    config.mounts = [...mounts, ...dns.mounts];
+    // After a kubelet restart: the container still running from before is this one.
+    const handle = (await opts.runtime.adopt?.(config.podUid, config.name)) ?? (await opts.runtime.start(config));
+    this.containerIds.set(input.container, handle.id);
+    return { containerId: handle.id, startedAt: handle.startedAt };
+  }
+
+  /** One probe, once; the actor aborts `signal` when it abandons the probe (container stopped, pod deleted). */
+  runProbe(input: RunProbeInput, signal: AbortSignal): Promise<RunProbeOutput> {
+    return probeContainer(input, { placement: this.placement, signal, serviceEnv: this.serviceEnv });
+  }
+
+  recordEvent(record: PodEventRecord): void {
+    this.opts.events.record(this.pod as KubeObject, record.type, record.reason, record.message);
+  }
+
+  get runtime(): ContainerRuntime {
+    return this.opts.runtime;
+  }
+
+  private childLog?: Logger;
+  private get log(): Logger {
+    return (this.childLog ??= this.opts.logBindings ? this.opts.logger.child(this.opts.logBindings) : this.opts.logger);
   }
 
   /** The latest pod object this worker was given. */
@@ -164,7 +177,7 @@ export class PodWorker {
     if (pod.metadata?.deletionTimestamp && !this.deleting) {
       this.deleting = true;
       const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
-      this.opts.logger.info({ graceMs }, 'stopping pod (deleted)');
+      this.log.info({ graceMs }, 'stopping pod (deleted)');
       this.actor.send({ type: 'DELETE', graceMs });
     }
   }
@@ -193,14 +206,14 @@ export class PodWorker {
   evict(reason: string, message: string): void {
     if (!this.evictable) return;
     this.evicting = true;
-    this.opts.logger.info({ reason, message }, 'evicting pod');
+    this.log.info({ reason, message }, 'evicting pod');
     this.actor.send({ type: 'EVICT', reason, message });
   }
 
   /** Every container of the evicted pod is stopped: its volumes go (the space is what eviction frees). */
-  private async evicted(): Promise<void> {
+  async evicted(): Promise<void> {
     this.stopRefresh();
-    await this.volumes?.tearDown().catch((e) => this.opts.logger.warn({ err: (e as Error).message }, "removing the evicted pod's volumes failed"));
+    await this.volumes?.tearDown().catch((e) => this.log.warn({ err: (e as Error).message }, "removing the evicted pod's volumes failed"));
   }
 
   /**
@@ -231,7 +244,7 @@ export class PodWorker {
     try {
       await this.volumes.refresh(await fetchSources(this.opts.client, this.pod));
     } catch (e) {
-      this.opts.logger.debug({ err: (e as Error).message }, 'refreshing configMap/secret volumes failed; next round retries');
+      this.log.debug({ err: (e as Error).message }, 'refreshing configMap/secret volumes failed; next round retries');
     } finally {
       this.refreshing = false;
     }
@@ -254,7 +267,7 @@ export class PodWorker {
     return this.latestStatus ?? this.pod.status;
   }
 
-  private publish(status: PodStatus): void {
+  publish(status: PodStatus): void {
     if (!this.runningReported && status.phase === 'Running') {
       this.runningReported = true;
       this.opts.onRunning?.((performance.now() - this.createdAt) / 1000);
@@ -293,7 +306,7 @@ export class PodWorker {
           this.objectGone = true;
           return;
         }
-        this.opts.logger.warn({ err: (e as Error).message }, 'status write failed; retrying');
+        this.log.warn({ err: (e as Error).message }, 'status write failed; retrying');
         // Exponential back-off with jitter: an overloaded API server timing out a thousand pods'
         // writes must not get them all back every 200 ms (measured: 12k retries in 90 s at 1,000
         // simulated nodes, until the control plane stopped answering).
@@ -340,12 +353,12 @@ export class PodWorker {
   /** Every container is stopped; only the object's removal is left (the kubelet may retry it). */
   finished = false;
 
-  private async finish(): Promise<void> {
+  async finish(): Promise<void> {
     while (this.writing) await this.writing;
     this.finished = true; // after the last status is written: users see how the containers ended
     // As the kubelet: the object goes only once the pod's volumes are cleaned up.
     this.stopRefresh();
-    await this.volumes?.tearDown().catch((e) => this.opts.logger.warn({ err: (e as Error).message }, "removing the pod's volumes failed"));
+    await this.volumes?.tearDown().catch((e) => this.log.warn({ err: (e as Error).message }, "removing the pod's volumes failed"));
     if (!this.objectGone) {
       try {
         await this.opts.client.delete('Pod', this.pod.metadata!.name!, { namespace: this.pod.metadata!.namespace, gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
@@ -353,17 +366,44 @@ export class PodWorker {
         if (!(e instanceof ApiError && (e.reason === Reason.NotFound || e.reason === Reason.Conflict))) {
           // Everything is stopped; the object stays Terminating. Once this worker is gone, the
           // kubelet's next sync of the pod (a watch event or the resync) finishes the deletion.
-          this.opts.logger.warn({ err: (e as Error).message }, 'removing the stopped pod failed; the next sync retries');
+          this.log.warn({ err: (e as Error).message }, 'removing the stopped pod failed; the next sync retries');
         }
       }
     }
-    await this.opts.runtime.removePod(this.uid).catch((e) => this.opts.logger.warn({ err: (e as Error).message }, 'removing pod files failed'));
-    await this.opts.podDns?.remove(this.uid).catch((e) => this.opts.logger.warn({ err: (e as Error).message }, 'removing the pod\'s resolv.conf failed'));
+    await this.opts.runtime.removePod(this.uid).catch((e) => this.log.warn({ err: (e as Error).message }, 'removing pod files failed'));
+    await this.opts.podDns?.remove(this.uid).catch((e) => this.log.warn({ err: (e as Error).message }, 'removing the pod\'s resolv.conf failed'));
     this.actor.stop();
-    this.opts.logger.info('pod stopped');
+    this.log.info('pod stopped');
     this.opts.onDone();
   }
 }
+
+/**
+ * The pod machine with the kubelet's effects, built once for every pod: `provide` copies the
+ * whole machine definition, so one per pod cost tens of KB each at 100,000 simulated pods.
+ * Each effect finds its PodWorker through the actor system of the pod actor (one per pod; its
+ * children share it).
+ */
+const hosts = new WeakMap<AnyActorSystem, PodWorker>();
+const host = (system: AnyActorSystem): PodWorker => {
+  const w = hosts.get(system);
+  if (!w) throw new Error('pod actor without its PodWorker');
+  return w;
+};
+const hostedPodMachine = podMachine.provide({
+  actors: {
+    startContainer: fromPromise<StartContainerOutput, StartContainerInput>(({ input, system }) => host(system).startContainer(input)),
+    waitContainer: fromPromise<ExitStatus, WaitContainerInput>(({ input, system }) => host(system).runtime.wait(input.containerId)),
+    stopContainer: fromPromise<ExitStatus, StopContainerInput>(({ input, system }) => host(system).runtime.stop(input.containerId, input.graceMs)),
+    runProbe: fromPromise<RunProbeOutput, RunProbeInput>(({ input, signal, system }) => host(system).runProbe(input, signal)),
+  },
+  actions: {
+    publishStatus: ({ system }, status) => host(system).publish(status),
+    recordEvent: ({ system }, record) => host(system).recordEvent(record),
+    podFinished: ({ system }) => void host(system).finish(),
+    podEvicted: ({ system }) => void host(system).evicted(),
+  },
+});
 
 /** Delay before the (n+1)-th retry of a failed status write: 200 ms doubling to 10 s, ±50% jitter. */
 export function statusRetryDelayMs(failures: number, random: () => number = Math.random): number {
