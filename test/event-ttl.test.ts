@@ -36,6 +36,10 @@ t.test('durations as kube-apiserver flags take them', async (t) => {
   t.equal(parseDuration('2', '--event-ttl'), 2000, 'a bare number is seconds');
   t.throws(() => parseDuration('soon', '--event-ttl'), /--event-ttl: invalid duration "soon"/);
   t.throws(() => parseDuration('1d', '--event-ttl'), /invalid duration/);
+  let err = '';
+  const code = await run(['up', '--event-ttl', 'soon'], { out: () => {}, err: (s) => (err += s) });
+  t.equal(code, 1, 'kubeact up refuses a bad --event-ttl before starting anything');
+  t.match(err, /^error: --event-ttl: invalid duration "soon"/, 'saying why');
 });
 
 t.test("an Event's last occurrence is its latest time field", async (t) => {

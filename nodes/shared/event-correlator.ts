@@ -56,7 +56,8 @@ export class EventCorrelator {
   private readonly maxSimilar: number;
   private readonly similarWindowMs: number;
   private readonly buckets: Lru<{ tokens: number; at: number }>;
-  private readonly similar: Lru<{ messages: Set<string>; at: number }>;
+  /** Distinct messages per group, as 32-bit hashes (a kubelet keeps one per pod and reason). */
+  private readonly similar: Lru<{ messages: Set<number>; at: number }>;
 
   constructor(opts: CorrelatorOptions = {}) {
     this.burst = opts.burst ?? 25;
@@ -80,9 +81,15 @@ export class EventCorrelator {
     let s = this.similar.get(group);
     if (!s || now - s.at > this.similarWindowMs) s = { messages: new Set(), at: now };
     s.at = now;
-    s.messages.add(e.message);
+    s.messages.add(fnv1a(e.message));
     this.similar.set(group, s);
     if (s.messages.size < this.maxSimilar) return { drop: false, key: `${group}|${e.message}`, message: e.message };
     return { drop: false, key: group, message: COMBINED_PREFIX + e.message };
   }
+}
+
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
