@@ -174,8 +174,10 @@ export class Handlers {
     // The kubelets' hot path: the cached object is read uncopied, copied once into the new version.
     const existing = this.existingFor(kind, incoming, { copy: false });
     checkVersion(kind, incoming, existing);
-    // A shallow copy: the new version shares spec with the cached object and is only encoded.
+    // A shallow copy: the new version shares spec with the cached object and is only encoded —
+    // except a Service's, which the IP allocator writes into (allocateUpdate): the cache is shared.
     const next: KubeObject = { ...existing, metadata: { ...existing.metadata }, status: incoming.status };
+    if (kind === 'Service') next.spec = structuredClone(existing.spec);
     return this.writeUpdate(kind, existing, next);
   }
 
