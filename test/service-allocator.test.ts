@@ -154,12 +154,14 @@ t.test('node ports: allocated in 30000-32767, requested ones checked, shared by 
 });
 
 t.test('delete releases the ClusterIP and node ports', async (t) => {
-  const a = await client.create(svc('tmp', { clusterIP: '127.100.8.20', type: 'NodePort', ports: [{ port: 80, nodePort: 30999 }] }));
-  t.equal(a.spec.clusterIP, '127.100.8.20');
+  // Both values from the static bands (IPs below .16, node ports below 30086): dynamic picks of
+  // the earlier tests never take them, so only this test's own delete can free them.
+  const a = await client.create(svc('tmp', { clusterIP: '127.100.8.12', type: 'NodePort', ports: [{ port: 80, nodePort: 30070 }] }));
+  t.equal(a.spec.clusterIP, '127.100.8.12');
   await client.delete('Service', 'tmp', { namespace: 'default' });
-  const b = await client.create(svc('tmp-2', { clusterIP: '127.100.8.20', type: 'NodePort', ports: [{ port: 80, nodePort: 30999 }] }));
-  t.equal(b.spec.clusterIP, '127.100.8.20');
-  t.equal(b.spec.ports[0].nodePort, 30999);
+  const b = await client.create(svc('tmp-2', { clusterIP: '127.100.8.12', type: 'NodePort', ports: [{ port: 80, nodePort: 30070 }] }));
+  t.equal(b.spec.clusterIP, '127.100.8.12');
+  t.equal(b.spec.ports[0].nodePort, 30070);
   await client.delete('Service', 'tmp-2', { namespace: 'default' });
 });
 
