@@ -11,7 +11,7 @@ import { ApiError, Reason } from '../../protocol/errors.js';
 import { NODE_LEASE_NAMESPACE, nowTimestamp, type KubeObject, type Lease, type Node, type Pod } from '../../protocol/objects.js';
 import type { EventRecorder } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
-import type { Informer } from './informer.js';
+import { objectKey, type Informer } from './informer.js';
 
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 
@@ -101,7 +101,7 @@ export class NodeLifecycleHost {
   }
 
   private indexPod(pod: KubeObject): void {
-    const key = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+    const key = objectKey(pod);
     const nodeName = (pod as Pod).spec?.nodeName;
     const before = this.nodeOfPod.get(key);
     if (before !== undefined && before !== nodeName) this.unindexKey(key, before);
@@ -113,7 +113,7 @@ export class NodeLifecycleHost {
   }
 
   private unindexPod(pod: KubeObject): void {
-    const key = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+    const key = objectKey(pod);
     const nodeName = this.nodeOfPod.get(key);
     if (nodeName === undefined) return;
     // A delete of an older pod of the same name (its replacement already indexed) changes nothing.
