@@ -2,8 +2,10 @@
  * Garbage collection by ownerReferences, as Kubernetes' garbage collector does it in the
  * background: an object whose owners are all gone is deleted (ReplicaSets of a deleted
  * Deployment, Pods of a deleted ReplicaSet). Pods bound to a Node that no longer exists are
- * force-deleted (the pod GC). Before deleting, the owner's absence is confirmed with the API
- * server, so a watch that lags behind never deletes a live object's dependents.
+ * force-deleted (the pod GC). An owner the informers hold (same uid) exists without asking
+ * anyone — checks run on every dependent's event and every sweep, so asking the API server each
+ * time would cost a request per pod per event. An owner they lack is confirmed absent with the
+ * API server, so a watch that lags behind never deletes a live object's dependents.
  */
 import type { ApiClient } from '../../protocol/client.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
@@ -17,6 +19,8 @@ export interface GarbageCollectorOptions {
   /** Informers of the dependents' kinds. */
   dependents: Informer<KubeObject>[];
   nodes: Informer<KubeObject>;
+  /** Informers of the owners' kinds, read before asking the API server. */
+  owners?: Partial<Record<Kind, Informer<KubeObject>>>;
   logger: Logger;
   /** How often every object is checked (events trigger checks sooner). */
   sweepMs?: number;
@@ -84,6 +88,8 @@ export class GarbageCollector {
   }
 
   private async exists(kind: Kind, name: string, namespace: string | undefined, uid?: string): Promise<boolean> {
+    const cached = this.opts.owners?.[kind]?.get(namespace, name);
+    if (cached && (!uid || cached.metadata?.uid === uid)) return true;
     const found = await this.opts.client.find(kind, name, namespace);
     return Boolean(found && (!uid || found.metadata?.uid === uid));
   }

@@ -91,7 +91,13 @@ export class ControllerManager {
       evictionTolerationMs: opts.podEvictionTolerationMs ?? 1000,
       inspect: opts.inspect,
     });
-    this.gc = new GarbageCollector({ client, dependents: [this.replicaSets, this.pods], nodes: this.nodes, logger: logger.child({ controller: 'garbage-collector' }) });
+    this.gc = new GarbageCollector({
+      client,
+      dependents: [this.replicaSets, this.pods],
+      nodes: this.nodes,
+      owners: { ReplicaSet: this.replicaSets, Deployment: this.deployments, Node: this.nodes },
+      logger: logger.child({ controller: 'garbage-collector' }),
+    });
     this.endpointsController = new EndpointsController({
       client,
       services: this.services,
