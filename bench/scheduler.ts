@@ -4,15 +4,15 @@
  *  - decision: one `schedulePod` call per pod (filter from the rotating start until 420 nodes
  *    fit, score, pick), beside a plain loop over the same 420 nodes (read allocatable, compare)
  *    measured in the same run;
- *  - machine: pending pods through the XState machine (POD_UPSERT → decide → assume → bind child
- *    → done → bound version back as POD_UPSERT), the binds answering at once: pods/s the
- *    scheduler actor can place when nothing else limits it.
+ *  - machine: pending pods through the XState machine (POD_UPSERT → decide → assume → BIND to the
+ *    binder → BIND_RESULTS → bound version back as POD_UPSERT), the binder answering each BIND at
+ *    once: pods/s the scheduler actor can place when nothing else limits it.
  * Also runnable alone: `node dist/bench/scheduler.js`.
  */
 import { fileURLToPath } from 'node:url';
-import { createActor, fromPromise } from 'xstate';
+import { createActor, fromCallback } from 'xstate';
 import type { Node, Pod } from '../protocol/objects.js';
-import { addPod, newNodeInfo, podInfo, scheduleOnNodes, schedulerMachine, setNode, type BindPodInput, type NodeInfo } from '../actors/scheduler/index.js';
+import { addPod, newNodeInfo, podInfo, scheduleOnNodes, schedulerMachine, setNode, type BindEvent, type NodeInfo } from '../actors/scheduler/index.js';
 import { batchedSender } from '../nodes/scheduler/watch-batch.js';
 import { now } from './pace.js';
 import { summarize, type Summary } from './stats.js';
@@ -121,7 +121,10 @@ async function machinePodsPerSec(nodes: Node[], placed: Pod[]): Promise<number> 
   let bound = 0;
   const actor = createActor(
     schedulerMachine.provide({
-      actors: { bindPod: fromPromise<unknown, BindPodInput>(async ({ input }) => input.nodeName) },
+      actors: {
+        // Every BIND answered on the next microtask with all its binds bound, as one BIND_RESULTS.
+        binder: fromCallback<BindEvent>(({ sendBack, receive }) => receive((ev) => queueMicrotask(() => sendBack({ type: 'BIND_RESULTS', results: ev.binds })))),
+      },
       actions: {
         // The bound version comes back as the pod watch would deliver it.
         reportScheduled: (_, p) => {
@@ -167,8 +170,8 @@ export async function schedulerBench(opts: { say?: (line: string) => void } = {}
 export const SCHEDULER_BENCH_DESCRIPTION = `- **Scheduler** (in the benchmark process, no cluster): one decision for a pod of a 100-ReplicaSet
   workload against ${SCHED_NODES.toLocaleString('en')} nodes holding ${SCHED_PLACED.toLocaleString('en')} pods (filter from the rotating start until
   420 fit, score, pick; batches of 100), against a plain loop over as many nodes measured in the same
-  run; and ${MACHINE_PODS.toLocaleString('en')} pending pods through the scheduler actor (decide → assume → bind child → bound version
-  back), binds answering at once.
+  run; and ${MACHINE_PODS.toLocaleString('en')} pending pods through the scheduler actor (decide → assume → BIND → BIND_RESULTS → bound
+  version back), the binder answering at once.
 `;
 
 const us = (ms: number) => `${(ms * 1000).toFixed(ms < 0.01 ? 2 : 1)} µs`;

@@ -46,7 +46,8 @@ const CHURN_RATE = 20;
 const MAX_UNBOUND = env('KUBEACT_SCALE_MAX_UNBOUND', Infinity);
 const WINDOW = 200;
 const API_SAMPLES = 200;
-const IDLE_S = 10;
+/** The idle window after the API samples, where the CPU of holding is measured (and profiled). */
+const IDLE_S = env('KUBEACT_SCALE_IDLE_S', 10);
 /** The simulated nodes' default Lease period (simulated-nodes.ts). */
 const HEARTBEAT_MS = DEFAULT_SIM_HEARTBEAT_MS;
 // Our own blocks: simulated nodes 127.124.0.0/16, pods 127.128.0.0/10 (defaults), services as the main bench.

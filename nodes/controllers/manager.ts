@@ -91,13 +91,7 @@ export class ControllerManager {
       evictionTolerationMs: opts.podEvictionTolerationMs ?? 1000,
       inspect: opts.inspect,
     });
-    this.gc = new GarbageCollector({
-      client,
-      dependents: [this.replicaSets, this.pods],
-      nodes: this.nodes,
-      owners: { ReplicaSet: this.replicaSets, Deployment: this.deployments, Node: this.nodes },
-      logger: logger.child({ controller: 'garbage-collector' }),
-    });
+    this.gc = new GarbageCollector({ client, dependents: [this.replicaSets, this.pods], owners: [this.replicaSets, this.deployments], nodes: this.nodes, logger: logger.child({ controller: 'garbage-collector' }) });
     this.endpointsController = new EndpointsController({
       client,
       services: this.services,
