@@ -5,7 +5,7 @@
  * writes and the watch event has been published before the reply.
  * `metadata.resourceVersion` is the KV revision of the entry.
  */
-import type { JetStreamClient, KV, KvEntry } from 'nats';
+import type { JetStreamClient, KV, KvEntry, NatsConnection } from 'nats';
 import { decode, encode, withFieldEntry } from '../../protocol/codec.js';
 import { ApiError } from '../../protocol/errors.js';
 import { KINDS, type Kind } from '../../protocol/kinds.js';
@@ -13,6 +13,7 @@ import type { KubeObject, WatchEvent } from '../../protocol/objects.js';
 import { MAX_OBJECT_BYTES } from '../../protocol/validation/index.js';
 import { SortedKeys } from './sorted-keys.js';
 import { ExpiryHeap } from './expiry-heap.js';
+import { KvWriteError, KvWrites, WRONG_LAST_SEQUENCE } from './kv-writes.js';
 
 interface Cached {
   readonly obj: KubeObject;
@@ -77,6 +78,8 @@ export function bucketName(kind: Kind): string {
 export class KindStore {
   readonly kind: Kind;
   private kv!: KV;
+  /** Creates and updates without nats.js' per-request cost (kv-writes.ts), when opened with the connection. */
+  private writes?: KvWrites;
   private readonly cache = new Map<string, Cached>();
   /** The cache's keys in list order: `namespace/name` (`/name` for cluster-scoped kinds). */
   private readonly listKeys = new SortedKeys();
@@ -107,9 +110,10 @@ export class KindStore {
     this.kind = kind;
   }
 
-  /** Opens (or creates) the bucket and loads every object before resolving. */
-  async open(js: JetStreamClient): Promise<void> {
+  /** Opens (or creates) the bucket and loads every object before resolving; `nc`: the connection `js` is of, for kv-writes.ts. */
+  async open(js: JetStreamClient, nc?: NatsConnection): Promise<void> {
     this.kv = await js.views.kv(bucketName(this.kind), { history: 1, maxValueSize: MAX_OBJECT_BYTES + 64 * 1024 });
+    if (nc) this.writes = new KvWrites(nc, bucketName(this.kind));
     let initialized!: () => void;
     const ready = new Promise<void>((r) => (initialized = r));
     const iter = await this.kv.watch({ initializedFn: () => initialized() });
@@ -131,6 +135,7 @@ export class KindStore {
   close(): void {
     this.stopped = true;
     this.stopIter();
+    this.writes?.close();
     for (const w of this.waiters.splice(0)) w.resolve();
   }
 
@@ -356,7 +361,7 @@ export class KindStore {
     const key = objectKey(this.kind, namespace, name!);
     let rev: number;
     try {
-      rev = await this.writing(key, obj, stored, () => this.kv.create(key, stored));
+      rev = await this.writing(key, obj, stored, () => this.putNew(key, stored));
     } catch (e) {
       if (isWrongSequence(e)) throw ApiError.alreadyExists(this.kind, name!);
       throw e;
@@ -371,13 +376,24 @@ export class KindStore {
     const key = objectKey(this.kind, namespace, name!);
     let rev: number;
     try {
-      rev = await this.writing(key, obj, stored, () => this.kv.update(key, stored, expectedRevision));
+      rev = await this.writing(key, obj, stored, () => (this.writes && KvWrites.accepts(key) ? this.writes.put(key, stored, expectedRevision) : this.kv.update(key, stored, expectedRevision)));
     } catch (e) {
       if (isWrongSequence(e)) throw ApiError.conflict(this.kind, name!);
       throw e;
     }
     await this.waitFor(rev);
     return this.cachedAt(key, rev) ?? withVersion(obj, rev);
+  }
+
+  /** Puts a key that has no value: a wrong sequence is a taken key, or a deleted one's marker (nats.js' kv.create then updates it). */
+  private async putNew(key: string, data: Uint8Array): Promise<number> {
+    if (!this.writes || !KvWrites.accepts(key)) return this.kv.create(key, data);
+    try {
+      return await this.writes.put(key, data, 0);
+    } catch (e) {
+      if (isWrongSequence(e)) return this.kv.create(key, data);
+      throw e;
+    }
   }
 
   /** The cached object at `key`, if the cache holds the version `revision` or a later one. */
@@ -432,6 +448,7 @@ function withVersion(obj: KubeObject, rev: number): KubeObject {
 }
 
 function isWrongSequence(e: unknown): boolean {
+  if (e instanceof KvWriteError) return e.errCode === WRONG_LAST_SEQUENCE;
   const msg = String((e as Error)?.message ?? '');
   const code = (e as { api_error?: { err_code?: number } })?.api_error?.err_code;
   return code === 10071 || msg.includes('wrong last sequence') || msg.includes('10071');
