@@ -122,3 +122,14 @@ t.test('garbage written into the bucket changes nothing and the server keeps ans
   t.ok(Number(other.metadata!.resourceVersion) > Number(created.metadata!.resourceVersion), 'the server still writes');
   t.same(await api.client.get('Pod', 'garbled', 'default'), created, 'the garbled object is served as it last was');
 });
+
+t.test('an Event (kept packed in the cache): the reply is the written version, as its watch event and a get give it', async (t) => {
+  const sub = nc.subscribe(subjects.watch('events', 'default', 'ev-1'), { max: 1 });
+  const event = (async () => {
+    for await (const m of sub) return decode<{ type: string; object: KubeObject }>(m.data);
+  })();
+  const created = await api.client.create({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'ev-1', namespace: 'default' }, involvedObject: { kind: 'Pod', name: 'agree', namespace: 'default' }, reason: 'Scheduled', message: 'assigned', type: 'Normal' } as KubeObject);
+  t.same(await event, { type: 'ADDED', object: created });
+  t.equal(created.metadata!.resourceVersion, String((await (await nc.jetstream().views.kv(bucketName('Event'))).get(objectKey('Event', 'default', 'ev-1')))!.revision));
+  t.same(await api.client.get('Event', 'ev-1', 'default'), created);
+});

@@ -48,6 +48,13 @@ class PackedCached implements Cached {
   }
 }
 
+/** A write in flight (see KindStore.written); `applied`: the cached version it became. */
+interface Written {
+  readonly obj: KubeObject;
+  readonly stored: Uint8Array;
+  applied?: KubeObject;
+}
+
 export interface ExpiredObject {
   key: string;
   namespace?: string;
@@ -97,7 +104,7 @@ export class KindStore {
    * What this server is writing, by key: the object and its stored bytes. When the watch brings
    * back an entry with these very bytes, the cache takes the object instead of decoding them.
    */
-  private readonly written = new Map<string, { obj: KubeObject; stored: Uint8Array }>();
+  private readonly written = new Map<string, Written>();
   private readonly listeners: ChangeListener[] = [];
   private stopped = false;
   private expiry?: { heap: ExpiryHeap; at: (obj: KubeObject) => number };
@@ -240,7 +247,7 @@ export class KindStore {
     const mine = this.written.get(entry.key);
     if (mine && Buffer.compare(mine.stored, entry.value) === 0) {
       this.written.delete(entry.key);
-      return withVersion(mine.obj, entry.revision);
+      return (mine.applied = withVersion(mine.obj, entry.revision));
     }
     let obj: KubeObject;
     try {
@@ -255,16 +262,24 @@ export class KindStore {
     return obj;
   }
 
-  /** Runs a write of `obj` as `stored` to `key`, remembered (see `written`) while it is in flight. */
-  private async writing(key: string, obj: KubeObject, stored: Uint8Array, put: () => Promise<number>): Promise<number> {
-    const mine = { obj, stored };
+  /**
+   * Runs a write (`put`) of `obj` as `stored` to `key`, remembered (see `written`) while in
+   * flight; resolves once the cache has applied it, with the written version as cached (a
+   * packed kind's cache would decode it again).
+   */
+  private async writing(key: string, obj: KubeObject, stored: Uint8Array, put: () => Promise<number>): Promise<KubeObject> {
+    const mine: Written = { obj, stored };
     this.written.set(key, mine);
+    let rev: number;
     try {
-      return await put();
+      rev = await put();
     } catch (e) {
       if (this.written.get(key) === mine) this.written.delete(key);
       throw e;
     }
+    await this.waitFor(rev);
+    if (mine.applied?.metadata?.resourceVersion === String(rev)) return mine.applied;
+    return this.cachedAt(key, rev) ?? withVersion(obj, rev);
   }
 
   /** Resolves when the cache has applied `revision` (our own write came back through the watch). */
@@ -359,30 +374,24 @@ export class KindStore {
   async create(obj: KubeObject, stored = storedBytes(obj)): Promise<KubeObject> {
     const { namespace, name } = obj.metadata!;
     const key = objectKey(this.kind, namespace, name!);
-    let rev: number;
     try {
-      rev = await this.writing(key, obj, stored, () => this.putNew(key, stored));
+      return await this.writing(key, obj, stored, () => this.putNew(key, stored));
     } catch (e) {
       if (isWrongSequence(e)) throw ApiError.alreadyExists(this.kind, name!);
       throw e;
     }
-    await this.waitFor(rev);
-    return this.cachedAt(key, rev) ?? withVersion(obj, rev);
   }
 
   /** Compare-and-set write: Conflict when `expectedRevision` is no longer the stored one. Resolves as create does. */
   async update(obj: KubeObject, expectedRevision: number, stored = storedBytes(obj)): Promise<KubeObject> {
     const { namespace, name } = obj.metadata!;
     const key = objectKey(this.kind, namespace, name!);
-    let rev: number;
     try {
-      rev = await this.writing(key, obj, stored, () => (this.writes && KvWrites.accepts(key) ? this.writes.put(key, stored, expectedRevision) : this.kv.update(key, stored, expectedRevision)));
+      return await this.writing(key, obj, stored, () => (this.writes && KvWrites.accepts(key) ? this.writes.put(key, stored, expectedRevision) : this.kv.update(key, stored, expectedRevision)));
     } catch (e) {
       if (isWrongSequence(e)) throw ApiError.conflict(this.kind, name!);
       throw e;
     }
-    await this.waitFor(rev);
-    return this.cachedAt(key, rev) ?? withVersion(obj, rev);
   }
 
   /** Puts a key that has no value: a wrong sequence is a taken key, or a deleted one's marker (nats.js' kv.create then updates it). */
