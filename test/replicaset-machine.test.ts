@@ -363,17 +363,35 @@ t.test('terminal pods are not counted', async (t) => {
   t.equal(h.lastStatus().replicas, 2);
 });
 
-t.test('expectations expire and the controller recovers lost creates', async (t) => {
+t.test('expectations expire after 5 min (kube ExpectationsTimeout) and the controller recovers lost creates', async (t) => {
   const h = harness({ rs: rs({ replicas: 3 }) });
   await h.send({ type: 'RESYNC' });
   t.equal(h.calls.create.length, 1);
-  await h.advance(29_999);
-  await h.send({ type: 'RS_UPDATED', rs: rs({ replicas: 3 }) });
-  t.equal(h.calls.create.length, 1, 'still expecting');
+  await h.advance(299_999);
+  await h.send({ type: 'RS_UPDATED', rs: rs({ replicas: 3 }) }, { type: 'RESYNC' }, { type: 'RESYNC' });
+  t.equal(h.calls.create.length, 1, 'still expecting: syncs meanwhile create nothing');
   await h.advance(1);
   t.equal(h.calls.create.length, 2, 'expired: try again');
   t.equal(h.calls.create[1].count, 3);
-  t.equal(h.actor.getSnapshot().context.lastNow, T0 + 30_000, 'the timer advanced lastNow to its deadline');
+  t.equal(h.actor.getSnapshot().context.lastNow, T0 + 300_000, 'the timer advanced lastNow to its deadline');
+});
+
+t.test('creates that timed out stay expected: a burst of syncs before the watch shows them creates nothing more', async (t) => {
+  const h = harness({ rs: rs({ replicas: 4 }), create: (input) => ({ created: 1, unknown: input.count - 1 }) });
+  await h.send({ type: 'RESYNC' });
+  t.equal(h.calls.create.length, 1);
+  t.same(h.state(), { Watching: 'WaitingForPods' }, 'no back-off: nothing is known to have failed');
+  t.equal(h.actor.getSnapshot().context.expectations?.adds, 4);
+  for (let i = 0; i < 5; i++) {
+    await h.advance(1_000);
+    await h.send({ type: 'RESYNC' }, { type: 'RS_UPDATED', rs: rs({ replicas: 4 }) });
+  }
+  await h.send(...h.upsert(pod('web-a')));
+  t.equal(h.calls.create.length, 1, 'the timed-out creates are not made again while unseen');
+  await h.send(...h.upsert(pod('web-b'), pod('web-c'), pod('web-d')));
+  t.same(h.state(), { Watching: 'InSync' });
+  t.equal(h.calls.create.length, 1);
+  t.equal(h.lastStatus().replicas, 4);
 });
 
 t.test('expectations also expire on a host event past the deadline (no timer needed)', async (t) => {
@@ -442,8 +460,28 @@ t.test('status: a pod ready for 5 s with minReadySeconds 10 becomes available 5 
   t.equal(h.statuses.length, published + 1);
   t.same(h.lastStatus(), { replicas: 1, fullyLabeledReplicas: 1, readyReplicas: 1, availableReplicas: 1, observedGeneration: 1 });
   t.same(h.state(), { Watching: 'InSync' });
-  await h.send({ type: 'RESYNC' }, { type: 'RS_UPDATED', rs: rs({ replicas: 1, minReadySeconds: 10 }) });
+  // The watch shows the status written; a resync then finds nothing to publish.
+  await h.send({ type: 'RS_UPDATED', rs: rs({ replicas: 1, minReadySeconds: 10, status: h.lastStatus() }) }, { type: 'RESYNC' });
   t.equal(h.statuses.length, published + 1, 'unchanged status is not published again');
+});
+
+t.test('a status write lost to a crash is published again by the restored actor on resync', async (t) => {
+  // The snapshot says the status was published, but the control plane died before the write landed.
+  const h1 = harness({ rs: rs({ replicas: 2 }) });
+  await h1.send(...h1.upsert(pod('a'), pod('b')), { type: 'RESYNC' });
+  const written = h1.lastStatus();
+  t.same(written, { replicas: 2, fullyLabeledReplicas: 2, readyReplicas: 2, availableReplicas: 2, observedGeneration: 1 });
+  const snapshot = JSON.parse(JSON.stringify(h1.actor.getPersistedSnapshot()));
+  h1.actor.stop();
+
+  const stored = { replicas: 2, fullyLabeledReplicas: 2, readyReplicas: 1, availableReplicas: 1, observedGeneration: 1 };
+  const h2 = harness({ rs: rs({ replicas: 2, status: stored }), snapshot, now: T0 + 1_000 });
+  await h2.send({ type: 'RS_UPDATED', rs: rs({ replicas: 2, status: stored }) }, ...h2.upsert(pod('a'), pod('b')));
+  t.same(h2.statuses, [], 'pod events alone compare with the status last published');
+  await h2.send({ type: 'RESYNC' });
+  t.same(h2.statuses, [written], 'the resync compares with the stored status and writes it again');
+  await h2.send({ type: 'RS_UPDATED', rs: rs({ replicas: 2, status: written }) }, { type: 'RESYNC' }, { type: 'RESYNC' });
+  t.equal(h2.statuses.length, 1, 'once stored, resyncs write nothing');
 });
 
 t.test('the initial status is not republished when the ReplicaSet already reports it', async (t) => {
@@ -488,12 +526,12 @@ t.test('persisted snapshot restores and continues without duplicate creates', as
     await h1.send({ type: 'RESYNC' });
     const snapshot = JSON.parse(JSON.stringify(h1.actor.getPersistedSnapshot()));
     h1.actor.stop();
-    const h2 = harness({ rs: rs({ replicas: 2 }), snapshot, now: T0 + 20_000 });
+    const h2 = harness({ rs: rs({ replicas: 2 }), snapshot, now: T0 + 200_000 });
     await h2.send({ type: 'RESYNC' });
-    await h2.advance(9_999);
+    await h2.advance(99_999);
     t.equal(h2.calls.create.length, 0);
     await h2.advance(1);
-    t.equal(h2.calls.create.length, 1, 'expired 30 s after the first create');
+    t.equal(h2.calls.create.length, 1, 'expired 5 min after the first create');
   });
 
   t.test('restored with createPods in flight: the effect is run again once, then nothing more', async (t) => {

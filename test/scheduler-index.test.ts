@@ -5,7 +5,7 @@
  * place, unplace, terminal, assumed → bound, failed binds, delete and recreate.
  */
 import t from 'tap';
-import { createActor, fromPromise, SimulatedClock, waitFor, type Actor } from 'xstate';
+import { createActor, fromCallback, SimulatedClock, waitFor, type Actor } from 'xstate';
 import type { Node, Pod } from '../protocol/objects.js';
 import { ApiError, Reason } from '../protocol/errors.js';
 import {
@@ -20,6 +20,7 @@ import {
   setNode,
   siblingCount,
   siblingCounter,
+  type BindEvent,
   type BindPodInput,
   type NodeInfo,
   type PodInfo,
@@ -205,10 +206,18 @@ function harness(bind: (input: BindPodInput) => Promise<unknown> = async () => u
   const actor = createActor(
     schedulerMachine.provide({
       actors: {
-        bindPod: fromPromise<unknown, BindPodInput>(async ({ input }) => {
-          binds.push(input);
-          return bind(input);
-        }),
+        // Runs `bind` for each bind it is told and answers each with its own BIND_RESULTS.
+        binder: fromCallback<BindEvent>(({ sendBack, receive }) =>
+          receive((ev) => {
+            for (const input of ev.binds) {
+              binds.push(input);
+              bind(input).then(
+                () => sendBack({ type: 'BIND_RESULTS', results: [input] }),
+                (error) => sendBack({ type: 'BIND_RESULTS', results: [{ ...input, error }] }),
+              );
+            }
+          }),
+        ),
       },
     }),
     { clock: new SimulatedClock(), input: {} },
@@ -217,7 +226,7 @@ function harness(bind: (input: BindPodInput) => Promise<unknown> = async () => u
     actor,
     binds,
     send: (...events: Parameters<Actor<typeof schedulerMachine>['send']>[0][]) => events.forEach((e) => actor.send(e)),
-    settle: () => waitFor(actor, (s) => s.matches({ pipeline: 'idle' }) && s.context.queue.size === 0 && s.context.binding.size === 0),
+    settle: () => waitFor(actor, (s) => s.context.queue.size === 0 && s.context.binding.size === 0),
     ctx: () => actor.getSnapshot().context,
   };
 }
@@ -345,7 +354,14 @@ t.test('a BATCH applies its watch events in order, then decides on the state aft
   const binds: BindPodInput[] = [];
   const actor = createActor(
     schedulerMachine.provide({
-      actors: { bindPod: fromPromise<unknown, BindPodInput>(async ({ input }) => void binds.push(input)) },
+      actors: {
+        binder: fromCallback<BindEvent>(({ sendBack, receive }) =>
+          receive((ev) => {
+            binds.push(...ev.binds);
+            sendBack({ type: 'BIND_RESULTS', results: ev.binds });
+          }),
+        ),
+      },
       actions: { reportUnschedulable: (_, p) => void unschedulable.push(p.message) },
     }),
     { clock: new SimulatedClock(), input: {} },

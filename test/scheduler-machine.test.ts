@@ -1,8 +1,8 @@
 import t from 'tap';
-import { createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
+import { createActor, fromCallback, SimulatedClock, waitFor } from 'xstate';
 import type { Node, Pod } from '../protocol/objects.js';
 import { ApiError, Reason } from '../protocol/errors.js';
-import { schedulerMachine, type BindPodInput, type ScheduledReport, type UnschedulableReport } from '../actors/scheduler/index.js';
+import { schedulerMachine, type BindEvent, type BindPodInput, type BindResult, type ScheduledReport, type UnschedulableReport } from '../actors/scheduler/index.js';
 import { DEFAULT_MAX_IN_FLIGHT_BINDS } from '../actors/scheduler/machine.js';
 
 function node(name: string, cpu = '2', memory = '4Gi'): Node {
@@ -36,17 +36,47 @@ function pod(name: string, opts: { cpu?: string; rv?: string; uid?: string; node
 
 type BindImpl = (input: BindPodInput, call: number) => Promise<unknown> | unknown;
 
+/**
+ * The machine with a binder that runs `bind` for each bind it is told (none: succeeds at once)
+ * and, like the host's, answers with one BIND_RESULTS per group of results settled together.
+ */
 function harness(opts: { bind?: BindImpl; retryIntervalMs?: number; maxInFlightBinds?: number } = {}) {
   const clock = new SimulatedClock();
   const binds: BindPodInput[] = [];
   const unschedulable: UnschedulableReport[] = [];
   const scheduled: ScheduledReport[] = [];
-  let decisions = 0;
+  /** Sizes of the BIND events the binder got, and of the BIND_RESULTS events it sent. */
+  const bindEvents: number[] = [];
+  const resultEvents: number[] = [];
   const machine = schedulerMachine.provide({
     actors: {
-      bindPod: fromPromise<unknown, BindPodInput>(async ({ input }) => {
-        binds.push(input);
-        return opts.bind?.(input, binds.length);
+      binder: fromCallback<BindEvent>(({ sendBack, receive }) => {
+        let ready: BindResult[] = [];
+        const answer = (r: BindResult) => {
+          if (ready.push(r) > 1) return;
+          queueMicrotask(() => {
+            resultEvents.push(ready.length);
+            sendBack({ type: 'BIND_RESULTS', results: ready });
+            ready = [];
+          });
+        };
+        receive((ev) => {
+          bindEvents.push(ev.binds.length);
+          for (const input of ev.binds) {
+            binds.push(input);
+            const call = binds.length;
+            let outcome: Promise<unknown>;
+            try {
+              outcome = Promise.resolve(opts.bind?.(input, call));
+            } catch (error) {
+              outcome = Promise.reject(error);
+            }
+            outcome.then(
+              () => answer(input),
+              (error) => answer({ ...input, error }),
+            );
+          }
+        });
       }),
     },
     actions: {
@@ -54,25 +84,21 @@ function harness(opts: { bind?: BindImpl; retryIntervalMs?: number; maxInFlightB
       reportScheduled: (_, params) => void scheduled.push(params),
     },
   });
-  const actor = createActor(machine, {
-    clock,
-    input: { retryIntervalMs: opts.retryIntervalMs, maxInFlightBinds: opts.maxInFlightBinds },
-    inspect: (ev) => {
-      if (ev.type === '@xstate.microstep' && (ev.snapshot as { value?: { pipeline?: string } }).value?.pipeline === 'scheduling') decisions++;
-    },
-  }).start();
+  const actor = createActor(machine, { clock, input: { retryIntervalMs: opts.retryIntervalMs, maxInFlightBinds: opts.maxInFlightBinds } }).start();
   return {
     clock,
     actor,
     binds,
     unschedulable,
     scheduled,
-    decisions: () => decisions,
+    bindEvents,
+    resultEvents,
+    decisions: () => actor.getSnapshot().context.attempts,
     /** Waits (on promises only) until nothing is queued or being bound. */
-    settle: () => waitFor(actor, (s) => s.matches({ pipeline: 'idle' }) && s.context.queue.size === 0 && s.context.binding.size === 0),
-    /** Keys with a bind in flight, and the ids of the running bind children. */
+    settle: () => waitFor(actor, (s) => s.context.queue.size === 0 && s.context.binding.size === 0),
+    /** Keys with a bind in flight. */
     inFlight: () => [...actor.getSnapshot().context.binding.keys()].sort(),
-    bindChildren: () => Object.keys(actor.getSnapshot().children).sort(),
+    children: () => Object.keys(actor.getSnapshot().children).sort(),
     send: (...events: Parameters<typeof actor.send>[0][]) => events.forEach((e) => actor.send(e)),
   };
 }
@@ -226,9 +252,9 @@ t.test('duplicate POD_UPSERT events do not produce duplicate binds', async (t) =
   h.send({ type: 'NODE_UPSERT', node: node('n1') });
   h.send({ type: 'POD_UPSERT', pod: pod('web') }, { type: 'POD_UPSERT', pod: pod('web') });
   t.same(h.inFlight(), ['default/web']);
-  t.same(h.bindChildren(), ['bind:default/web']);
+  t.same(h.binds.map((b) => b.name), ['web']);
   h.send({ type: 'POD_UPSERT', pod: pod('web') }, { type: 'POD_UPSERT', pod: pod('web') }); // while the bind is in flight
-  t.same(h.bindChildren(), ['bind:default/web'], 'no second bind');
+  t.same(h.binds.map((b) => b.name), ['web'], 'no second bind');
   t.same([...h.actor.getSnapshot().context.queue], []);
   release();
   await h.settle();
@@ -338,12 +364,13 @@ t.test('binds run in the background: 20 queued pods are all decided and bound at
   t.equal(DEFAULT_MAX_IN_FLIGHT_BINDS, 64);
   h.send({ type: 'NODE_UPSERT', node: node('n1', '4') }, { type: 'NODE_UPSERT', node: node('n2', '4') }, { type: 'NODE_UPSERT', node: node('n3', '4') });
   const pods = names('web', 20);
-  h.send(...pods.map((n) => ({ type: 'POD_UPSERT' as const, pod: pod(n, { cpu: '100m' }) })));
-  // No bind has finished, yet every pod was decided and assumed, each with its own bind child.
+  h.send({ type: 'BATCH', events: pods.map((n) => ({ type: 'POD_UPSERT' as const, pod: pod(n, { cpu: '100m' }) })) });
+  // No bind has finished, yet every pod was decided and assumed, and all went to the binder as one BIND.
   const ctx = h.actor.getSnapshot().context;
   t.equal(h.decisions(), 20);
   t.same(h.inFlight(), pods.map((n) => `default/${n}`));
-  t.same(h.bindChildren(), pods.map((n) => `bind:default/${n}`));
+  t.same(h.bindEvents, [20], 'one BIND event for the 20 binds decided in one step');
+  t.same(h.children(), ['binder'], 'one long-lived binder, no actor per bind');
   t.same(h.binds.map((b) => b.name).sort(), pods);
   t.same([...ctx.queue], []);
   t.ok(pods.every((n) => ctx.placed[`default/${n}`]?.assumed === true && ctx.placed[`default/${n}`].nodeName === ctx.binding.get(`default/${n}`)!.nodeName));
@@ -356,7 +383,8 @@ t.test('binds run in the background: 20 queued pods are all decided and bound at
   for (const { resolve } of g.waiting.values()) resolve();
   await h.settle();
   t.same(h.scheduled.map((s) => s.name).sort(), pods);
-  t.same(h.bindChildren(), [], 'finished bind children are stopped');
+  t.same(h.resultEvents, [20], 'the 20 results came back as one BIND_RESULTS event');
+  t.same(h.children(), ['binder']);
   t.ok(pods.every((n) => h.actor.getSnapshot().context.placed[`default/${n}`]?.assumed === true), 'still assumed until the bound versions arrive');
   t.same(h.actor.getSnapshot().context.pending, {});
   h.actor.stop();
@@ -453,5 +481,86 @@ t.test('the in-flight limit is honoured; a finished bind frees a slot', async (t
   t.equal(h.binds.length, 12);
   t.same(h.scheduled.map((s) => s.name).sort(), pods.filter((n) => n !== 'p-01'));
   t.same(h.actor.getSnapshot().context.pending, {}, 'the NotFound pod is forgotten');
+  h.actor.stop();
+});
+
+/** The binds the binder was told, as the BIND_RESULTS entries that would answer them. */
+const ok = (b: BindPodInput): BindResult => ({ ...b });
+const failed = (b: BindPodInput, error: unknown): BindResult => ({ ...b, error });
+/** Binds that never finish on their own: the test answers with BIND_RESULTS events itself. */
+const held = () => new Promise<never>(() => {});
+
+t.test('one BIND_RESULTS with mixed outcomes: successes reported, failures parked, NotFound forgotten, freed slots decided in the same step', async (t) => {
+  const h = harness({ bind: held, maxInFlightBinds: 4, retryIntervalMs: 1000 });
+  h.send({ type: 'NODE_UPSERT', node: node('n1', '8') });
+  const pods = names('p', 6);
+  h.send({ type: 'BATCH', events: pods.map((n) => ({ type: 'POD_UPSERT' as const, pod: pod(n) })) });
+  t.same(h.bindEvents, [4], 'four slots: one BIND of four');
+  const [p0, p1, p2, p3] = h.binds;
+  h.send({
+    type: 'BIND_RESULTS',
+    results: [ok(p0), failed(p1, new ApiError(Reason.ServiceUnavailable, 'apiserver unavailable')), failed(p2, new ApiError(Reason.NotFound, 'pods "p-02" not found')), ok(p3)],
+  });
+  const ctx = h.actor.getSnapshot().context;
+  t.same(h.scheduled.map((s) => s.name), ['p-00', 'p-03'], 'a Scheduled report per success, in order');
+  t.same(ctx.parked, { 'default/p-01': 'bindFailed' });
+  t.notOk(ctx.placed['default/p-01'], 'the failed bind is no longer assumed');
+  t.notOk('default/p-02' in ctx.pending, 'the NotFound pod is forgotten');
+  t.notOk(ctx.placed['default/p-02']);
+  t.equal(ctx.placed['default/p-00'].assumed, true, 'a bound pod stays assumed until its bound version arrives');
+  t.same(h.bindEvents, [4, 2], 'the two queued pods were decided in the same step, as one BIND');
+  t.same(h.inFlight(), ['default/p-04', 'default/p-05']);
+  // The parked pod is retried by the timer.
+  h.clock.increment(1000);
+  t.same(h.bindEvents, [4, 2, 1]);
+  t.same(h.inFlight(), ['default/p-01', 'default/p-04', 'default/p-05']);
+  h.actor.stop();
+});
+
+t.test('a result for a pod deleted (or recreated) while binding: the bind is done, nothing is assumed for the old pod', async (t) => {
+  const h = harness({ bind: held });
+  h.send({ type: 'NODE_UPSERT', node: node('n1', '1') });
+  h.send({ type: 'BATCH', events: [{ type: 'POD_UPSERT', pod: pod('gone', { cpu: '400m' }) }, { type: 'POD_UPSERT', pod: pod('again', { cpu: '400m' }) }] });
+  const [gone, again] = h.binds;
+  h.send({ type: 'POD_DELETE', namespace: 'default', name: 'gone' });
+  h.send({ type: 'POD_UPSERT', pod: pod('again', { cpu: '400m', uid: 'uid-again-2' }) }); // recreated under the same name
+  t.same(h.inFlight(), ['default/again', 'default/gone'], 'still in flight: a key gets no second bind before its result');
+  h.send({ type: 'BIND_RESULTS', results: [ok(gone), failed(again, new ApiError(Reason.Conflict, 'the pod was replaced'))] });
+  const ctx = h.actor.getSnapshot().context;
+  t.notOk(ctx.placed['default/gone'], 'the deleted pod holds nothing');
+  t.notOk('default/gone' in ctx.pending);
+  t.same(h.binds.map((b) => `${b.name}/${b.uid}`), ['gone/uid-gone', 'again/uid-again', 'again/uid-again-2'], 'the recreated pod is bound at once');
+  t.same(h.inFlight(), ['default/again']);
+  t.same(ctx.byNode.get('n1')!.requestedCpu, 400, 'only the new pod counts on the node');
+  h.actor.stop();
+});
+
+t.test('repeated, late and foreign results do no harm', async (t) => {
+  const h = harness({ bind: held });
+  h.send({ type: 'NODE_UPSERT', node: node('n1', '1') });
+  h.send({ type: 'BATCH', events: [{ type: 'POD_UPSERT', pod: pod('a', { cpu: '600m' }) }, { type: 'POD_UPSERT', pod: pod('b', { cpu: '600m' }) }] });
+  const [a] = h.binds;
+  t.same(h.actor.getSnapshot().context.parked, { 'default/b': 'unschedulable' });
+
+  // Results that answer no bind in flight: another node, another uid, a pod never bound.
+  h.send({
+    type: 'BIND_RESULTS',
+    results: [failed({ ...a, nodeName: 'n9' }, new Error('x')), failed({ ...a, uid: 'uid-other' }, new Error('x')), ok({ namespace: 'default', name: 'b', uid: 'uid-b', nodeName: 'n1' })],
+  });
+  let ctx = h.actor.getSnapshot().context;
+  t.same(h.inFlight(), ['default/a'], 'ignored: a is still binding');
+  t.same(h.scheduled, []);
+  t.equal(ctx.placed['default/a'].assumed, true);
+  t.same(ctx.parked, { 'default/b': 'unschedulable' });
+
+  h.send({ type: 'BIND_RESULTS', results: [ok(a), ok(a)] });
+  t.same(h.scheduled.map((s) => s.name), ['a'], 'one Scheduled report for a result repeated in a batch');
+  // A late failure for the same bind, after its success: a stays assumed, b stays parked.
+  h.send({ type: 'BIND_RESULTS', results: [failed(a, new ApiError(Reason.ServiceUnavailable, 'late'))] });
+  ctx = h.actor.getSnapshot().context;
+  t.same(h.scheduled.map((s) => s.name), ['a']);
+  t.equal(ctx.placed['default/a'].assumed, true);
+  t.same(ctx.parked, { 'default/b': 'unschedulable' });
+  t.same(h.binds.map((b) => b.name), ['a'], 'no bind was started by any of them');
   h.actor.stop();
 });

@@ -27,8 +27,10 @@ import {
   replicaSetMatches,
   type PodRef,
 } from './reconcile.js';
+import { podCacheOf, podDelete, podGet, podList, podSet, type PodCache } from './pod-cache.js';
 
-export const DEFAULT_EXPECTATION_TIMEOUT_MS = 30_000;
+/** kube's ExpectationsTimeout: a create or delete the watch never shows stops holding the ReplicaSet back after 5 min. */
+export const DEFAULT_EXPECTATION_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_RETRY_DELAY_MS = 1_000;
 export const DEFAULT_MAX_RETRY_DELAY_MS = 60_000;
 
@@ -48,9 +50,16 @@ export interface CreatePodsInput {
   rs: ReplicaSet;
   count: number;
 }
-/** How many of the `count` pods were created; fewer means the rest failed (the machine backs off). */
+/**
+ * How many of the `count` pods were created, and how many creates have an unknown outcome (the
+ * request timed out: the API server may still make the pod). The rest failed: no longer
+ * expected, and the machine backs off. Unknown ones stay expected until the watch shows them
+ * or the expectations expire — creating them again at once is how a slow API server made a
+ * ReplicaSet overshoot.
+ */
 export interface CreatePodsOutput {
   created: number;
+  unknown?: number;
 }
 export interface PodsEffectInput {
   rs: ReplicaSet;
@@ -82,7 +91,9 @@ export type Effect = { kind: 'create'; count: number } | { kind: 'delete' | 'ado
 export interface ReplicaSetContext {
   rs: ReplicaSet;
   /** Pods of the namespace that concern this ReplicaSet (controlled by it, or matching orphans), by name, trimmed. */
-  pods: Record<string, Pod>;
+  podCache: PodCache;
+  /** The same by name, as snapshots persisted before `podCache` have them (read once, then dropped). */
+  pods?: Record<string, Pod>;
   /** Latest host time seen (ms since epoch). */
   lastNow: number;
   expectationTimeoutMs: number;
@@ -100,16 +111,16 @@ export interface ReplicaSetContext {
   availableAt: number | undefined;
   /** The status last published (initially the ReplicaSet's own). */
   published: ReplicaSetStatus | undefined;
+  /**
+   * Set by RESYNC: the next sync also publishes when the stored status (the ReplicaSet as last
+   * seen) differs, as kube compares with rs.Status: a status write lost to a crash, or one
+   * overwritten since, is repaired although `published` already holds it.
+   */
+  verifyStatus?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------
 // Context bookkeeping (pure helpers)
-
-function without<T>(record: Record<string, T>, key: string): Record<string, T> {
-  if (!(key in record)) return record;
-  const { [key]: _, ...rest } = record;
-  return rest;
-}
 
 function namespaceOf(obj: { metadata?: { namespace?: string } }): string {
   return obj.metadata?.namespace || 'default';
@@ -159,26 +170,33 @@ function advance(ctx: ReplicaSetContext, now: number): number {
   return Number.isFinite(now) ? Math.max(ctx.lastNow, now) : ctx.lastNow;
 }
 
+/** The pod cache, from an older snapshot's `pods` when that is what it has. */
+function cacheOf(ctx: ReplicaSetContext): PodCache {
+  return ctx.podCache ?? podCacheOf(ctx.pods ?? {});
+}
+
 function applyPodUpsert(ctx: ReplicaSetContext, pod: Pod): Partial<ReplicaSetContext> {
   if (namespaceOf(pod) !== namespaceOf(ctx.rs)) return {};
   const name = pod.metadata?.name ?? '';
   const uid = pod.metadata?.uid ?? '';
-  const prev = ctx.pods[name];
+  const cache = cacheOf(ctx);
+  const prev = podGet(cache, name);
   let expectations = ctx.expectations;
   const replaced = prev !== undefined && prev.metadata?.uid !== uid;
   if (replaced) expectations = observeDeletion(expectations, prev.metadata?.uid); // recreated under the same name: the old one is gone
   if ((!prev || replaced) && isControlledBy(pod, ctx.rs.metadata?.uid)) expectations = observeCreation(expectations);
   if (pod.metadata?.deletionTimestamp) expectations = observeDeletion(expectations, uid);
-  const pods = concerns(ctx.rs, pod) ? { ...ctx.pods, [name]: trimPod(pod) } : without(ctx.pods, name);
-  return { pods, expectations };
+  const podCache = concerns(ctx.rs, pod) ? podSet(cache, name, trimPod(pod)) : podDelete(cache, name);
+  return { podCache, pods: undefined, expectations };
 }
 
 function applyPodDelete(ctx: ReplicaSetContext, e: PodDeleteEvent): Partial<ReplicaSetContext> {
   if ((e.namespace || 'default') !== namespaceOf(ctx.rs)) return {};
-  const prev = ctx.pods[e.name];
+  const cache = cacheOf(ctx);
+  const prev = podGet(cache, e.name);
   const uid = e.uid || prev?.metadata?.uid;
   const sameUid = prev !== undefined && (!e.uid || prev.metadata?.uid === e.uid);
-  return { expectations: observeDeletion(ctx.expectations, uid), pods: sameUid ? without(ctx.pods, e.name) : ctx.pods };
+  return { expectations: observeDeletion(ctx.expectations, uid), podCache: sameUid ? podDelete(cache, e.name) : cache, pods: undefined };
 }
 
 /** Forgets expectations that are met or expired and a back-off that is over. */
@@ -217,16 +235,16 @@ function backOff(ctx: ReplicaSetContext): Pick<ReplicaSetContext, 'failures' | '
 }
 
 /** Pods a successful effect touched, as the API now has them (until the watch says otherwise). */
-function assumeOwnership(ctx: ReplicaSetContext, refs: PodRef[], adopt: boolean): Record<string, Pod> {
-  let pods = ctx.pods;
+function assumeOwnership(ctx: ReplicaSetContext, refs: PodRef[], adopt: boolean): PodCache {
+  let pods = cacheOf(ctx);
   const uid = ctx.rs.metadata?.uid;
   for (const r of refs) {
-    const pod = pods[r.name];
+    const pod = podGet(pods, r.name);
     if (!pod || pod.metadata?.uid !== r.uid) continue;
     const others = (pod.metadata?.ownerReferences ?? []).filter((o) => !(o.controller && o.uid === uid));
     const ownerReferences = adopt ? [...others, ownerReferenceFor(ctx.rs)] : others;
     const next: Pod = { ...pod, metadata: { ...pod.metadata, ownerReferences } };
-    pods = concerns(ctx.rs, next) ? { ...pods, [r.name]: next } : without(pods, r.name);
+    pods = concerns(ctx.rs, next) ? podSet(pods, r.name, next) : podDelete(pods, r.name);
   }
   return pods;
 }
@@ -269,6 +287,7 @@ export const replicaSetMachine = setup({
     }),
     recordPodDelete: assign(({ context, event }) => ({ ...applyPodDelete(context, event as PodDeleteEvent), lastNow: advance(context, event.now) })),
     recordNow: assign(({ context, event }) => ({ lastNow: advance(context, event.now) })),
+    recordResync: assign(({ context, event }) => ({ lastNow: advance(context, event.now), verifyStatus: true })),
     /** A timer fired: host time has reached the deadline it was set for. */
     wakeUp: assign(({ context }) => ({ lastNow: Math.max(context.lastNow, nextWakeAt(context) ?? context.lastNow) })),
 
@@ -283,10 +302,11 @@ export const replicaSetMachine = setup({
       return { expectations: { adds: 0, deletes, expiresAt: context.lastNow + context.expectationTimeoutMs } };
     }),
     /** createPods resolved: pods it could not create will never be seen, so stop expecting them (and back off). */
-    createsDone: assign(({ context }, params: { created: number | undefined }) => {
+    createsDone: assign(({ context }, params: { created: number | undefined; unknown: number | undefined }) => {
       const asked = context.effect?.kind === 'create' ? context.effect.count : 0;
       const reported = params.created === undefined ? asked : Math.floor(Number(params.created) || 0); // no count: all of them
-      const created = Math.max(0, Math.min(asked, reported));
+      const unknown = Math.max(0, Math.floor(Number(params.unknown) || 0));
+      const created = Math.max(0, Math.min(asked, reported + unknown));
       if (created >= asked) return { failures: 0, effect: undefined };
       const e = context.expectations;
       const expectations = e ? { ...e, adds: Math.max(0, e.adds - (asked - created)) } : e;
@@ -294,11 +314,11 @@ export const replicaSetMachine = setup({
     }),
     assumeAdopted: assign(({ context }) => {
       const e = context.effect;
-      return { pods: e?.kind === 'adopt' ? assumeOwnership(context, e.pods, true) : context.pods, failures: 0, effect: undefined };
+      return { podCache: e?.kind === 'adopt' ? assumeOwnership(context, e.pods, true) : cacheOf(context), pods: undefined, failures: 0, effect: undefined };
     }),
     assumeReleased: assign(({ context }) => {
       const e = context.effect;
-      return { pods: e?.kind === 'release' ? assumeOwnership(context, e.pods, false) : context.pods, failures: 0, effect: undefined };
+      return { podCache: e?.kind === 'release' ? assumeOwnership(context, e.pods, false) : cacheOf(context), pods: undefined, failures: 0, effect: undefined };
     }),
     effectDone: assign({ failures: 0, effect: undefined }),
     /** An effect rejected: lower the expectations it raised (nothing it asked for will be seen) and back off. */
@@ -332,10 +352,13 @@ export const replicaSetMachine = setup({
       /** One sync: settle expectations and back-off, decide, publish the status when it changed. */
       reconcile: enqueueActions(({ context, enqueue }) => {
         const ctx = { ...context, ...settle(context) };
-        const plan = reconcileReplicaSet(ctx.rs, Object.values(ctx.pods), ctx.lastNow, { burstReplicas: ctx.burstReplicas });
+        const plan = reconcileReplicaSet(ctx.rs, podList(cacheOf(ctx)), ctx.lastNow, { burstReplicas: ctx.burstReplicas });
         const availableAt = plan.nextAvailableCheckMs !== undefined ? ctx.lastNow + plan.nextAvailableCheckMs : undefined;
-        enqueue.assign({ expectations: ctx.expectations, retryAt: ctx.retryAt, effect: nextEffect(plan), availableAt });
-        if (ctx.rs.metadata?.deletionTimestamp || statusKey(plan.status) === statusKey(ctx.published)) return;
+        enqueue.assign({ expectations: ctx.expectations, retryAt: ctx.retryAt, effect: nextEffect(plan), availableAt, verifyStatus: false });
+        if (ctx.rs.metadata?.deletionTimestamp) return;
+        const key = statusKey(plan.status);
+        const stale = ctx.verifyStatus === true && key !== statusKey(ctx.rs.status);
+        if (key === statusKey(ctx.published) && !stale) return;
         enqueue.assign({ published: plan.status });
         enqueue({ type: 'publishStatus', params: plan.status });
       }),
@@ -345,7 +368,7 @@ export const replicaSetMachine = setup({
     id: 'replicaset',
     context: ({ input }) => ({
       rs: input.rs,
-      pods: {},
+      podCache: {},
       lastNow: input.now,
       expectationTimeoutMs: input.expectationTimeoutMs ?? DEFAULT_EXPECTATION_TIMEOUT_MS,
       retryDelayMs: input.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
@@ -364,13 +387,13 @@ export const replicaSetMachine = setup({
       RS_UPDATED: { actions: 'recordRs' },
       POD_UPSERT: { actions: 'recordPodUpsert' },
       POD_DELETE: { actions: 'recordPodDelete' },
-      RESYNC: { actions: 'recordNow' },
+      RESYNC: { actions: 'recordResync' },
       RS_DELETE: { target: '.Deleted', actions: 'recordNow' },
     },
     states: {
       /** Until the host has sent the pods it knows (first RESYNC): acting earlier would create pods that exist. */
       WaitingForCaches: {
-        on: { RESYNC: { target: 'Syncing', actions: 'recordNow' } },
+        on: { RESYNC: { target: 'Syncing', actions: 'recordResync' } },
       },
       /** Transient: reconcile, then run the one effect it calls for, or rest. */
       Syncing: {
@@ -411,7 +434,7 @@ export const replicaSetMachine = setup({
           id: 'createPods',
           src: 'createPods',
           input: ({ context }) => ({ rs: context.rs, count: context.effect?.kind === 'create' ? context.effect.count : 0 }),
-          onDone: { target: 'Syncing', actions: { type: 'createsDone', params: ({ event }) => ({ created: event.output?.created }) } },
+          onDone: { target: 'Syncing', actions: { type: 'createsDone', params: ({ event }) => ({ created: event.output?.created, unknown: event.output?.unknown }) } },
           onError: { target: 'Syncing', actions: 'effectFailed' },
         },
       },
@@ -432,7 +455,7 @@ export const replicaSetMachine = setup({
           RS_UPDATED: { target: 'Syncing', actions: 'recordRs' },
           POD_UPSERT: { target: 'Syncing', actions: 'recordPodUpsert' },
           POD_DELETE: { target: 'Syncing', actions: 'recordPodDelete' },
-          RESYNC: { target: 'Syncing', actions: 'recordNow' },
+          RESYNC: { target: 'Syncing', actions: 'recordResync' },
         },
         states: {
           /** Replicas as desired, status up to date, nothing to wait for. */

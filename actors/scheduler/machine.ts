@@ -1,20 +1,21 @@
 /**
  * The scheduler as an XState v5 machine. It holds a cache of nodes and of pods placed on
  * them (including "assumed" pods it bound but has not seen back yet), a queue of pods
- * waiting for a node and a set of parked (unschedulable) pods. It does no I/O: binding
- * is the injected `bindPod` actor, reporting the injected `reportScheduled` /
- * `reportUnschedulable` actions. The decision itself is `schedulePod` (scoring.ts).
+ * waiting for a node and a set of parked (unschedulable) pods. It does no I/O: binding is
+ * the injected long-lived `binder` actor, reporting the injected `reportScheduled` /
+ * `reportUnschedulable` actions. The decision itself is `scheduleOnNodes` (scoring.ts).
  *
  * Like kube-scheduler, the scheduling cycle never waits for a bind: a pod placed on a node is
- * assumed there at once (later decisions count it) and its bind runs in the background as a
- * spawned `bindPod` child (`bind:<namespace>/<name>`), up to `maxInFlightBinds` at a time.
+ * assumed there at once (later decisions count it) and its bind runs in the background, up to
+ * `maxInFlightBinds` at a time. The binds decided in one step go to the binder as ONE `BIND`
+ * event; the binder answers with `BIND_RESULTS` events (one per batch it sent), each applied
+ * in one step — no actor and no event per pod.
  *
  * Two parallel regions:
- *   pipeline: idle ⇄ scheduling   (one decision per visit; loops while pods are queued and a bind slot is free)
+ *   pipeline: idle   (while pods are queued and bind slots are free, decide them all in one step)
  *   retry:    quiet → armed --after retryInterval--> quiet (requeues parked pods)
- * Bind results arrive as the children's done/error events, handled at the root.
  */
-import { assign, fromPromise, setup, spawnChild, stopChild } from 'xstate';
+import { assign, enqueueActions, fromCallback, setup } from 'xstate';
 import type { KubeObject, Node, Pod } from '../../protocol/objects.js';
 import { emptyVolumes, type VolumeSnapshot } from './volumes.js';
 import { isTerminal, keyOf, needsScheduling, podInfo, podKey, type PodInfo } from './predicates.js';
@@ -39,6 +40,18 @@ export interface UnschedulableReport {
 }
 export type ScheduledReport = BindPodInput;
 
+/** The binds decided in one step, for the binder actor (id `binder`). */
+export type BindEvent = { type: 'BIND'; binds: BindPodInput[] };
+/** How one bind ended: `error` set when it failed (an ApiError; `reason: 'NotFound'` forgets the pod). */
+export interface BindResult extends BindPodInput {
+  error?: unknown;
+}
+/**
+ * The binder's answer for binds it sent (any number, in any grouping; one per `bindMany` reply
+ * in the host). A result that matches no bind in flight (same key, uid and node) is ignored.
+ */
+export type BindResultsEvent = { type: 'BIND_RESULTS'; results: readonly BindResult[] };
+
 export type NodeUpsertEvent = { type: 'NODE_UPSERT'; node: Node };
 export type NodeDeleteEvent = { type: 'NODE_DELETE'; name: string };
 export type PodUpsertEvent = { type: 'POD_UPSERT'; pod: Pod };
@@ -52,7 +65,7 @@ export type WatchFedEvent = NodeUpsertEvent | NodeDeleteEvent | PodUpsertEvent |
  * instead of one per event); decisions follow on the state after all of them.
  */
 export type BatchEvent = { type: 'BATCH'; events: readonly WatchFedEvent[] };
-export type SchedulerEvent = WatchFedEvent | BatchEvent;
+export type SchedulerEvent = WatchFedEvent | BatchEvent | BindResultsEvent;
 
 export interface SchedulerInput {
   retryIntervalMs?: number;
@@ -63,24 +76,17 @@ export interface SchedulerInput {
 /** Why a pending pod is parked: it fits nowhere, or its bind failed (retried on any news of it). */
 export type ParkReason = 'unschedulable' | 'bindFailed';
 
-/** The decision just taken (set and consumed within one step of the pipeline). */
-export interface Attempt {
-  key: string;
-  pod: Pod;
-  nodeName?: string;
-  message?: string;
-}
-
 /** A bind in flight: the version of the pod it was decided for, and the node. */
 export interface Binding {
   pod: Pod;
   nodeName: string;
 }
 
-const BIND_PREFIX = 'bind:';
-/** The id of the spawned `bindPod` child for a pod key (`bind:<namespace>/<name>`). */
-export function bindActorId(key: string): string {
-  return BIND_PREFIX + key;
+/** What the last step produced for the outside world: drained into actions by `flushOutbox` in the same step. */
+export interface Outbox {
+  binds: BindPodInput[];
+  scheduled: ScheduledReport[];
+  unschedulable: UnschedulableReport[];
 }
 
 export interface SchedulerContext {
@@ -110,11 +116,13 @@ export interface SchedulerContext {
   parked: Record<string, ParkReason>;
   /** Last FailedScheduling message reported per pod, so the same one is not reported twice. */
   reported: Record<string, string>;
-  /** Binds in flight by pod key; each has a `bindPod` child `bind:<key>` and an assumed entry in `placed`. */
+  /** Binds in flight by pod key (sent to the binder, no result yet); each has an assumed entry in `placed`. */
   binding: Map<string, Binding>;
   /** Where the next decision starts filtering nodes (kube-scheduler's nextStartNodeIndex). */
   nextStartNodeIndex: number;
-  attempt: Attempt | undefined;
+  /** Decisions taken so far (kube-scheduler's schedule_attempts_total, all results). */
+  attempts: number;
+  outbox: Outbox;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -283,20 +291,47 @@ function nextKey(ctx: SchedulerContext): string | undefined {
   return best;
 }
 
-/** Takes the next key off the queue and decides for it. */
-function decide(ctx: SchedulerContext): Partial<SchedulerContext> {
-  const key = nextKey(ctx);
-  if (key === undefined) return { attempt: undefined };
-  ctx.queue.delete(key);
-  const pod = ctx.pending[key];
-  if (!pod || ctx.binding.has(key)) return { attempt: undefined };
-  const nodes = nodeList(ctx);
-  const stats = { evaluated: 0 };
-  const placed = ctx.placed[key];
-  const self = placed?.nodeName ? { node: ctx.byNode.get(placed.nodeName)!, info: placed } : undefined;
-  const result = scheduleOnNodes(pod, nodes, ctx.groupTotals, self, ctx.volumes, { start: ctx.nextStartNodeIndex, stats });
-  const nextStartNodeIndex = nodes.length ? (ctx.nextStartNodeIndex + stats.evaluated) % nodes.length : 0;
-  return { nextStartNodeIndex, attempt: 'nodeName' in result ? { key, pod, nodeName: result.nodeName } : { key, pod, message: result.unschedulable } };
+function canDecide(ctx: SchedulerContext): boolean {
+  return ctx.queue.size > 0 && ctx.binding.size < ctx.maxInFlightBinds;
+}
+
+/**
+ * Decides for queued pods while bind slots are free, all in one step: a pod that fits is
+ * assumed on its node and its bind goes to the outbox; one that fits nowhere is parked (and
+ * reported when its message is news).
+ */
+function scheduleQueued(ctx: SchedulerContext): void {
+  ctx.outbox = emptyOutbox();
+  while (canDecide(ctx)) {
+    const key = nextKey(ctx)!;
+    ctx.queue.delete(key);
+    const pod = ctx.pending[key];
+    if (!pod || ctx.binding.has(key)) continue;
+    ctx.attempts++;
+    const nodes = nodeList(ctx);
+    const stats = { evaluated: 0 };
+    const placed = ctx.placed[key];
+    const self = placed?.nodeName ? { node: ctx.byNode.get(placed.nodeName)!, info: placed } : undefined;
+    const result = scheduleOnNodes(pod, nodes, ctx.groupTotals, self, ctx.volumes, { start: ctx.nextStartNodeIndex, stats });
+    ctx.nextStartNodeIndex = nodes.length ? (ctx.nextStartNodeIndex + stats.evaluated) % nodes.length : 0;
+    if ('nodeName' in result) startBind(ctx, key, pod, result.nodeName);
+    else park(ctx, key, pod, result.unschedulable);
+  }
+}
+
+/** Assumes the decided pod on its node and records its bind as in flight. */
+function startBind(ctx: SchedulerContext, key: string, pod: Pod, nodeName: string): void {
+  place(ctx, key, { ...podInfo(pod), nodeName, assumed: true });
+  ctx.binding.set(key, { pod, nodeName });
+  ctx.outbox.binds.push(bindInput(pod, nodeName));
+}
+
+/** Parks a pod that fits nowhere; the message is reported once (not again while it stays the same). */
+function park(ctx: SchedulerContext, key: string, pod: Pod, message: string): void {
+  ctx.parked[key] = 'unschedulable';
+  if (ctx.reported[key] === message) return;
+  ctx.reported[key] = message;
+  ctx.outbox.unschedulable.push({ namespace: pod.metadata?.namespace || 'default', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid, message });
 }
 
 function applyWatchEvent(ctx: SchedulerContext, event: WatchFedEvent): void {
@@ -331,29 +366,44 @@ function applyVolumeObject(v: VolumeSnapshot, obj: KubeObject, deleted: boolean)
   else v[field][key] = obj;
 }
 
-function bindInput(b: { pod: Pod; nodeName?: string }): BindPodInput {
-  return { namespace: b.pod.metadata?.namespace || 'default', name: b.pod.metadata?.name ?? '', uid: b.pod.metadata?.uid, nodeName: b.nodeName ?? '' };
+function bindInput(pod: Pod, nodeName: string): BindPodInput {
+  return { namespace: pod.metadata?.namespace || 'default', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid, nodeName };
 }
 
-/** The pod key of a `bindPod` child's done/error event (`xstate.done.actor.bind:<key>`), if it is one. */
-function bindKeyOf(event: { type: string }): string | undefined {
-  const m = /^xstate\.(?:done|error)\.actor\.(.*)$/.exec(event.type);
-  return m && m[1].startsWith(BIND_PREFIX) ? m[1].slice(BIND_PREFIX.length) : undefined;
+function emptyOutbox(): Outbox {
+  return { binds: [], scheduled: [], unschedulable: [] };
 }
 
-/** Assumes the decided pod on its node and records its bind as in flight. */
-function startBind(ctx: SchedulerContext): Partial<SchedulerContext> {
-  const a = ctx.attempt!;
-  place(ctx, a.key, { ...podInfo(a.pod), nodeName: a.nodeName, assumed: true });
-  ctx.binding.set(a.key, { pod: a.pod, nodeName: a.nodeName! });
-  return { attempt: undefined };
+/**
+ * Applies a batch of bind results in order. A result counts only for the bind in flight it
+ * answers (same key, uid and node): a late, repeated or foreign one changes nothing.
+ * Failed binds free their assumed capacity, which sends the parked pods back to the queue
+ * once — but not the pods whose binds failed in this same batch (a failed request fails all
+ * its binds; they are parked, not retried by each other in a loop).
+ */
+function applyBindResults(ctx: SchedulerContext, results: readonly BindResult[]): void {
+  ctx.outbox = emptyOutbox();
+  const failed: { key: string; binding: Binding; error: unknown }[] = [];
+  let freed = false;
+  for (const r of results) {
+    const key = podKey(r.namespace, r.name);
+    const b = ctx.binding.get(key);
+    if (!b || b.nodeName !== r.nodeName || b.pod.metadata?.uid !== r.uid) continue;
+    ctx.binding.delete(key);
+    if (r.error === undefined) {
+      ctx.outbox.scheduled.push(bindInput(b.pod, b.nodeName));
+      bindSucceeded(ctx, key, b);
+    } else {
+      freed = forgetAssumption(ctx, key, b) || freed;
+      failed.push({ key, binding: b, error: r.error });
+    }
+  }
+  if (freed) unpark(ctx);
+  for (const f of failed) bindFailed(ctx, f.key, f.binding, f.error);
 }
 
 /** Bind succeeded: the pod stays assumed on its node until its bound version comes back. */
-function bindSucceeded(ctx: SchedulerContext, key: string): void {
-  const b = ctx.binding.get(key);
-  if (!b) return;
-  ctx.binding.delete(key);
+function bindSucceeded(ctx: SchedulerContext, key: string, b: Binding): void {
   const current = ctx.pending[key];
   if (!current) return; // already seen bound, deleted, or no longer to be scheduled
   if (current.metadata?.uid !== b.pod.metadata?.uid) return void ctx.queue.add(key); // recreated
@@ -361,19 +411,14 @@ function bindSucceeded(ctx: SchedulerContext, key: string): void {
   dropPending(ctx, key);
 }
 
-/**
- * Bind failed: the assumption is forgotten (its capacity freed, so parked pods are retried),
- * then: retried at once if the pod changed meanwhile, forgotten if gone (NotFound), else parked.
- */
-function bindFailed(ctx: SchedulerContext, key: string, error: unknown): void {
-  const b = ctx.binding.get(key);
-  if (!b) return;
-  ctx.binding.delete(key);
+/** A failed bind's assumption goes (kube-scheduler's ForgetPod); true when it held capacity. */
+function forgetAssumption(ctx: SchedulerContext, key: string, b: Binding): boolean {
   const prior = ctx.placed[key];
-  if (prior?.assumed && prior.uid === b.pod.metadata?.uid) {
-    unplace(ctx, key);
-    unpark(ctx);
-  }
+  return prior?.assumed === true && prior.uid === b.pod.metadata?.uid && unplace(ctx, key);
+}
+
+/** After a failed bind: retried at once if the pod changed meanwhile, forgotten if gone (NotFound), else parked. */
+function bindFailed(ctx: SchedulerContext, key: string, b: Binding, error: unknown): void {
   const current = ctx.pending[key];
   if (!current) return;
   if (current.metadata?.resourceVersion !== b.pod.metadata?.resourceVersion || current.metadata?.uid !== b.pod.metadata?.uid) return void ctx.queue.add(key);
@@ -388,16 +433,19 @@ function errorReason(error: unknown): string | undefined {
 
 // ---------------------------------------------------------------------------------------
 
-export const schedulerMachine = setup({
+const schedulerSetup = setup({
   types: {
     context: {} as SchedulerContext,
     events: {} as SchedulerEvent,
     input: {} as SchedulerInput,
   },
   actors: {
-    /** Writes the binding (spec.nodeName) with a uid precondition; provided by the host. */
-    bindPod: fromPromise<unknown, BindPodInput>(async () => {
-      throw new Error('bindPod not provided');
+    /**
+     * Provided by the host: receives `BIND {binds}`, writes each binding (spec.nodeName, with a
+     * uid precondition) and sends back `BIND_RESULTS` with every bind's outcome.
+     */
+    binder: fromCallback<BindEvent>(() => {
+      throw new Error('binder not provided');
     }),
   },
   actions: {
@@ -414,47 +462,37 @@ export const schedulerMachine = setup({
       for (const e of (event as BatchEvent).events) applyWatchEvent(context, e);
       return {};
     }),
+    applyBindResults: assign(({ context, event }) => {
+      applyBindResults(context, (event as BindResultsEvent).results);
+      return {};
+    }),
     requeueParked: assign(({ context }) => {
       unpark(context);
       return {};
     }),
-    decide: assign(({ context }) => decide(context)),
-    park: assign(({ context }) => {
-      const a = context.attempt!;
-      context.parked[a.key] = 'unschedulable';
-      context.reported[a.key] = a.message!;
-      return { attempt: undefined };
-    }),
-    /** The decided pod is assumed on its node now, while its bind runs. */
-    startBind: assign(({ context }) => startBind(context)),
-    bindSucceeded: assign(({ context, event }) => {
-      bindSucceeded(context, bindKeyOf(event) ?? '');
-      return {};
-    }),
-    bindFailed: assign(({ context, event }) => {
-      bindFailed(context, bindKeyOf(event) ?? '', (event as { error?: unknown }).error);
+    scheduleQueued: assign(({ context }) => {
+      scheduleQueued(context);
       return {};
     }),
   },
   guards: {
     /** A pod is queued and a bind slot is free. */
-    canDecide: ({ context }) => context.queue.size > 0 && context.binding.size < context.maxInFlightBinds,
-    isBind: ({ context, event }) => {
-      const key = bindKeyOf(event);
-      return key !== undefined && context.binding.has(key);
-    },
+    canDecide: ({ context }) => canDecide(context),
     hasParked: ({ context }) => !isEmpty(context.parked),
-    placed: ({ context }) => context.attempt?.nodeName !== undefined,
-    unschedulableNews: ({ context }) => {
-      const a = context.attempt;
-      return a?.message !== undefined && context.reported[a.key] !== a.message;
-    },
-    unschedulable: ({ context }) => context.attempt?.message !== undefined,
   },
   delays: {
     retryInterval: ({ context }) => context.retryIntervalMs,
   },
-}).createMachine({
+});
+
+/** The outbox of the step as actions: reports, then one BIND for the binder. */
+const flushOutbox = schedulerSetup.enqueueActions(({ context: { outbox }, enqueue }) => {
+  for (const params of outbox.scheduled) enqueue({ type: 'reportScheduled', params });
+  for (const params of outbox.unschedulable) enqueue({ type: 'reportUnschedulable', params });
+  if (outbox.binds.length) enqueue.sendTo('binder', { type: 'BIND', binds: outbox.binds } satisfies BindEvent);
+});
+
+export const schedulerMachine = schedulerSetup.createMachine({
   id: 'scheduler',
   type: 'parallel',
   context: ({ input }) => ({
@@ -473,8 +511,10 @@ export const schedulerMachine = setup({
     reported: {},
     binding: new Map(),
     nextStartNodeIndex: 0,
-    attempt: undefined,
+    attempts: 0,
+    outbox: emptyOutbox(),
   }),
+  invoke: { id: 'binder', src: 'binder' },
   on: {
     NODE_UPSERT: { actions: 'applyWatchEvent' },
     NODE_DELETE: { actions: 'applyWatchEvent' },
@@ -482,59 +522,15 @@ export const schedulerMachine = setup({
     POD_UPSERT: { actions: 'applyWatchEvent' },
     POD_DELETE: { actions: 'applyWatchEvent' },
     BATCH: { actions: 'applyBatch' },
-    // Results of the `bindPod` children (spawned as `bind:<namespace>/<name>`).
-    'xstate.done.actor.*': {
-      guard: 'isBind',
-      actions: [
-        { type: 'reportScheduled', params: ({ context, event }: { context: SchedulerContext; event: { type: string } }) => bindInput(context.binding.get(bindKeyOf(event)!)!) },
-        'bindSucceeded',
-        stopChild(({ event }) => event.type.slice('xstate.done.actor.'.length)),
-      ],
-    },
-    // Never left unhandled: an unhandled error event would fail the whole machine.
-    'xstate.error.actor.*': {
-      actions: ['bindFailed', stopChild(({ event }) => event.type.slice('xstate.error.actor.'.length))],
-    },
+    BIND_RESULTS: { actions: ['applyBindResults', flushOutbox] },
   },
   states: {
     pipeline: {
       initial: 'idle',
       states: {
+        /** After any event, the queued pods are decided in the same step (as many as bind slots allow). */
         idle: {
-          always: { guard: 'canDecide', target: 'scheduling' },
-        },
-        /** Filter and score for the next queued pod (a transient state); a placed pod is assumed and its bind spawned. */
-        scheduling: {
-          entry: 'decide',
-          always: [
-            {
-              guard: 'placed',
-              target: 'idle',
-              actions: [
-                spawnChild('bindPod', {
-                  id: ({ context }) => bindActorId(context.attempt!.key),
-                  input: ({ context }) => bindInput(context.attempt!),
-                }),
-                'startBind',
-              ],
-            },
-            {
-              guard: 'unschedulableNews',
-              target: 'idle',
-              actions: [
-                {
-                  type: 'reportUnschedulable',
-                  params: ({ context }) => {
-                    const a = context.attempt!;
-                    return { namespace: a.pod.metadata?.namespace || 'default', name: a.pod.metadata?.name ?? '', uid: a.pod.metadata?.uid, message: a.message! };
-                  },
-                },
-                'park',
-              ],
-            },
-            { guard: 'unschedulable', target: 'idle', actions: 'park' },
-            { target: 'idle' },
-          ],
+          always: { guard: 'canDecide', actions: ['scheduleQueued', flushOutbox] },
         },
       },
     },

@@ -83,7 +83,7 @@ export class ActorSet<L extends AnyActorLogic> {
     }
     actor.subscribe({
       next: () => {
-        if (this.entries.get(key)?.actor === actor) this.snapshots.save(skey, { uid, snapshot: actor.getPersistedSnapshot() });
+        if (this.entries.get(key)?.actor === actor) this.snapshots.save(skey, () => ({ uid, snapshot: actor.getPersistedSnapshot() }));
       },
       error: (err) => this.log.error({ key, err }, `${this.kind} actor failed`),
     });

@@ -60,6 +60,7 @@ export class ReplicaSetController {
           // ones that already exist as created, so a restart never over-creates (maxSurge).
           const count = this.stillMissing(input);
           let created = input.count - count;
+          let unknown = 0;
           const queue = Array.from({ length: count }, () => podFromTemplate(input.rs));
           const worker = async () => {
             for (let pod = queue.pop(); pod; pod = queue.pop()) {
@@ -68,14 +69,16 @@ export class ReplicaSetController {
                 created++;
                 events.record(input.rs as KubeObject, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata?.name}`);
               } catch (e) {
-                events.record(input.rs as KubeObject, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
+                // Timed out: the API server may still make the pod, so it stays expected (see CreatePodsOutput).
+                if (e instanceof ApiError && e.reason === Reason.Timeout) unknown++;
+                else events.record(input.rs as KubeObject, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
                 log.warn({ rs: input.rs.metadata?.name, err: (e as Error).message }, 'pod create failed');
               }
             }
           };
           await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, count) }, worker));
-          if (created === 0 && input.count > 0) throw new Error(`none of ${input.count} pods could be created`);
-          return { created };
+          if (created === 0 && unknown === 0 && input.count > 0) throw new Error(`none of ${input.count} pods could be created`);
+          return { created, unknown };
         }),
         deletePods: fromPromise<void, PodsEffectInput>(async ({ input }) => {
           await Promise.all(

@@ -35,7 +35,12 @@ export class SnapshotStore {
     }
   }
 
-  save(key: string, snapshot: unknown): void {
+  /**
+   * Queues the snapshot for `key`. A function is called only when the write happens: an actor
+   * saves on every transition, and persisting (a copy of its whole context) only the one
+   * written keeps a pod event from costing a copy of every pod the actor holds.
+   */
+  save(key: string, snapshot: unknown | (() => unknown)): void {
     this.pending.set(key, snapshot);
     if (!this.writing.has(key)) void this.flushKey(key);
   }
@@ -49,10 +54,11 @@ export class SnapshotStore {
     this.writing.add(key);
     try {
       while (this.pending.has(key)) {
-        const snap = this.pending.get(key);
+        const queued = this.pending.get(key);
         this.pending.delete(key);
         try {
           // JSON first: snapshots hold plain data only (no functions, no actor refs).
+          const snap = typeof queued === 'function' ? queued() : queued;
           await this.kv.put(key, encode(JSON.parse(JSON.stringify(snap))));
         } catch (e) {
           this.log.warn({ key, err: (e as Error).message }, 'snapshot not saved');

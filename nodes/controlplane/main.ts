@@ -28,9 +28,8 @@ const args = daemonArgs({
   'service-cidr': { type: 'string', default: '127.100.0.0/16' },
   // kube-apiserver's --event-ttl: Events older than this are deleted (Go duration: 1h, 90s, 500ms).
   'event-ttl': { type: 'string', default: '1h' },
-  // Controller informers read the API server's cache in-process (−4.7 KB/pod); off by default:
-  // test/failover.test.ts's control-plane restart mid-rollout did not complete with it on (not yet understood).
-  'shared-informers': { type: 'string', default: 'off' },
+  // Controller informers read the API server's cache in-process (−4.7 KB/pod); `off`: they watch it over NATS.
+  'shared-informers': { type: 'string', default: 'on' },
   'load-balancer-pool': { type: 'string', default: '127.112.0.0/24' },
   'pod-eviction-toleration-ms': { type: 'string', default: '1000' },
   // Inspector capture of every actor's transitions: off by default (it costs pod startup, see README); `--inspect on` turns it on.

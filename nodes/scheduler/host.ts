@@ -3,8 +3,8 @@
  * provides its effects — binding through the API (compare-and-set on the pod), the
  * PodScheduled=False condition, and the Scheduled / FailedScheduling Events.
  */
-import { createActor, fromPromise, type Actor } from 'xstate';
-import { schedulerMachine, type BindPodInput, type SchedulerContext } from '../../actors/scheduler/index.js';
+import { createActor, fromCallback, type Actor } from 'xstate';
+import { schedulerMachine, type BindEvent, type BindResultsEvent, type SchedulerContext } from '../../actors/scheduler/index.js';
 import type { ApiClient, Watch } from '../../protocol/client.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
 import { nowTimestamp, type KubeObject, type Node, type Pod } from '../../protocol/objects.js';
@@ -37,7 +37,7 @@ function schedulerView(c: SchedulerContext): unknown {
     reported: c.reported,
     binding: [...c.binding.keys()],
     placed: Object.keys(c.placed).length,
-    attempt: c.attempt,
+    attempts: c.attempts,
   };
 }
 
@@ -45,27 +45,25 @@ export class SchedulerHost {
   private actor?: Actor<typeof schedulerMachine>;
   private readonly watches: Watch[] = [];
   private readonly events: EventRecorder;
-  private readonly binds: BindBatcher;
 
   constructor(private readonly opts: SchedulerHostOptions) {
     this.events = new EventRecorder(opts.client, { component: 'default-scheduler' }, opts.logger);
-    this.binds = new BindBatcher(opts.client);
   }
 
   async start(): Promise<void> {
     const { client, logger: log } = this.opts;
     const machine = schedulerMachine.provide({
       actors: {
-        bindPod: fromPromise<unknown, BindPodInput>(async ({ input }) => {
-          const started = performance.now();
-          try {
-            await this.binds.bind({ namespace: input.namespace, name: input.name, uid: input.uid, nodeName: input.nodeName });
-          } catch (e) {
-            this.opts.observer?.attempt('error');
-            throw e;
-          }
-          this.opts.observer?.bound((performance.now() - started) / 1000);
-          return input.nodeName;
+        // One batcher per binder: each bindMany reply comes back as one BIND_RESULTS event.
+        binder: fromCallback<BindEvent>(({ sendBack, receive }) => {
+          const binds = new BindBatcher(client, (results, seconds) => {
+            for (const r of results) {
+              if (r.error === undefined) this.opts.observer?.bound(seconds);
+              else this.opts.observer?.attempt('error');
+            }
+            sendBack({ type: 'BIND_RESULTS', results } satisfies BindResultsEvent);
+          });
+          receive((event) => binds.add(event.binds));
         }),
       },
       actions: {
