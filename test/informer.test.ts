@@ -1,6 +1,6 @@
 /**
  * The informer (nodes/controllers/informer.ts) against a real nats-server and API server, both
- * ways it runs: over NATS (watch + relist) and in the control-plane process on the API server's
+ * ways it runs: over NATS (watch, resync from the cache, paged relist) and in the control-plane process on the API server's
  * own cache (nodes/controlplane/local-sources.ts). Synchronised on handler calls with deadlines.
  */
 import t from 'tap';
@@ -11,6 +11,7 @@ import { localSources } from '../nodes/controlplane/local-sources.js';
 import { silentLogger } from '../nodes/shared/logger.js';
 import { ApiClient } from '../protocol/client.js';
 import type { KubeObject } from '../protocol/objects.js';
+import { subjects } from '../protocol/subjects.js';
 import { startTestNats, type TestNats } from './helpers/nats.js';
 
 let nats: TestNats;
@@ -96,20 +97,58 @@ t.test('in-process: a throwing handler neither stops the others nor the API serv
   await client.delete('ConfigMap', 'thrown', { namespace: 'default' });
 });
 
-t.test('over NATS: a relist keeps the copy it holds when nothing changed, and repairs a missed delete', async (t) => {
+t.test('over NATS: a relist keeps the copy it holds and delivers nothing when nothing changed, and repairs a missed delete', async (t) => {
   await client.create(cm('kept', 'a'));
-  const informer = new Informer(client, 'ConfigMap', { resyncMs: 300 });
+  const informer = new Informer(client, 'ConfigMap', { resyncMs: 60_000, relistMs: 300 });
   const rec = recorder(informer);
+  const relists: number[] = [];
+  nc.subscribe(subjects.api('list', 'configmaps'), { callback: () => relists.push(rec.calls.length) });
   await informer.start();
   const held = informer.get('default', 'kept');
   t.ok(held, 'listed at start');
   const n = rec.calls.length;
-  await rec.until(() => rec.calls.length > n, 'a relist');
-  t.equal(informer.get('default', 'kept'), held, 'same object after the relist: the listed copy was dropped');
+  for (const deadline = Date.now() + 10_000; relists.length < 3; await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for three relists (saw ${relists.length})`);
+  }
+  await nc.flush();
+  t.equal(rec.calls.length, n, 'unchanged objects are not delivered again by a relist');
+  t.equal(informer.get('default', 'kept'), held, 'same object after the relists: the listed copy was dropped');
   // A delete the watch never delivers (its subscription is gone): the relist removes it.
   (informer as any).watch.stop();
   await client.delete('ConfigMap', 'kept', { namespace: 'default' });
   await rec.until(() => rec.calls.includes('delete kept'), 'the relist to notice the delete');
   t.equal(informer.get('default', 'kept'), undefined, 'removed by the relist');
+  informer.stop();
+});
+
+t.test('over NATS: a resync re-delivers the cache to resync handlers only', async (t) => {
+  await client.create(cm('held', 'a'));
+  const informer = new Informer(client, 'ConfigMap', { resyncMs: 200, relistMs: 60_000 });
+  const changesOnly: string[] = [];
+  informer.on({ upsert: (o) => o.metadata!.name === 'held' && changesOnly.push('upsert held') }, { resync: false });
+  const rec = recorder(informer);
+  await informer.start();
+  await rec.until(() => rec.calls.filter((c) => c === 'upsert held=a').length >= 3, 'two resyncs');
+  t.same(changesOnly, ['upsert held'], 'the changes-only handler heard the object once, at the list');
+  await client.modify('ConfigMap', 'held', 'default', (o) => void ((o as any).data.value = 'b'));
+  await rec.until(() => rec.calls.includes('upsert held=b'), 'the update');
+  t.same(changesOnly, ['upsert held', 'upsert held'], 'and each change');
+  informer.stop();
+  await client.delete('ConfigMap', 'held', { namespace: 'default' });
+});
+
+t.test('over NATS: a reconnect relists at once (events sent meanwhile may be lost)', async (t) => {
+  const own = await nats.connect();
+  const ownClient = new ApiClient(own);
+  await client.create(cm('gone', 'a'));
+  const informer = new Informer(ownClient, 'ConfigMap', { resyncMs: 60_000, relistMs: 60_000 });
+  const rec = recorder(informer);
+  await informer.start();
+  t.ok(informer.get('default', 'gone'), 'listed at start');
+  (informer as any).watch.stop(); // the delete below is lost, as one sent while disconnected would be
+  await client.delete('ConfigMap', 'gone', { namespace: 'default' });
+  await own.reconnect();
+  await rec.until(() => rec.calls.includes('delete gone'), 'the relist after the reconnect');
+  t.equal(informer.get('default', 'gone'), undefined, 'repaired long before the next periodic relist');
   informer.stop();
 });

@@ -62,10 +62,11 @@ export class EndpointsController {
       upsert: (svc) => this.enqueue(keyOf(svc.metadata?.namespace, svc.metadata?.name)),
       delete: (svc) => this.enqueue(keyOf(svc.metadata?.namespace, svc.metadata?.name)),
     });
+    // Pod changes only: the Services' resync re-syncs every Endpoints, pods included.
     pods.on({
       upsert: (pod) => this.podChanged(pod, false),
       delete: (pod) => this.podChanged(pod, true),
-    });
+    }, { resync: false });
     endpoints.on({
       upsert: (ep) => {
         const key = keyOf(ep.metadata?.namespace, ep.metadata?.name);

@@ -38,7 +38,7 @@ export class GarbageCollector {
 
   start(): void {
     for (const inf of this.opts.dependents) {
-      inf.on({ upsert: (obj) => this.consider(inf.kind, obj) });
+      inf.on({ upsert: (obj) => this.consider(inf.kind, obj) }, { resync: false }); // the sweep is the resync
     }
     const sweep = () => {
       for (const inf of this.opts.dependents) for (const obj of inf.list()) this.consider(inf.kind, obj);

@@ -1,8 +1,13 @@
 /**
  * A shared, cached watch of one kind (client-go's informer, in small): list + watch into a
- * map, handlers called on every change, and a periodic resync that re-delivers every object
- * (level-based: a handler that failed gets another go) and, over NATS, relists to remove what
- * vanished — so a lost event is repaired within one resync.
+ * map, handlers called on every change, and two periodic safety nets, level-based:
+ *  - resync (`resyncMs`): the cache is re-delivered, as client-go's resync does, to the
+ *    handlers that want it (a handler that failed gets another go); a handler registered with
+ *    `{ resync: false }` hears only changes (holding 100,000 pods, a re-delivery of every pod
+ *    every 30 s to handlers that ignore unchanged objects is most of an idle control plane);
+ *  - relist (over NATS, `relistMs`, and at once after a NATS reconnect, when watch events may
+ *    have been lost): a paged list that delivers only what changed and removes what vanished —
+ *    so a lost event is repaired within one relist.
  *
  * In the control-plane process the informers can read the API server's own cache instead
  * (`source`): no second decoded copy of every object, no relist, and events that cannot be
@@ -19,6 +24,24 @@ export type InformerHandler<T> = {
   delete?(obj: T): void;
 };
 
+export interface InformerHandlerOptions {
+  /** Re-delivered every object at each resync (default true); false: changes only. */
+  resync?: boolean;
+}
+
+export interface InformerOptions {
+  namespace?: string;
+  /** Re-delivery of the cache to resync handlers, ms (default 30 s). */
+  resyncMs?: number;
+  /** Over NATS: a full (paged) relist this often, ms (default 5 min), besides one after each reconnect. */
+  relistMs?: number;
+  logger?: Logger;
+  source?: InformerSource;
+}
+
+/** Objects per page of a relist: the API server answers a page without holding up other requests for long. */
+const RELIST_PAGE = 500;
+
 /** The API server's cache of one kind, read in-process (see nodes/controlplane/local-sources.ts). */
 export interface InformerSource {
   peek(namespace: string | undefined, name: string): KubeObject | undefined;
@@ -33,20 +56,24 @@ export function objectKey(obj: KubeObject): string {
 
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
-  private readonly handlers: InformerHandler<T>[] = [];
+  private readonly handlers: (InformerHandler<T> & { resync: boolean })[] = [];
   private watch?: Watch;
   private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
+  private relistTimer?: NodeJS.Timeout;
+  private relisting?: Promise<void>;
+  /** Keys the watch changed while a relist runs: its pages may be older than them (or miss them, behind the cursor). */
+  private touched?: Set<string>;
   private stopped = false;
 
   constructor(
     private readonly client: ApiClient,
     readonly kind: Kind,
-    private readonly opts: { namespace?: string; resyncMs?: number; logger?: Logger; source?: InformerSource } = {},
+    private readonly opts: InformerOptions = {},
   ) {}
 
-  on(handler: InformerHandler<T>): this {
-    this.handlers.push(handler);
+  on(handler: InformerHandler<T>, opts: InformerHandlerOptions = {}): this {
+    this.handlers.push({ upsert: handler.upsert?.bind(handler), delete: handler.delete?.bind(handler), resync: opts.resync ?? true });
     return this;
   }
 
@@ -73,19 +100,21 @@ export class Informer<T extends KubeObject = KubeObject> {
       for (const obj of this.objects()) this.deliver('upsert', obj);
     } else {
       this.watch = await this.client.watch<T>(this.kind, { namespace: this.opts.namespace }, (ev) => {
+        this.touched?.add(objectKey(ev.object));
         if (ev.type === 'DELETED') this.remove(ev.object);
         else this.put(ev.object);
       });
+      this.relistAfterReconnects();
+      const relist = async () => {
+        await this.relist();
+        if (!this.stopped) this.relistTimer = setTimeout(relist, this.opts.relistMs ?? 300_000);
+      };
+      this.relistTimer = setTimeout(relist, this.opts.relistMs ?? 300_000);
     }
-    const resync = async () => {
+    const resync = () => {
       if (this.stopped) return;
-      try {
-        if (source) this.redeliver();
-        else await this.relist();
-      } catch (e) {
-        this.opts.logger?.warn({ kind: this.kind, err: (e as Error).message }, 'resync failed');
-      }
-      if (!this.stopped) this.timer = setTimeout(resync, this.opts.resyncMs ?? 30_000);
+      this.redeliver();
+      this.timer = setTimeout(resync, this.opts.resyncMs ?? 30_000);
     };
     this.timer = setTimeout(resync, this.opts.resyncMs ?? 30_000);
   }
@@ -93,6 +122,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.relistTimer);
     this.watch?.stop();
     this.unsubscribe?.();
   }
@@ -108,8 +138,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   /** A handler that throws must not stop the others (nor, in-process, the API server's store). */
-  private deliver(what: 'upsert' | 'delete', obj: T): void {
+  private deliver(what: 'upsert' | 'delete', obj: T, resyncOnly = false): void {
     for (const h of this.handlers) {
+      if (resyncOnly && !h.resync) continue;
       try {
         h[what]?.(obj);
       } catch (e) {
@@ -134,22 +165,51 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.deliver('delete', old ?? obj);
   }
 
-  /** Level-based resync of an in-process informer: every object again, nothing copied. */
+  /** Level-based resync: every object again to the handlers that want it, nothing copied. */
   private redeliver(): void {
-    for (const obj of this.list()) this.deliver('upsert', obj);
+    if (!this.handlers.some((h) => h.resync)) return;
+    for (const obj of this.list()) this.deliver('upsert', obj, true);
   }
 
-  private async relist(): Promise<void> {
-    const list = await this.client.list<T>(this.kind, { namespace: this.opts.namespace });
+  /** Watch events sent while the connection was down are lost: relist once it is back. */
+  private relistAfterReconnects(): void {
+    void (async () => {
+      for await (const s of this.client.nc.status()) {
+        if (this.stopped) break;
+        if (s.type === 'reconnect') void this.relist();
+      }
+    })().catch(() => {});
+  }
+
+  /** One relist at a time; a failed one is logged and the next period (or reconnect) retries. */
+  private relist(): Promise<void> {
+    this.relisting ??= this.relistPages()
+      .catch((e) => this.opts.logger?.warn({ kind: this.kind, err: (e as Error).message }, 'relist failed'))
+      .finally(() => (this.relisting = undefined));
+    return this.relisting;
+  }
+
+  /** Delivers what changed since the cache saw it and removes what is gone; unchanged objects are left alone. */
+  private async relistPages(): Promise<void> {
     const seen = new Set<string>();
-    for (const obj of list.items) {
-      const key = objectKey(obj);
-      seen.add(key);
-      const old = this.cache.get(key);
-      // Unchanged: keep the copy we hold (the listed one dies young instead of replacing an old one).
-      if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion && old.metadata?.uid === obj.metadata?.uid) this.deliver('upsert', old);
-      else this.put(obj);
+    const touched = (this.touched = new Set<string>());
+    try {
+      let cont: string | undefined;
+      do {
+        const page = await this.client.list<T>(this.kind, { namespace: this.opts.namespace, limit: RELIST_PAGE, continue: cont });
+        for (const obj of page.items) {
+          const key = objectKey(obj);
+          seen.add(key);
+          if (touched.has(key)) continue;
+          const old = this.cache.get(key);
+          if (!(old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion && old.metadata?.uid === obj.metadata?.uid)) this.put(obj);
+        }
+        cont = page.metadata?.continue;
+      } while (cont && !this.stopped);
+      if (this.stopped) return;
+      for (const [key, obj] of [...this.cache]) if (!seen.has(key) && !touched.has(key)) this.remove(obj);
+    } finally {
+      this.touched = undefined;
     }
-    for (const [key, obj] of [...this.cache]) if (!seen.has(key)) this.remove(obj);
   }
 }

@@ -56,7 +56,7 @@ export class NodeLifecycleHost {
 
   start(): void {
     const { nodes, leases, pods } = this.opts;
-    pods.on({ upsert: (pod) => this.indexPod(pod), delete: (pod) => this.unindexPod(pod) });
+    pods.on({ upsert: (pod) => this.indexPod(pod), delete: (pod) => this.unindexPod(pod) }, { resync: false });
     for (const pod of pods.list()) this.indexPod(pod);
     nodes.on({
       upsert: (node) => this.ensure(node.metadata!.name!),

@@ -118,7 +118,8 @@ export class ReplicaSetController {
   async start(): Promise<void> {
     const { pods, replicaSets } = this.opts;
     replicaSets.on({ upsert: (rs) => void this.syncReplicaSet(rs), delete: (rs) => this.removeReplicaSet(rs) });
-    pods.on({ upsert: (p) => this.routePod(p, false), delete: (p) => this.routePod(p, true) });
+    // Changes only: each actor already holds its pods, and reconciles them on its own RESYNC tick.
+    pods.on({ upsert: (p) => this.routePod(p, false), delete: (p) => this.routePod(p, true) }, { resync: false });
     for (const rs of replicaSets.list()) await this.syncReplicaSet(rs);
   }
 

@@ -24,7 +24,9 @@ export async function stopProcesses(processes: ProcessRecord[], say: (l: string)
     const group = processes.filter((p) => p.role === role);
     if (!group.length) continue;
     say(`• stopping ${role === 'worker' ? `${group.length} worker(s)` : role} ...`);
-    await Promise.all(group.map((p) => stopPid(p.pid, role === 'worker' || role === 'simulated-nodes' ? 15_000 : 5_000)));
+    // A daemon writing a CPU profile on exit (KUBEACT_CPU_PROFILE_DIR, benchmarks) needs longer than 5 s for a big one.
+    const graceMs = role === 'worker' || role === 'simulated-nodes' || process.env.KUBEACT_CPU_PROFILE_DIR ? 15_000 : 5_000;
+    await Promise.all(group.map((p) => stopPid(p.pid, graceMs)));
     for (const p of group) if (p.dataDir) sweepContainers(p.dataDir);
     // Docker containers outlive their kubelet (for adoption): down removes them.
     for (const p of group) if (p.dataDir && p.runtime === 'docker') await sweepDockerContainers(path.resolve(p.dataDir));
