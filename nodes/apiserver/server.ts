@@ -57,7 +57,7 @@ export class ApiServer {
     // Pages leave a quarter of a NATS message for the reply's envelope.
     if (this.nc.info?.max_payload) this.handlers.maxPageBytes = Math.floor(this.nc.info.max_payload * 0.75);
     const js = this.nc.jetstream();
-    await Promise.all([...this.stores.values()].map((s) => s.open(js)));
+    await Promise.all([...this.stores.values()].map((s) => s.open(js, this.nc)));
     const services = this.stores.get('Service')!;
     this.serviceAllocator.rebuild(services.all());
     services.onChange((ev) => this.serviceAllocator.observe(ev));

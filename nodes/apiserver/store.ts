@@ -5,14 +5,15 @@
  * writes and the watch event has been published before the reply.
  * `metadata.resourceVersion` is the KV revision of the entry.
  */
-import type { JetStreamClient, KV, KvEntry } from 'nats';
-import { decode, encode } from '../../protocol/codec.js';
+import type { JetStreamClient, KV, KvEntry, NatsConnection } from 'nats';
+import { decode, encode, withFieldEntry } from '../../protocol/codec.js';
 import { ApiError } from '../../protocol/errors.js';
 import { KINDS, type Kind } from '../../protocol/kinds.js';
 import type { KubeObject, WatchEvent } from '../../protocol/objects.js';
 import { MAX_OBJECT_BYTES } from '../../protocol/validation/index.js';
 import { SortedKeys } from './sorted-keys.js';
 import { ExpiryHeap } from './expiry-heap.js';
+import { KvWriteError, KvWrites, WRONG_LAST_SEQUENCE } from './kv-writes.js';
 
 interface Cached {
   readonly obj: KubeObject;
@@ -77,6 +78,8 @@ export function bucketName(kind: Kind): string {
 export class KindStore {
   readonly kind: Kind;
   private kv!: KV;
+  /** Creates and updates without nats.js' per-request cost (kv-writes.ts), when opened with the connection. */
+  private writes?: KvWrites;
   private readonly cache = new Map<string, Cached>();
   /** The cache's keys in list order: `namespace/name` (`/name` for cluster-scoped kinds). */
   private readonly listKeys = new SortedKeys();
@@ -90,6 +93,11 @@ export class KindStore {
    */
   private readonly fresh = new Map<KubeObject, Uint8Array>();
   private freshSweep = false;
+  /**
+   * What this server is writing, by key: the object and its stored bytes. When the watch brings
+   * back an entry with these very bytes, the cache takes the object instead of decoding them.
+   */
+  private readonly written = new Map<string, { obj: KubeObject; stored: Uint8Array }>();
   private readonly listeners: ChangeListener[] = [];
   private stopped = false;
   private expiry?: { heap: ExpiryHeap; at: (obj: KubeObject) => number };
@@ -102,9 +110,10 @@ export class KindStore {
     this.kind = kind;
   }
 
-  /** Opens (or creates) the bucket and loads every object before resolving. */
-  async open(js: JetStreamClient): Promise<void> {
+  /** Opens (or creates) the bucket and loads every object before resolving; `nc`: the connection `js` is of, for kv-writes.ts. */
+  async open(js: JetStreamClient, nc?: NatsConnection): Promise<void> {
     this.kv = await js.views.kv(bucketName(this.kind), { history: 1, maxValueSize: MAX_OBJECT_BYTES + 64 * 1024 });
+    if (nc) this.writes = new KvWrites(nc, bucketName(this.kind));
     let initialized!: () => void;
     const ready = new Promise<void>((r) => (initialized = r));
     const iter = await this.kv.watch({ initializedFn: () => initialized() });
@@ -126,6 +135,7 @@ export class KindStore {
   close(): void {
     this.stopped = true;
     this.stopIter();
+    this.writes?.close();
     for (const w of this.waiters.splice(0)) w.resolve();
   }
 
@@ -183,6 +193,7 @@ export class KindStore {
   private apply(entry: KvEntry, live: boolean): void {
     const previous = this.cache.get(entry.key);
     let ev: WatchEvent | undefined;
+    let encoded: Uint8Array | undefined;
     if (entry.operation === 'DEL' || entry.operation === 'PURGE') {
       if (previous) {
         this.cache.delete(entry.key);
@@ -192,32 +203,68 @@ export class KindStore {
         ev = { type: 'DELETED', object: obj };
       }
     } else {
-      let obj: KubeObject;
-      try {
-        obj = decode<KubeObject>(entry.value);
-      } catch {
-        obj = undefined as unknown as KubeObject;
-      }
-      if (obj && typeof obj === 'object') {
-        obj.metadata = { ...obj.metadata, resourceVersion: String(entry.revision) };
+      const obj = this.objectOf(entry);
+      if (obj) {
         this.cache.set(entry.key, this.opts.packed ? new PackedCached(entry.value, entry.revision) : { obj, revision: entry.revision, bytes: entry.value.length });
         this.expiry?.heap.push({ at: this.expiry.at(obj), key: entry.key, revision: entry.revision });
         if (!previous) this.listKeys.add(this.listKeyOf(entry.key));
         ev = { type: previous ? 'MODIFIED' : 'ADDED', object: obj };
+        if (live) {
+          // The stored bytes with the resourceVersion spliced in: the event and the reply need no encode.
+          encoded = withFieldEntry(entry.value, 'metadata', 'resourceVersion', obj.metadata!.resourceVersion!) ?? encode(obj);
+          this.remember(obj, encoded);
+        }
       }
     }
     this.appliedRevision = Math.max(this.appliedRevision, entry.revision);
     if (ev && live) {
-      let encoded: Uint8Array | undefined;
-      if (ev.type !== 'DELETED') {
-        encoded = encode(ev.object);
-        this.remember(ev.object, encoded);
+      for (const l of this.listeners) {
+        try {
+          l(ev, encoded);
+        } catch {
+          // A listener's failure must not end this watch: every later write would wait for it forever.
+        }
       }
-      for (const l of this.listeners) l(ev, encoded);
     }
     let done = 0;
     while (done < this.waiters.length && this.waiters[done].revision <= this.appliedRevision) this.waiters[done++].resolve();
     if (done) this.waiters.splice(0, done);
+  }
+
+  /**
+   * The object an entry holds, with its resourceVersion: the one this server wrote when the
+   * bytes are the ones it wrote (no decode), else decoded; undefined for garbage (which leaves
+   * the cache as it was).
+   */
+  private objectOf(entry: KvEntry): KubeObject | undefined {
+    const mine = this.written.get(entry.key);
+    if (mine && Buffer.compare(mine.stored, entry.value) === 0) {
+      this.written.delete(entry.key);
+      return withVersion(mine.obj, entry.revision);
+    }
+    let obj: KubeObject;
+    try {
+      obj = decode<KubeObject>(entry.value);
+    } catch {
+      return undefined;
+    }
+    // Garbage (not an object stored under its own key) is not an object of this kind.
+    const meta = obj?.metadata;
+    if (!meta || typeof meta !== 'object' || typeof meta.name !== 'string' || objectKey(this.kind, meta.namespace, meta.name) !== entry.key) return undefined;
+    obj.metadata = { ...meta, resourceVersion: String(entry.revision) };
+    return obj;
+  }
+
+  /** Runs a write of `obj` as `stored` to `key`, remembered (see `written`) while it is in flight. */
+  private async writing(key: string, obj: KubeObject, stored: Uint8Array, put: () => Promise<number>): Promise<number> {
+    const mine = { obj, stored };
+    this.written.set(key, mine);
+    try {
+      return await put();
+    } catch (e) {
+      if (this.written.get(key) === mine) this.written.delete(key);
+      throw e;
+    }
   }
 
   /** Resolves when the cache has applied `revision` (our own write came back through the watch). */
@@ -314,7 +361,7 @@ export class KindStore {
     const key = objectKey(this.kind, namespace, name!);
     let rev: number;
     try {
-      rev = await this.kv.create(key, stored);
+      rev = await this.writing(key, obj, stored, () => this.putNew(key, stored));
     } catch (e) {
       if (isWrongSequence(e)) throw ApiError.alreadyExists(this.kind, name!);
       throw e;
@@ -329,13 +376,24 @@ export class KindStore {
     const key = objectKey(this.kind, namespace, name!);
     let rev: number;
     try {
-      rev = await this.kv.update(key, stored, expectedRevision);
+      rev = await this.writing(key, obj, stored, () => (this.writes && KvWrites.accepts(key) ? this.writes.put(key, stored, expectedRevision) : this.kv.update(key, stored, expectedRevision)));
     } catch (e) {
       if (isWrongSequence(e)) throw ApiError.conflict(this.kind, name!);
       throw e;
     }
     await this.waitFor(rev);
     return this.cachedAt(key, rev) ?? withVersion(obj, rev);
+  }
+
+  /** Puts a key that has no value: a wrong sequence is a taken key, or a deleted one's marker (nats.js' kv.create then updates it). */
+  private async putNew(key: string, data: Uint8Array): Promise<number> {
+    if (!this.writes || !KvWrites.accepts(key)) return this.kv.create(key, data);
+    try {
+      return await this.writes.put(key, data, 0);
+    } catch (e) {
+      if (isWrongSequence(e)) return this.kv.create(key, data);
+      throw e;
+    }
   }
 
   /** The cached object at `key`, if the cache holds the version `revision` or a later one. */
@@ -376,16 +434,21 @@ export function storedBytes(obj: KubeObject): Uint8Array {
 }
 
 function stripVersion(obj: KubeObject): KubeObject {
-  if (!obj.metadata?.resourceVersion) return obj;
+  if (!obj.metadata || !('resourceVersion' in obj.metadata)) return obj;
   const { resourceVersion: _rv, ...metadata } = obj.metadata;
   return { ...obj, metadata };
 }
 
+/** `obj` at revision `rev`: resourceVersion last in metadata, as an object decoded from the store gets it. */
 function withVersion(obj: KubeObject, rev: number): KubeObject {
-  return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rev) } };
+  const { resourceVersion: _rv, ...rest } = obj.metadata ?? {};
+  const metadata: NonNullable<KubeObject['metadata']> = rest;
+  metadata.resourceVersion = String(rev);
+  return { ...obj, metadata };
 }
 
 function isWrongSequence(e: unknown): boolean {
+  if (e instanceof KvWriteError) return e.errCode === WRONG_LAST_SEQUENCE;
   const msg = String((e as Error)?.message ?? '');
   const code = (e as { api_error?: { err_code?: number } })?.api_error?.err_code;
   return code === 10071 || msg.includes('wrong last sequence') || msg.includes('10071');
