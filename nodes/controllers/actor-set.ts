@@ -82,8 +82,10 @@ export class ActorSet<L extends AnyActorLogic> {
       actor = createActor(this.logic, { input, inspect });
     }
     actor.subscribe({
-      next: () => {
-        if (this.entries.get(key)?.actor === actor) this.snapshots.save(skey, () => ({ uid, snapshot: actor.getPersistedSnapshot() }));
+      next: (snapshot) => {
+        // Persisted (a copy of the whole context) only when written; from this snapshot, not the
+        // actor's state then (the actor may have been stopped by the time the write happens).
+        if (this.entries.get(key)?.actor === actor) this.snapshots.save(skey, () => ({ uid, snapshot: this.logic.getPersistedSnapshot(snapshot as never) }));
       },
       error: (err) => this.log.error({ key, err }, `${this.kind} actor failed`),
     });
