@@ -3,14 +3,14 @@
  * A process hosting many simulated nodes (see simulated-nodes.ts):
  *   node dist/nodes/worker/simulated-main.js --nats URL --nodes 1000 [--name-prefix sim-node-]
  *     [--node-network 127.124.0.0/16 --pod-network 127.128.0.0/10 --pod-prefix 24]
- *     [--cpu 4 --memory 8Gi --max-pods 110 --heartbeat-ms 10000 --status-every 30 --resync-ms 60000 --metrics-ms 5000]
+ *     [--cpu 4 --memory 8Gi --max-pods 110 --heartbeat-ms 10000 --status-every 30 --resync-ms 300000 --metrics-ms 5000]
  *     [--start-delay-ms 0 --failure-rate 0 --run-ms N --usage-cpu-millis M --usage-memory-bytes B]
  *     [--status-coalesce-ms 100]
  */
 import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
-import { DEFAULT_SIM_HEARTBEAT_MS, DEFAULT_SIM_NODE_NETWORK, DEFAULT_SIM_POD_NETWORK, DEFAULT_SIM_STATUS_EVERY, SimulatedNodes } from './simulated-nodes.js';
+import { DEFAULT_SIM_HEARTBEAT_MS, DEFAULT_SIM_NODE_NETWORK, DEFAULT_SIM_POD_NETWORK, DEFAULT_SIM_RESYNC_MS, DEFAULT_SIM_STATUS_EVERY, SimulatedNodes } from './simulated-nodes.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -26,7 +26,7 @@ const args = daemonArgs({
   'heartbeat-ms': { type: 'string', default: String(DEFAULT_SIM_HEARTBEAT_MS) },
   'status-every': { type: 'string', default: String(DEFAULT_SIM_STATUS_EVERY) },
   'metrics-ms': { type: 'string', default: '5000' },
-  'resync-ms': { type: 'string', default: '60000' },
+  'resync-ms': { type: 'string', default: String(DEFAULT_SIM_RESYNC_MS) },
   'start-delay-ms': { type: 'string', default: '0' },
   'failure-rate': { type: 'string', default: '0' },
   'run-ms': { type: 'string' },

@@ -9,7 +9,7 @@
  * for the Lease renewals and one for the metrics samples (each spreads the nodes evenly over
  * its period, see staggered-ticker.ts), and one paged relist of all pods per resync period
  * handed out by node, instead of one list per node (each of which the API server answers by
- * scanning every pod).
+ * scanning every pod), and one more after each NATS reconnect.
  */
 import type { NatsConnection } from 'nats';
 import { ApiClient } from '../../protocol/client.js';
@@ -56,6 +56,12 @@ export interface SimulatedNodesOptions {
 /** Kubernetes' kubelet defaults: Lease renewed every 10 s, Node status reported every 5 min when unchanged. */
 export const DEFAULT_SIM_HEARTBEAT_MS = 10_000;
 export const DEFAULT_SIM_STATUS_EVERY = 30;
+/**
+ * The relist of every pod, a safety net for lost watch events: every 5 min (holding 100,000
+ * pods, a relist each minute was 1,700 pods a second for the API server to encode), and at
+ * once after a NATS reconnect, when events were most likely lost.
+ */
+export const DEFAULT_SIM_RESYNC_MS = 300_000;
 const RELIST_PAGE = 500;
 
 export class SimulatedNodes {
@@ -93,7 +99,7 @@ export class SimulatedNodes {
           runtime,
           logger: opts.logger.child({ node: name }),
           services: this.services,
-          resyncMs: opts.resyncMs ?? 60_000,
+          resyncMs: opts.resyncMs ?? DEFAULT_SIM_RESYNC_MS,
           sharedResync: true,
           heartbeatTicker: this.heartbeats,
           metricsTicker: this.metrics,
@@ -136,6 +142,15 @@ export class SimulatedNodes {
     }
     for (const k of this.kubelets) this.byName.set(k.nodeName, k);
     this.scheduleResync();
+    void this.resyncAfterReconnects();
+  }
+
+  private async resyncAfterReconnects(): Promise<void> {
+    for await (const s of this.opts.nc.status()) {
+      if (this.stopping) return;
+      if (s.type !== 'reconnect') continue;
+      await this.resync().catch((e) => this.opts.logger.warn({ err: (e as Error).message }, 'relist of pods after a reconnect failed; the next period retries'));
+    }
   }
 
   private scheduleResync(): void {
@@ -143,7 +158,7 @@ export class SimulatedNodes {
     this.resyncTimer = setTimeout(async () => {
       await this.resync().catch((e) => this.opts.logger.warn({ err: (e as Error).message }, 'relist of pods failed; the next period retries'));
       this.scheduleResync();
-    }, this.opts.resyncMs ?? 60_000);
+    }, this.opts.resyncMs ?? DEFAULT_SIM_RESYNC_MS);
   }
 
   /** One relist of every pod, page by page, each handed to its node's kubelet (a safety net for lost watch events). */
