@@ -38,6 +38,8 @@ try {
     dnsListen: 'off',
     maxPods: Math.max(110, Math.ceil((PODS * 2) / NODES)),
     timeoutMs: 60_000 + NODES * 100,
+    // e.g. KUBEACT_SCALE_CP_ARGS="--pod-eviction-toleration-ms 3600000" on a starved machine
+    controlPlaneArgs: (process.env.KUBEACT_SCALE_CP_ARGS ?? '').split(' ').filter(Boolean),
     say,
   });
   const pid = (role: string) => ctx.processes.find((p) => p.role === role)!.pid;

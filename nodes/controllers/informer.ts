@@ -62,6 +62,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private timer?: NodeJS.Timeout;
   private relistTimer?: NodeJS.Timeout;
   private relisting?: Promise<void>;
+  private relistFailures = 0;
   /** Keys the watch changed while a relist runs: its pages may be older than them (or miss them, behind the cursor). */
   private touched?: Set<string>;
   private stopped = false;
@@ -105,11 +106,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         else this.put(ev.object);
       });
       this.relistAfterReconnects();
-      const relist = async () => {
-        await this.relist();
-        if (!this.stopped) this.relistTimer = setTimeout(relist, this.opts.relistMs ?? 300_000);
-      };
-      this.relistTimer = setTimeout(relist, this.opts.relistMs ?? 300_000);
+      this.scheduleRelist();
     }
     const resync = () => {
       if (this.stopped) return;
@@ -176,16 +173,31 @@ export class Informer<T extends KubeObject = KubeObject> {
     void (async () => {
       for await (const s of this.client.nc.status()) {
         if (this.stopped) break;
-        if (s.type === 'reconnect') void this.relist();
+        if (s.type === 'reconnect') this.scheduleRelist(0);
       }
     })().catch(() => {});
   }
 
-  /** One relist at a time; a failed one is logged and the next period (or reconnect) retries. */
+  /** The next relist after `delayMs` (default: the period); a failed one is retried sooner, backing off to the period. */
+  private scheduleRelist(delayMs = this.opts.relistMs ?? 300_000): void {
+    if (this.stopped) return;
+    clearTimeout(this.relistTimer);
+    this.relistTimer = setTimeout(async () => {
+      try {
+        await this.relist();
+        this.relistFailures = 0;
+        this.scheduleRelist();
+      } catch (e) {
+        const retryInMs = Math.min(this.opts.relistMs ?? 300_000, 5000 * 2 ** this.relistFailures++);
+        this.opts.logger?.warn({ kind: this.kind, err: (e as Error).message, retryInMs }, 'relist failed');
+        this.scheduleRelist(retryInMs);
+      }
+    }, delayMs);
+  }
+
+  /** One relist at a time (a reconnect during the periodic one joins it). */
   private relist(): Promise<void> {
-    this.relisting ??= this.relistPages()
-      .catch((e) => this.opts.logger?.warn({ kind: this.kind, err: (e as Error).message }, 'relist failed'))
-      .finally(() => (this.relisting = undefined));
+    this.relisting ??= this.relistPages().finally(() => (this.relisting = undefined));
     return this.relisting;
   }
 

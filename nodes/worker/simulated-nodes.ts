@@ -73,6 +73,7 @@ export class SimulatedNodes {
   private readonly metrics?: StaggeredTicker;
   private readonly byName = new Map<string, Kubelet>();
   private resyncTimer?: NodeJS.Timeout;
+  private resyncFailures = 0;
   private stopping = false;
 
   constructor(private readonly opts: SimulatedNodesOptions) {
@@ -148,17 +149,25 @@ export class SimulatedNodes {
   private async resyncAfterReconnects(): Promise<void> {
     for await (const s of this.opts.nc.status()) {
       if (this.stopping) return;
-      if (s.type !== 'reconnect') continue;
-      await this.resync().catch((e) => this.opts.logger.warn({ err: (e as Error).message }, 'relist of pods after a reconnect failed; the next period retries'));
+      if (s.type === 'reconnect') this.scheduleResync(0);
     }
   }
 
-  private scheduleResync(): void {
+  /** The next relist after `delayMs` (default: the period); a failed one is retried sooner, backing off to the period. */
+  private scheduleResync(delayMs = this.opts.resyncMs ?? DEFAULT_SIM_RESYNC_MS): void {
     if (this.stopping) return;
+    clearTimeout(this.resyncTimer);
     this.resyncTimer = setTimeout(async () => {
-      await this.resync().catch((e) => this.opts.logger.warn({ err: (e as Error).message }, 'relist of pods failed; the next period retries'));
-      this.scheduleResync();
-    }, this.opts.resyncMs ?? DEFAULT_SIM_RESYNC_MS);
+      try {
+        await this.resync();
+        this.resyncFailures = 0;
+        this.scheduleResync();
+      } catch (e) {
+        const retryInMs = Math.min(this.opts.resyncMs ?? DEFAULT_SIM_RESYNC_MS, 5000 * 2 ** this.resyncFailures++);
+        this.opts.logger.warn({ err: (e as Error).message, retryInMs }, 'relist of pods failed');
+        this.scheduleResync(retryInMs);
+      }
+    }, delayMs);
   }
 
   /** One relist of every pod, page by page, each handed to its node's kubelet (a safety net for lost watch events). */
