@@ -502,6 +502,25 @@ t.test('a ReplicaSet being deleted is left alone; RS_DELETE ends the actor', asy
   t.equal(h.actor.getSnapshot().status, 'done');
 });
 
+t.test('a snapshot persisted before the sharded pod cache (context.pods by name) restores with its pods', async (t) => {
+  const h1 = harness({ rs: rs({ replicas: 2 }) });
+  await h1.send(...h1.upsert(pod('a'), pod('b')), { type: 'RESYNC' });
+  const snapshot = JSON.parse(JSON.stringify(h1.actor.getPersistedSnapshot()));
+  h1.actor.stop();
+  // The old layout: the same pods as one record by name.
+  const byName = Object.fromEntries(Object.values(snapshot.context.podCache as Record<string, Record<string, Pod>>).flatMap((shard) => Object.entries(shard)));
+  t.same(Object.keys(byName).sort(), ['a', 'b']);
+  snapshot.context.pods = byName;
+  delete snapshot.context.podCache;
+
+  const h2 = harness({ rs: rs({ replicas: 3 }), snapshot, now: T0 + 1_000 });
+  await h2.send({ type: 'RS_UPDATED', rs: rs({ replicas: 3 }) }, { type: 'RESYNC' });
+  t.equal(h2.calls.create.length, 1);
+  t.equal(h2.calls.create[0].count, 1, 'the two restored pods count: one more is created');
+  await h2.send({ type: 'POD_DELETE', namespace: 'default', name: 'a', uid: 'uid-a' });
+  t.equal(h2.actor.getSnapshot().context.pods, undefined, 'the old record is dropped once the cache changes');
+});
+
 t.test('persisted snapshot restores and continues without duplicate creates', async (t) => {
   t.test('restored while waiting for the pods', async (t) => {
     const h1 = harness({ rs: rs({ replicas: 3 }) });

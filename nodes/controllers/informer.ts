@@ -63,6 +63,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private relistTimer?: NodeJS.Timeout;
   private relisting?: Promise<void>;
   private relistFailures = 0;
+  /** nats.js hands out a QueuedIterator: stop() ends it (and its listener). */
+  private statuses?: AsyncIterable<unknown> & { stop?(): void };
   /** Keys the watch changed while a relist runs: its pages may be older than them (or miss them, behind the cursor). */
   private touched?: Set<string>;
   private stopped = false;
@@ -120,6 +122,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.relistTimer);
+    this.statuses?.stop?.();
     this.watch?.stop();
     this.unsubscribe?.();
   }
@@ -170,11 +173,9 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** Watch events sent while the connection was down are lost: relist once it is back. */
   private relistAfterReconnects(): void {
+    const statuses = (this.statuses = this.client.nc.status());
     void (async () => {
-      for await (const s of this.client.nc.status()) {
-        if (this.stopped) break;
-        if (s.type === 'reconnect') this.scheduleRelist(0);
-      }
+      for await (const s of statuses) if (s.type === 'reconnect') this.scheduleRelist(0);
     })().catch(() => {});
   }
 

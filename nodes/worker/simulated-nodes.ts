@@ -74,6 +74,8 @@ export class SimulatedNodes {
   private readonly byName = new Map<string, Kubelet>();
   private resyncTimer?: NodeJS.Timeout;
   private resyncFailures = 0;
+  /** nats.js hands out a QueuedIterator: stop() ends it (and its listener). */
+  private statuses?: AsyncIterable<unknown> & { stop?(): void };
   private stopping = false;
 
   constructor(private readonly opts: SimulatedNodesOptions) {
@@ -147,10 +149,8 @@ export class SimulatedNodes {
   }
 
   private async resyncAfterReconnects(): Promise<void> {
-    for await (const s of this.opts.nc.status()) {
-      if (this.stopping) return;
-      if (s.type === 'reconnect') this.scheduleResync(0);
-    }
+    const statuses = (this.statuses = this.opts.nc.status());
+    for await (const s of statuses) if (s.type === 'reconnect') this.scheduleResync(0);
   }
 
   /** The next relist after `delayMs` (default: the period); a failed one is retried sooner, backing off to the period. */
@@ -195,6 +195,7 @@ export class SimulatedNodes {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.resyncTimer);
+    this.statuses?.stop?.();
     await Promise.all(this.kubelets.map((k) => k.stop()));
     this.heartbeats.stop();
     this.metrics?.stop();
