@@ -5,33 +5,23 @@
  * dependents are still collected.
  */
 import t from 'tap';
-import type { NatsConnection } from 'nats';
-import { ApiServer } from '../nodes/apiserver/server.js';
 import { GarbageCollector } from '../nodes/controllers/garbage-collector.js';
 import { Informer } from '../nodes/controllers/informer.js';
 import { silentLogger } from '../nodes/shared/logger.js';
-import { ApiClient } from '../protocol/client.js';
+import type { ApiClient } from '../protocol/client.js';
 import type { KubeObject } from '../protocol/objects.js';
 import { subjects } from '../protocol/subjects.js';
-import { startTestNats, type TestNats } from './helpers/nats.js';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 
-let nats: TestNats;
-let nc: NatsConnection;
-let server: ApiServer;
+let api: TestApiServer;
 let client: ApiClient;
 
 t.before(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  server = new ApiServer({ nc, logger: silentLogger(), serviceCidr: '127.100.14.0/24' });
-  await server.start();
-  client = new ApiClient(nc);
+  api = await startTestApiServer({ serviceCidr: '127.100.14.0/24' });
+  client = api.client;
 });
 
-t.teardown(async () => {
-  await server.stop();
-  await nats.stop();
-});
+t.teardown(() => api.stop());
 
 async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -55,7 +45,7 @@ t.test('held owned pods cost no API reads per sweep; a deleted owner still takes
   }
   // Every read the API server answers for ReplicaSets (a plain subscriber sees what the service's queue group gets).
   let rsReads = 0;
-  const reads = nc.subscribe(subjects.api('get', 'replicasets'), { callback: () => rsReads++ });
+  const reads = api.nc.subscribe(subjects.api('get', 'replicasets'), { callback: () => rsReads++ });
   t.teardown(() => reads.unsubscribe());
 
   const inf = (kind: 'Pod' | 'ReplicaSet' | 'Deployment' | 'Node') => new Informer<KubeObject>(client, kind, { resyncMs: 60_000 });
@@ -68,7 +58,7 @@ t.test('held owned pods cost no API reads per sweep; a deleted owner still takes
   replicaSets.on({ delete: (o) => gc.ownerDeleted(o) });
 
   await until(() => gc.sweeps >= 5, 'five sweeps');
-  await nc.flush();
+  await api.nc.flush();
   t.equal(rsReads, 0, 'no ReplicaSet read over five sweeps of 40 owned pods');
   const left = await client.list('Pod', { namespace: 'default' });
   t.equal(left.items.length, names.length, 'every owned pod kept');
