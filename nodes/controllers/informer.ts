@@ -18,6 +18,7 @@ import type { ApiClient, Watch } from '../../protocol/client.js';
 import type { Kind } from '../../protocol/kinds.js';
 import type { KubeObject, WatchEvent } from '../../protocol/objects.js';
 import type { Logger } from '../shared/logger.js';
+import { RelistSchedule } from '../shared/relist-schedule.js';
 
 export type InformerHandler<T> = {
   upsert?(obj: T): void;
@@ -60,11 +61,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   private watch?: Watch;
   private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
-  private relistTimer?: NodeJS.Timeout;
   private relisting?: Promise<void>;
-  private relistFailures = 0;
-  /** nats.js hands out a QueuedIterator: stop() ends it (and its listener). */
-  private statuses?: AsyncIterable<unknown> & { stop?(): void };
+  /** Over NATS: the periodic relist, and one after each reconnect. */
+  private relists?: RelistSchedule;
   /** Keys the watch changed while a relist runs: its pages may be older than them (or miss them, behind the cursor). */
   private touched?: Set<string>;
   private stopped = false;
@@ -107,8 +106,12 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (ev.type === 'DELETED') this.remove(ev.object);
         else this.put(ev.object);
       });
-      this.relistAfterReconnects();
-      this.scheduleRelist();
+      this.relists = new RelistSchedule({
+        nc: this.client.nc,
+        periodMs: this.opts.relistMs ?? 300_000,
+        relist: () => this.relist(),
+        onError: (e, retryInMs) => this.opts.logger?.warn({ kind: this.kind, err: e.message, retryInMs }, 'relist failed'),
+      });
     }
     const resync = () => {
       if (this.stopped) return;
@@ -121,8 +124,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    clearTimeout(this.relistTimer);
-    this.statuses?.stop?.();
+    this.relists?.stop();
     this.watch?.stop();
     this.unsubscribe?.();
   }
@@ -169,31 +171,6 @@ export class Informer<T extends KubeObject = KubeObject> {
   private redeliver(): void {
     if (!this.handlers.some((h) => h.resync)) return;
     for (const obj of this.list()) this.deliver('upsert', obj, true);
-  }
-
-  /** Watch events sent while the connection was down are lost: relist once it is back. */
-  private relistAfterReconnects(): void {
-    const statuses = (this.statuses = this.client.nc.status());
-    void (async () => {
-      for await (const s of statuses) if (s.type === 'reconnect') this.scheduleRelist(0);
-    })().catch(() => {});
-  }
-
-  /** The next relist after `delayMs` (default: the period); a failed one is retried sooner, backing off to the period. */
-  private scheduleRelist(delayMs = this.opts.relistMs ?? 300_000): void {
-    if (this.stopped) return;
-    clearTimeout(this.relistTimer);
-    this.relistTimer = setTimeout(async () => {
-      try {
-        await this.relist();
-        this.relistFailures = 0;
-        this.scheduleRelist();
-      } catch (e) {
-        const retryInMs = Math.min(this.opts.relistMs ?? 300_000, 5000 * 2 ** this.relistFailures++);
-        this.opts.logger?.warn({ kind: this.kind, err: (e as Error).message, retryInMs }, 'relist failed');
-        this.scheduleRelist(retryInMs);
-      }
-    }, delayMs);
   }
 
   /** One relist at a time (a reconnect during the periodic one joins it). */

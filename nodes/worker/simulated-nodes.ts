@@ -23,6 +23,7 @@ import type { Pod } from '../../protocol/objects.js';
 import { Kubelet } from './kubelet.js';
 import type { PodWorkerTuning } from './pod-worker.js';
 import { SimulatedRuntime, type SimulatedRuntimeOptions } from './runtime/simulated.js';
+import { RelistSchedule } from '../shared/relist-schedule.js';
 
 export const DEFAULT_SIM_NODE_NETWORK = '127.124.0.0/16';
 export const DEFAULT_SIM_POD_NETWORK = '127.128.0.0/10';
@@ -72,10 +73,8 @@ export class SimulatedNodes {
   private readonly heartbeats: StaggeredTicker;
   private readonly metrics?: StaggeredTicker;
   private readonly byName = new Map<string, Kubelet>();
-  private resyncTimer?: NodeJS.Timeout;
-  private resyncFailures = 0;
-  /** nats.js hands out a QueuedIterator: stop() ends it (and its listener). */
-  private statuses?: AsyncIterable<unknown> & { stop?(): void };
+  /** The periodic relist of every pod, and one after each reconnect. */
+  private resyncs?: RelistSchedule;
   private stopping = false;
 
   constructor(private readonly opts: SimulatedNodesOptions) {
@@ -144,30 +143,12 @@ export class SimulatedNodes {
       await Promise.all(this.kubelets.slice(i, i + width).map((k) => k.start()));
     }
     for (const k of this.kubelets) this.byName.set(k.nodeName, k);
-    this.scheduleResync();
-    void this.resyncAfterReconnects();
-  }
-
-  private async resyncAfterReconnects(): Promise<void> {
-    const statuses = (this.statuses = this.opts.nc.status());
-    for await (const s of statuses) if (s.type === 'reconnect') this.scheduleResync(0);
-  }
-
-  /** The next relist after `delayMs` (default: the period); a failed one is retried sooner, backing off to the period. */
-  private scheduleResync(delayMs = this.opts.resyncMs ?? DEFAULT_SIM_RESYNC_MS): void {
-    if (this.stopping) return;
-    clearTimeout(this.resyncTimer);
-    this.resyncTimer = setTimeout(async () => {
-      try {
-        await this.resync();
-        this.resyncFailures = 0;
-        this.scheduleResync();
-      } catch (e) {
-        const retryInMs = Math.min(this.opts.resyncMs ?? DEFAULT_SIM_RESYNC_MS, 5000 * 2 ** this.resyncFailures++);
-        this.opts.logger.warn({ err: (e as Error).message, retryInMs }, 'relist of pods failed');
-        this.scheduleResync(retryInMs);
-      }
-    }, delayMs);
+    this.resyncs = new RelistSchedule({
+      nc: this.opts.nc,
+      periodMs: this.opts.resyncMs ?? DEFAULT_SIM_RESYNC_MS,
+      relist: () => this.resync(),
+      onError: (e, retryInMs) => this.opts.logger.warn({ err: e.message, retryInMs }, 'relist of pods failed'),
+    });
   }
 
   /** One relist of every pod, page by page, each handed to its node's kubelet (a safety net for lost watch events). */
@@ -194,8 +175,7 @@ export class SimulatedNodes {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.resyncTimer);
-    this.statuses?.stop?.();
+    this.resyncs?.stop();
     await Promise.all(this.kubelets.map((k) => k.stop()));
     this.heartbeats.stop();
     this.metrics?.stop();
