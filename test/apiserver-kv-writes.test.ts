@@ -7,6 +7,7 @@ import type { KV, NatsConnection } from 'nats';
 import { KvWriteError, KvWrites, WRONG_LAST_SEQUENCE } from '../nodes/apiserver/kv-writes.js';
 import type { KubeObject } from '../protocol/objects.js';
 import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
+import { rejects } from './helpers/errors.js';
 
 let api: TestApiServer;
 let nc: NatsConnection;
@@ -27,26 +28,16 @@ t.teardown(async () => {
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : undefined);
 
-async function refused(p: Promise<unknown>): Promise<KvWriteError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof KvWriteError) return e;
-    throw e;
-  }
-  throw new Error('the put was not refused');
-}
-
 t.test('a put is compare-and-set on the key\'s last revision (0: no entry yet)', async (t) => {
   const first = await writes.put('a.one', bytes('v1'), 0);
   const entry = await kv.get('a.one');
   t.equal(first, entry!.revision, 'resolves with the KV revision');
   t.equal(text(entry!.value), 'v1');
-  const taken = await refused(writes.put('a.one', bytes('v1b'), 0));
+  const taken = await rejects(writes.put('a.one', bytes('v1b'), 0), KvWriteError);
   t.equal(taken.errCode, WRONG_LAST_SEQUENCE, 'the key exists: wrong last sequence');
   const second = await writes.put('a.one', bytes('v2'), first);
   t.ok(second > first);
-  const stale = await refused(writes.put('a.one', bytes('v3'), first));
+  const stale = await rejects(writes.put('a.one', bytes('v3'), first), KvWriteError);
   t.equal(stale.errCode, WRONG_LAST_SEQUENCE, 'a stale revision: wrong last sequence');
   t.match(stale.message, /wrong last sequence/);
   t.equal(text((await kv.get('a.one'))!.value), 'v2', 'refused puts changed nothing');
@@ -69,7 +60,7 @@ t.test('many puts in flight at once each get their own answer', async (t) => {
 t.test('a bucket that does not exist: a clear error, not a hang', async (t) => {
   const nowhere = new KvWrites(nc, 'kubeact_no_such_bucket');
   t.teardown(() => nowhere.close());
-  const e = await refused(nowhere.put('x', bytes('v'), 0));
+  const e = await rejects(nowhere.put('x', bytes('v'), 0), KvWriteError);
   t.match(e.message, /kubeact_no_such_bucket/);
 });
 
