@@ -429,11 +429,8 @@ export class KindStore {
       if (isWrongSequence(e)) throw ApiError.conflict(this.kind, name);
       throw e;
     }
-    // The delete marker's revision is unknown here: wait until the cache no longer holds the key.
-    const deadline = Date.now() + 5000;
-    while (this.cache.get(key)?.revision === expectedRevision && Date.now() < deadline && !this.stopped) {
-      await new Promise<void>((resolve) => this.wait(this.appliedRevision + 1, resolve));
-    }
+    // The delete marker's revision is unknown here: wait until the cache no longer holds that version.
+    await this.untilChanged(namespace, name, expectedRevision);
   }
 }
 
