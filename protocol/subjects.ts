@@ -5,6 +5,7 @@
  *   kubeact.api.<verb>.<plural>                 API server request/reply endpoints
  *   kubeact.watch.<plural>.<namespace>.<name>   watch events published by the API server
  *   kubeact.node.<node>.pods                    watch events of pods bound to one node
+ *   kubeact.apiserver.started                   published by the API server each time it starts serving
  *   kubeact.node.<node>.logs                    container logs served by that node's kubelet
  *   kubeact.node.<node>.volumes                 local-path volume directories made/removed by that node's kubelet
  *   kubeact.node.<node>.proxy.metrics           that node's kube-proxy counters (published)
@@ -55,6 +56,13 @@ export const subjects = {
   /** Subscription for watch events of a kind, optionally within a namespace. */
   watchAll(plural: Plural, namespace?: string): string {
     return `${ROOT}.watch.${plural}.${namespace ? token(namespace) : '*'}.*`;
+  },
+  /**
+   * The API server announces here that it serves (again): events a killed predecessor never
+   * published are lost, so watchers relist on it.
+   */
+  apiServerStarted(): string {
+    return `${ROOT}.apiserver.started`;
   },
   /** Watch events of pods bound to one node. */
   nodePods(nodeName: string): string {

@@ -15,6 +15,12 @@ import { batchedSender } from './watch-batch.js';
 import type { Logger } from '../shared/logger.js';
 import type { SchedulerObserver } from '../controlplane/prometheus-metrics.js';
 
+/**
+ * The scheduler runs in the API server's process (they restart together): its watches need no
+ * relist on an API server start, nor the last object of every pod that relist would keep.
+ */
+const LOCAL = { relistOnApiServerStart: false } as const;
+
 export interface SchedulerHostOptions {
   client: ApiClient;
   logger: Logger;
@@ -86,17 +92,17 @@ export class SchedulerHost {
     this.actor.start();
     const send = batchedSender((ev) => this.actor?.send(ev));
     this.watches.push(
-      await client.watch<KubeObject>('Node', {}, (ev) => {
+      await client.watch<KubeObject>('Node', LOCAL, (ev) => {
         if (ev.type === 'DELETED') send({ type: 'NODE_DELETE', name: ev.object.metadata!.name! });
         else send({ type: 'NODE_UPSERT', node: ev.object as Node });
       }),
     );
     // Claims, volumes and classes before pods, so a pod's first decision sees its claims.
     for (const kind of ['StorageClass', 'PersistentVolume', 'PersistentVolumeClaim'] as const) {
-      this.watches.push(await client.watch<KubeObject>(kind, {}, (ev) => send({ type: 'VOLUME_OBJECT', object: { ...ev.object, kind }, deleted: ev.type === 'DELETED' })));
+      this.watches.push(await client.watch<KubeObject>(kind, LOCAL, (ev) => send({ type: 'VOLUME_OBJECT', object: { ...ev.object, kind }, deleted: ev.type === 'DELETED' })));
     }
     this.watches.push(
-      await client.watch<KubeObject>('Pod', {}, (ev) => {
+      await client.watch<KubeObject>('Pod', LOCAL, (ev) => {
         if (ev.type === 'DELETED') send({ type: 'POD_DELETE', namespace: ev.object.metadata!.namespace!, name: ev.object.metadata!.name! });
         else send({ type: 'POD_UPSERT', pod: ev.object as Pod });
       }),
