@@ -18,19 +18,30 @@ export const LIST_PAGE_SIZE = 500;
 export interface ClientOptions {
   /** Per-request timeout in ms (default 5000). */
   timeoutMs?: number;
+  /**
+   * 'node-critical': every API request goes to the node-critical subjects
+   * (`subjects.apiPriority`), which the API server reads on a connection of its own and serves
+   * ahead of queued workload requests — for a kubelet's heartbeat (Lease get/apply/update in
+   * kube-node-lease, its Node's get/updateStatus). The server classifies each request itself:
+   * anything else sent this way is served at the workload level. Default 'workload'.
+   */
+  priority?: 'node-critical' | 'workload';
 }
 
 export class ApiClient {
   readonly nc: NatsConnection;
+  readonly priority: 'node-critical' | 'workload';
   private readonly timeoutMs: number;
 
   constructor(nc: NatsConnection, opts: ClientOptions = {}) {
     this.nc = nc;
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.priority = opts.priority ?? 'workload';
   }
 
   async call<T>(verb: ApiVerb, kind: Kind, body: unknown): Promise<T> {
-    return this.requestTyped<T>(subjects.api(verb, KINDS[kind].plural), body);
+    const plural = KINDS[kind].plural;
+    return this.requestTyped<T>(this.priority === 'node-critical' ? subjects.apiPriority(verb, plural) : subjects.api(verb, plural), body);
   }
 
   /** Sends one request and unwraps the typed reply. */

@@ -13,6 +13,7 @@ export const Reason = {
   RequestEntityTooLarge: 'RequestEntityTooLarge',
   Forbidden: 'Forbidden',
   Timeout: 'Timeout',
+  TooManyRequests: 'TooManyRequests',
   ServiceUnavailable: 'ServiceUnavailable',
   InternalError: 'InternalError',
 } as const;
@@ -26,6 +27,7 @@ export const REASON_CODES: Record<Reason, number> = {
   AlreadyExists: 409,
   RequestEntityTooLarge: 413,
   Invalid: 422,
+  TooManyRequests: 429,
   InternalError: 500,
   ServiceUnavailable: 503,
   Timeout: 504,

@@ -3,6 +3,8 @@
  *
  * Layout (tokens in <> are variables):
  *   kubeact.api.<verb>.<plural>                 API server request/reply endpoints
+ *   kubeact.apiprio.<verb>.<plural>             the same endpoints at the node-critical priority level
+ *                                               (Lease renewals, Node status: served first, own connection)
  *   kubeact.watch.<plural>.<namespace>.<name>   watch events published by the API server
  *   kubeact.node.<node>.pods                    watch events of pods bound to one node
  *   kubeact.apiserver.started                   published by the API server each time it starts serving
@@ -43,11 +45,24 @@ export const subjects = {
   apiVerbAll(verb: ApiVerb): string {
     return `${ROOT}.api.${verb}.*`;
   },
-  /** Parses `kubeact.api.<verb>.<plural>`; undefined when the subject is not an API subject. */
-  parseApi(subject: string): { verb: string; plural: string } | undefined {
+  /**
+   * Request subject of one API verb on one kind at the node-critical priority level (kube's
+   * `system-node-high`): what a kubelet's heartbeat sends (Lease renewals in kube-node-lease,
+   * its Node's get/updateStatus). The API server serves it on a connection of its own, ahead of
+   * queued workload requests; a request on it that is not node-critical is served as workload.
+   */
+  apiPriority(verb: ApiVerb, plural: Plural): string {
+    return `${ROOT}.apiprio.${verb}.${plural}`;
+  },
+  /** Subscription for every node-critical endpoint of one verb. */
+  apiPriorityVerbAll(verb: ApiVerb): string {
+    return `${ROOT}.apiprio.${verb}.*`;
+  },
+  /** Parses `kubeact.api.<verb>.<plural>` (or `kubeact.apiprio.…`); undefined when the subject is not an API subject. */
+  parseApi(subject: string): { verb: string; plural: string; priority: boolean } | undefined {
     const parts = subject.split('.');
-    if (parts.length !== 4 || parts[0] !== ROOT || parts[1] !== 'api') return undefined;
-    return { verb: parts[2], plural: parts[3] };
+    if (parts.length !== 4 || parts[0] !== ROOT || (parts[1] !== 'api' && parts[1] !== 'apiprio')) return undefined;
+    return { verb: parts[2], plural: parts[3], priority: parts[1] === 'apiprio' };
   },
   /** Watch event of one object. */
   watch(plural: Plural, namespace: string | undefined, name: string): string {

@@ -14,7 +14,8 @@ import { LABEL } from '../nodes/worker/runtime/docker-labels.js';
 import type { Container, Node, Pod } from '../protocol/objects.js';
 import { startCluster, waitForObject, waitForPodEvents } from './helpers/cluster.js';
 import { getText as get } from './helpers/http.js';
-import { BUSYBOX_IMAGE, until, withDocker } from './helpers/docker.js';
+import { BUSYBOX_IMAGE, withDocker } from './helpers/docker.js';
+import { until } from './helpers/wait.js';
 
 const docker = new Docker();
 

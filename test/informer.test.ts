@@ -4,33 +4,20 @@
  * own cache (nodes/controlplane/local-sources.ts). Synchronised on handler calls with deadlines.
  */
 import t from 'tap';
-import type { NatsConnection } from 'nats';
 import { Informer } from '../nodes/controllers/informer.js';
-import { ApiServer } from '../nodes/apiserver/server.js';
 import { localSources } from '../nodes/controlplane/local-sources.js';
-import { silentLogger } from '../nodes/shared/logger.js';
 import { ApiClient } from '../protocol/client.js';
 import type { KubeObject } from '../protocol/objects.js';
 import { subjects } from '../protocol/subjects.js';
-import { startTestNats, type TestNats } from './helpers/nats.js';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 
-let nats: TestNats;
-let nc: NatsConnection;
-let server: ApiServer;
-let client: ApiClient;
+let api: TestApiServer;
 
 t.before(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  server = new ApiServer({ nc, logger: silentLogger(), serviceCidr: '127.100.13.0/24' });
-  await server.start();
-  client = new ApiClient(nc);
+  api = await startTestApiServer({ serviceCidr: '127.100.13.0/24' });
 });
 
-t.teardown(async () => {
-  await server.stop();
-  await nats.stop();
-});
+t.teardown(() => api.stop());
 
 const cm = (name: string, value: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { value } }) as KubeObject;
 
@@ -55,19 +42,19 @@ function recorder(informer: Informer) {
 }
 
 t.test('in-process: shares the API server cache objects, delivers every change, resync re-delivers', async (t) => {
-  await client.create(cm('before', 'a'));
-  const informer = new Informer(client, 'ConfigMap', { resyncMs: 300, source: localSources(server)('ConfigMap'), namespace: 'default' });
+  await api.client.create(cm('before', 'a'));
+  const informer = new Informer(api.client, 'ConfigMap', { resyncMs: 300, source: localSources(api.server)('ConfigMap'), namespace: 'default' });
   const rec = recorder(informer);
   await informer.start();
   t.ok(rec.calls.includes('upsert before=a'), 'objects already stored are delivered at start');
-  t.equal(informer.get('default', 'before'), server.stores.get('ConfigMap')!.peek('default', 'before'), 'the very object the API server holds: no second copy');
+  t.equal(informer.get('default', 'before'), api.server.stores.get('ConfigMap')!.peek('default', 'before'), 'the very object the API server holds: no second copy');
 
-  await client.create(cm('after', 'b'));
+  await api.client.create(cm('after', 'b'));
   await rec.until(() => rec.calls.includes('upsert after=b'), 'the created object');
-  await client.modify('ConfigMap', 'after', 'default', (o) => void ((o as any).data.value = 'c'));
+  await api.client.modify('ConfigMap', 'after', 'default', (o) => void ((o as any).data.value = 'c'));
   await rec.until(() => rec.calls.includes('upsert after=c'), 'the update');
   t.equal((informer.get('default', 'after') as any).data.value, 'c', 'get answers the current version');
-  await client.delete('ConfigMap', 'after', { namespace: 'default' });
+  await api.client.delete('ConfigMap', 'after', { namespace: 'default' });
   await rec.until(() => rec.calls.includes('delete after'), 'the delete');
   t.equal(informer.get('default', 'after'), undefined, 'gone from get');
   t.same(informer.list().map((o) => o.metadata!.name), ['before'], 'list holds what is stored');
@@ -78,31 +65,31 @@ t.test('in-process: shares the API server cache objects, delivers every change, 
 
   informer.stop();
   const seen = rec.calls.length;
-  await client.create(cm('stopped', 'x'));
-  await client.get('ConfigMap', 'stopped', 'default');
+  await api.client.create(cm('stopped', 'x'));
+  await api.client.get('ConfigMap', 'stopped', 'default');
   t.equal(rec.calls.length, seen, 'a stopped informer hears nothing');
-  await client.delete('ConfigMap', 'before', { namespace: 'default' });
-  await client.delete('ConfigMap', 'stopped', { namespace: 'default' });
+  await api.client.delete('ConfigMap', 'before', { namespace: 'default' });
+  await api.client.delete('ConfigMap', 'stopped', { namespace: 'default' });
 });
 
 t.test('in-process: a throwing handler neither stops the others nor the API server', async (t) => {
-  const informer = new Informer(client, 'ConfigMap', { resyncMs: 60_000, source: localSources(server)('ConfigMap') });
+  const informer = new Informer(api.client, 'ConfigMap', { resyncMs: 60_000, source: localSources(api.server)('ConfigMap') });
   informer.on({ upsert: () => { throw new Error('boom'); } });
   const rec = recorder(informer);
   await informer.start();
-  await client.create(cm('thrown', 'a'));
+  await api.client.create(cm('thrown', 'a'));
   await rec.until(() => rec.calls.includes('upsert thrown=a'), 'the second handler');
-  t.equal((await client.get<KubeObject>('ConfigMap', 'thrown', 'default')).metadata?.name, 'thrown', 'the API server still answers');
+  t.equal((await api.client.get<KubeObject>('ConfigMap', 'thrown', 'default')).metadata?.name, 'thrown', 'the API server still answers');
   informer.stop();
-  await client.delete('ConfigMap', 'thrown', { namespace: 'default' });
+  await api.client.delete('ConfigMap', 'thrown', { namespace: 'default' });
 });
 
 t.test('over NATS: a relist keeps the copy it holds and delivers nothing when nothing changed, and repairs a missed delete', async (t) => {
-  await client.create(cm('kept', 'a'));
-  const informer = new Informer(client, 'ConfigMap', { resyncMs: 60_000, relistMs: 300 });
+  await api.client.create(cm('kept', 'a'));
+  const informer = new Informer(api.client, 'ConfigMap', { resyncMs: 60_000, relistMs: 300 });
   const rec = recorder(informer);
   const relists: number[] = [];
-  nc.subscribe(subjects.api('list', 'configmaps'), { callback: () => relists.push(rec.calls.length) });
+  api.nc.subscribe(subjects.api('list', 'configmaps'), { callback: () => relists.push(rec.calls.length) });
   await informer.start();
   const held = informer.get('default', 'kept');
   t.ok(held, 'listed at start');
@@ -110,43 +97,43 @@ t.test('over NATS: a relist keeps the copy it holds and delivers nothing when no
   for (const deadline = Date.now() + 10_000; relists.length < 3; await new Promise((r) => setTimeout(r, 50))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for three relists (saw ${relists.length})`);
   }
-  await nc.flush();
+  await api.nc.flush();
   t.equal(rec.calls.length, n, 'unchanged objects are not delivered again by a relist');
   t.equal(informer.get('default', 'kept'), held, 'same object after the relists: the listed copy was dropped');
   // A delete the watch never delivers (its subscription is gone): the relist removes it.
   (informer as any).watch.stop();
-  await client.delete('ConfigMap', 'kept', { namespace: 'default' });
+  await api.client.delete('ConfigMap', 'kept', { namespace: 'default' });
   await rec.until(() => rec.calls.includes('delete kept'), 'the relist to notice the delete');
   t.equal(informer.get('default', 'kept'), undefined, 'removed by the relist');
   informer.stop();
 });
 
 t.test('over NATS: a resync re-delivers the cache to resync handlers only', async (t) => {
-  await client.create(cm('held', 'a'));
-  const informer = new Informer(client, 'ConfigMap', { resyncMs: 200, relistMs: 60_000 });
+  await api.client.create(cm('held', 'a'));
+  const informer = new Informer(api.client, 'ConfigMap', { resyncMs: 200, relistMs: 60_000 });
   const changesOnly: string[] = [];
   informer.on({ upsert: (o) => o.metadata!.name === 'held' && changesOnly.push('upsert held') }, { resync: false });
   const rec = recorder(informer);
   await informer.start();
   await rec.until(() => rec.calls.filter((c) => c === 'upsert held=a').length >= 3, 'two resyncs');
   t.same(changesOnly, ['upsert held'], 'the changes-only handler heard the object once, at the list');
-  await client.modify('ConfigMap', 'held', 'default', (o) => void ((o as any).data.value = 'b'));
+  await api.client.modify('ConfigMap', 'held', 'default', (o) => void ((o as any).data.value = 'b'));
   await rec.until(() => rec.calls.includes('upsert held=b'), 'the update');
   t.same(changesOnly, ['upsert held', 'upsert held'], 'and each change');
   informer.stop();
-  await client.delete('ConfigMap', 'held', { namespace: 'default' });
+  await api.client.delete('ConfigMap', 'held', { namespace: 'default' });
 });
 
 t.test('over NATS: a reconnect relists at once (events sent meanwhile may be lost)', async (t) => {
-  const own = await nats.connect();
+  const own = await api.nats.connect();
   const ownClient = new ApiClient(own);
-  await client.create(cm('gone', 'a'));
+  await api.client.create(cm('gone', 'a'));
   const informer = new Informer(ownClient, 'ConfigMap', { resyncMs: 60_000, relistMs: 60_000 });
   const rec = recorder(informer);
   await informer.start();
   t.ok(informer.get('default', 'gone'), 'listed at start');
   (informer as any).watch.stop(); // the delete below is lost, as one sent while disconnected would be
-  await client.delete('ConfigMap', 'gone', { namespace: 'default' });
+  await api.client.delete('ConfigMap', 'gone', { namespace: 'default' });
   await own.reconnect();
   await rec.until(() => rec.calls.includes('delete gone'), 'the relist after the reconnect');
   t.equal(informer.get('default', 'gone'), undefined, 'repaired long before the next periodic relist');

@@ -9,7 +9,7 @@ import { encode } from '../protocol/codec.js';
 import { parseQuantity } from '../protocol/quantity.js';
 import { subjects } from '../protocol/subjects.js';
 import { startCluster } from './helpers/cluster.js';
-import { until } from './helpers/proxy.js';
+import { retry } from './helpers/wait.js';
 
 const cluster = await startCluster({ nodes: 1, workerArgs: ['--metrics-ms', '500'] });
 t.teardown(cluster.stop);
@@ -32,7 +32,7 @@ t.test('top pods shows the CPU of a child process and the memory of a hog; top n
   cluster.nc.publish(subjects.nodeMetrics('bogus'), new Uint8Array([0xc1, 0xff]));
   cluster.nc.publish(subjects.nodeMetrics('bogus'), encode({ node: 'bogus' }));
 
-  const items = await until('both pods measured', async () => {
+  const items = await retry('both pods measured', async () => {
     const list = await client.podMetrics({ namespace: 'default', labelSelector: 'app=metrics-e2e' });
     const cpu = (n: string) => parseQuantity(list.items.find((p) => p.metadata.name === n)?.containers[0]?.usage.cpu ?? '0') ?? 0;
     const mem = (n: string) => parseQuantity(list.items.find((p) => p.metadata.name === n)?.containers[0]?.usage.memory ?? '0') ?? 0;

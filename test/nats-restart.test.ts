@@ -14,7 +14,8 @@ import { connect } from 'nats';
 import { freePort, MAX_PAYLOAD } from '../nodes/shared/nats-server.js';
 import type { KubeObject, Node, Pod } from '../protocol/objects.js';
 import { startCluster, waitForObject } from './helpers/cluster.js';
-import { NATS_IMAGE, until, withDocker } from './helpers/docker.js';
+import { NATS_IMAGE, withDocker } from './helpers/docker.js';
+import { until } from './helpers/wait.js';
 
 // testcontainers: no reaper container (it would need an image from a registry); the engine is local.
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';

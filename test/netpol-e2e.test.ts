@@ -9,7 +9,8 @@
 import t from 'tap';
 import http from 'node:http';
 import { waitForObject, startCluster, type TestCluster } from './helpers/cluster.js';
-import { MetricsWatch, POD_SERVER_SCRIPT, serviceTotals, tcpOutcome, until, type ConnectOutcome } from './helpers/proxy.js';
+import { MetricsWatch, POD_SERVER_SCRIPT, serviceTotals, tcpOutcome, type ConnectOutcome } from './helpers/proxy.js';
+import { retry } from './helpers/wait.js';
 
 const NS = 'default';
 
@@ -77,14 +78,14 @@ function fromClientPod(): Promise<string> {
 }
 
 async function clientSees(want: string, what: string): Promise<void> {
-  await until(what, async () => {
+  await retry(what, async () => {
     const got = await fromClientPod();
     if (got !== want) throw new Error(`client pod saw ${got}`);
   }, 30_000, 100);
 }
 
 async function hostSees(want: ConnectOutcome['kind'], what: string): Promise<void> {
-  await until(what, async () => {
+  await retry(what, async () => {
     const got = await tcpOutcome(clusterIP, 80);
     if (got.kind !== want) throw new Error(`this process saw ${got.kind}`);
   }, 30_000, 100);

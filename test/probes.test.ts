@@ -10,7 +10,7 @@ import net, { type AddressInfo } from 'node:net';
 import type { RunProbeInput } from '../actors/pod/index.js';
 import { probeContainer } from '../nodes/worker/probes.js';
 import type { Pod } from '../protocol/objects.js';
-import { until } from './helpers/proxy.js';
+import { retry } from './helpers/wait.js';
 
 const placement = { nodeName: 'node-1', podIP: '127.0.0.1', hostIP: '127.0.0.1' };
 const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u' }, spec: { containers: [{ name: 'c', image: 'x' }] } } as Pod;
@@ -32,7 +32,7 @@ async function listen(server: net.Server): Promise<number> {
 
 /** Waits (with a deadline) until the server saw every probe connection closed. */
 const allClosed = () =>
-  until('the server sees the probe connection closed', async () => {
+  retry('the server sees the probe connection closed', async () => {
     if (sockets.size) throw new Error(`${sockets.size} still open`);
   }, 5000, 5);
 

@@ -9,7 +9,8 @@ import t from 'tap';
 import { parsePrometheusAddress } from '../nodes/shared/prometheus.js';
 import { startCluster, waitForObject } from './helpers/cluster.js';
 import { fetchText, scrape } from './helpers/prometheus.js';
-import { httpGet, POD_SERVER_SCRIPT, until } from './helpers/proxy.js';
+import { httpGet, POD_SERVER_SCRIPT } from './helpers/proxy.js';
+import { retry } from './helpers/wait.js';
 
 t.test('--prometheus-address is checked before anything starts', async (t) => {
   t.same(parsePrometheusAddress('127.0.0.1:9400'), { host: '127.0.0.1', port: 9400 });
@@ -47,7 +48,7 @@ t.test('the control plane counts API requests, stored objects and scheduling', a
     metadata: { name: 'counted', labels: { app: 'prom' } },
     spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'kubeact/host:1.0', command: ['sleep', '600'] }] },
   });
-  const after = await until('pod create and scheduling counted', async () => {
+  const after = await retry('pod create and scheduling counted', async () => {
     const s = await scrape(cpUrl);
     if (s.sum('scheduler_schedule_attempts_total', { result: 'scheduled' }) < before.sum('scheduler_schedule_attempts_total', { result: 'scheduled' }) + 1) throw new Error('not scheduled yet');
     return s;
@@ -66,7 +67,7 @@ t.test('the control plane counts API requests, stored objects and scheduling', a
 });
 
 t.test('the kubelet shows the running pod, its container memory and start latency', async (t) => {
-  const s = await until('pod running and sampled on the node', async () => {
+  const s = await retry('pod running and sampled on the node', async () => {
     const s = await scrape(nodeUrl);
     if (s.sum('kubelet_running_pods') < 1) throw new Error('no running pod');
     if (s.sum('container_memory_working_set_bytes', { pod: 'counted', container: 'main' }) <= 0) throw new Error('no memory sample');
@@ -94,9 +95,9 @@ t.test('a request through a Service increments kube-proxy\'s counters', async (t
   await waitForObject(client, 'Pod', 'web', 'default', (o: any) => o?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ?? false, 40_000);
   const labels = { namespace: 'default', service: 'web', port: 'http', protocol: 'TCP' };
   const before = await scrape(nodeUrl);
-  const echo = await until('service answers', () => httpGet(svc.spec.clusterIP, 80), 30_000, 200);
+  const echo = await retry('service answers', () => httpGet(svc.spec.clusterIP, 80), 30_000, 200);
   t.equal(echo.pod, 'web');
-  const after = await until('proxy counted the request', async () => {
+  const after = await retry('proxy counted the request', async () => {
     const s = await scrape(nodeUrl);
     if (s.sum('kubeproxy_service_requests_total', labels) <= before.sum('kubeproxy_service_requests_total', labels)) throw new Error('not counted yet');
     return s;

@@ -15,7 +15,8 @@ import http from 'node:http';
 import { contains, hostAddress, parseCidr } from '../nodes/shared/cidr.js';
 import type { KubeObject } from '../protocol/objects.js';
 import { startCluster, waitForObject, type TestCluster } from './helpers/cluster.js';
-import { httpGet, MetricsWatch, POD_SERVER_SCRIPT, serviceTotals, servingNodes, tcpOutcome, udpClient, udpRequest, until } from './helpers/proxy.js';
+import { httpGet, MetricsWatch, POD_SERVER_SCRIPT, serviceTotals, servingNodes, tcpOutcome, udpClient, udpRequest } from './helpers/proxy.js';
+import { retry } from './helpers/wait.js';
 
 const NS = 'default';
 const PODS = [
@@ -136,7 +137,7 @@ t.test('through the ClusterIP, requests reach several pods; exactly one node hol
       { name: 'dns', protocol: 'UDP', port: 53, targetPort: 5353, nodePort: 30053 },
     ],
   });
-  await until('the ClusterIP answers', () => httpGet(clusterIP(0), 80), 20_000);
+  await retry('the ClusterIP answers', () => httpGet(clusterIP(0), 80), 20_000);
   const pods = new Set<string>();
   for (let i = 0; i < 12; i++) pods.add((await httpGet(clusterIP(0), 80)).pod);
   t.ok(pods.size >= 2, `reached ${[...pods].sort().join(', ')}`);
@@ -147,7 +148,7 @@ t.test('through the ClusterIP, requests reach several pods; exactly one node hol
 
 t.test('NodePort answers on each node IP', async (t) => {
   for (const i of [0, 1]) {
-    const r = await until(`NodePort on ${nodeIP(i)}`, () => httpGet(nodeIP(i), 30080), 10_000);
+    const r = await retry(`NodePort on ${nodeIP(i)}`, () => httpGet(nodeIP(i), 30080), 10_000);
     t.match(r.pod, /^web-[a-d]$/, `${nodeIP(i)}:30080 → ${r.pod}`);
   }
 });
@@ -155,19 +156,19 @@ t.test('NodePort answers on each node IP', async (t) => {
 t.test('UDP echo through the ClusterIP (and the NodePort), answered from the service address', async (t) => {
   const sock = await udpClient('127.0.0.1');
   t.teardown(() => sock.close());
-  const r = await until('UDP echo', () => udpRequest(clusterIP(0), 53, 'hello', 1000, sock), 10_000);
+  const r = await retry('UDP echo', () => udpRequest(clusterIP(0), 53, 'hello', 1000, sock), 10_000);
   t.match(r.text, /^web-[a-d]:hello$/);
   t.equal(r.from, `${clusterIP(0)}:53`);
   const again = await udpRequest(clusterIP(0), 53, 'again', 2000, sock);
   t.equal(again.text.split(':')[0], r.text.split(':')[0], 'the same session reaches the same pod');
-  const viaNode = await until('UDP via NodePort', () => udpRequest(nodeIP(1), 30053, 'np', 1000, sock), 10_000);
+  const viaNode = await retry('UDP via NodePort', () => udpRequest(nodeIP(1), 30053, 'np', 1000, sock), 10_000);
   t.match(viaNode.text, /^web-[a-d]:np$/);
   t.equal(viaNode.from, `${nodeIP(1)}:30053`);
 });
 
 t.test('ClientIP affinity: every request from this client reaches the same pod', async (t) => {
   await createService('sticky', clusterIP(1), ['web-a', 'web-b', 'web-c', 'web-d'], { sessionAffinity: 'ClientIP' });
-  await until('sticky answers', () => httpGet(clusterIP(1), 80), 20_000);
+  await retry('sticky answers', () => httpGet(clusterIP(1), 80), 20_000);
   const pods = new Set<string>();
   for (let i = 0; i < 12; i++) pods.add((await httpGet(clusterIP(1), 80)).pod);
   t.equal(pods.size, 1, `always ${[...pods].join(', ')}`);
@@ -177,7 +178,7 @@ t.test('a removed endpoint gets no new connections; open connections keep workin
   await endpointsApplied('web', ['web-a', 'web-b', 'web-c', 'web-d']);
   // Keep-alive connections until web-a and web-c each hold one.
   const conns = new Map<string, http.Agent>();
-  await until('open connections to web-a and web-c', async () => {
+  await retry('open connections to web-a and web-c', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const r = await httpGet(clusterIP(0), 80, { agent });
     if ((r.pod === 'web-a' || r.pod === 'web-c') && !conns.has(r.pod)) conns.set(r.pod, agent);
@@ -243,16 +244,16 @@ t.test('the whole chain: a LoadBalancer Service with a selector gets a ClusterIP
   t.ok(contains(parseCidr(cluster.block.loadBalancerPool), lbIP), `ingress ${lbIP} from the pool ${cluster.block.loadBalancerPool}`);
   await endpointsApplied('lb-web', ['web-a', 'web-b', 'web-c', 'web-d']);
   const viaLb = new Set<string>();
-  for (let i = 0; i < 8; i++) viaLb.add((await until('LoadBalancer IP answers', () => httpGet(lbIP, 80), 15_000)).pod);
+  for (let i = 0; i < 8; i++) viaLb.add((await retry('LoadBalancer IP answers', () => httpGet(lbIP, 80), 15_000)).pod);
   t.ok(viaLb.size >= 2, `through ${lbIP}:80: ${[...viaLb].sort().join(', ')}`);
   t.match((await httpGet(created.spec.clusterIP, 80)).pod, /^web-[a-d]$/, 'through the allocated ClusterIP');
   const nodePort = created.spec.ports[0].nodePort as number;
   t.ok(nodePort >= 30000 && nodePort <= 32767, `node port ${nodePort} allocated`);
-  t.match((await until('NodePort answers', () => httpGet(nodeIP(0), nodePort), 10_000)).pod, /^web-[a-d]$/);
+  t.match((await retry('NodePort answers', () => httpGet(nodeIP(0), nodePort), 10_000)).pod, /^web-[a-d]$/);
   const all = await metrics.waitFor('the LB address served once', (m) => servingNodes(m, 'TCP', `${lbIP}:80`).length === 1);
   t.equal(servingNodes(all, 'TCP', `${lbIP}:80`).length, 1, 'exactly one node holds the LoadBalancer address');
   await cluster.client.delete('Service', 'lb-web', { namespace: NS });
-  await until('the LoadBalancer address is no longer served', async () => {
+  await retry('the LoadBalancer address is no longer served', async () => {
     const out = await tcpOutcome(lbIP, 80);
     if (out.kind !== 'refused') throw new Error(out.kind);
   }, 10_000);
@@ -268,7 +269,7 @@ t.test('the ClusterIP of a SIGKILLed node is taken over by the other node', asyn
   const proc = cluster.ctx.processes.find((p) => p.name === owner)!;
   const t0 = Date.now();
   process.kill(proc.pid, 'SIGKILL');
-  const r = await until('the surviving node serves the ClusterIP', () => httpGet(clusterIP(0), 80, { timeoutMs: 1000 }), 10_000, 50);
+  const r = await retry('the surviving node serves the ClusterIP', () => httpGet(clusterIP(0), 80, { timeoutMs: 1000 }), 10_000, 50);
   const took = Date.now() - t0;
   t.ok(survivorPods.includes(r.pod), `answered by ${r.pod} on ${survivor}`);
   t.ok(took < 5000, `taken over ${took} ms after the kill (retry period 300 ms)`);

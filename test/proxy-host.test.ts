@@ -17,7 +17,8 @@ import type { ApiClient } from '../protocol/client.js';
 import type { KubeObject } from '../protocol/objects.js';
 import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 import { allocateBlock, type Block } from './helpers/blocks.js';
-import { httpGet, MetricsWatch, serviceTotals, startEchoServers, tcpOutcome, udpClient, udpRequest, until } from './helpers/proxy.js';
+import { httpGet, MetricsWatch, serviceTotals, startEchoServers, tcpOutcome, udpClient, udpRequest } from './helpers/proxy.js';
+import { retry } from './helpers/wait.js';
 
 let nc: NatsConnection;
 let api: TestApiServer;
@@ -123,7 +124,7 @@ async function createServiceWithEndpoints(name: string, ip: string, ips: string[
 
 t.test('exactly one node serves a ClusterIP; requests round-robin over every endpoint', async (t) => {
   await createServiceWithEndpoints('web', clusterIP(0), podIPs.slice(0, 3));
-  await until('clusterIP answers', () => httpGet(clusterIP(0), 80));
+  await retry('clusterIP answers', () => httpGet(clusterIP(0), 80));
   const seen = new Set<string>();
   for (let i = 0; i < 9; i++) seen.add((await httpGet(clusterIP(0), 80)).pod);
   t.same([...seen].sort(), ['pod-0', 'pod-1', 'pod-2'], 'three endpoints, each reached');
@@ -175,7 +176,7 @@ t.test('a removed endpoint gets no new connections; open connections, to it or o
   await endpointsApplied('web', 'http', podIPs.slice(0, 3));
   // One keep-alive connection per pod (new agents until each pod holds one).
   const conns = new Map<string, http.Agent>();
-  await until('a connection to each pod', async () => {
+  await retry('a connection to each pod', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const r = await httpGet(clusterIP(0), 80, { agent });
     if (conns.has(r.pod)) agent.destroy();
@@ -207,7 +208,7 @@ t.test('a removed endpoint gets no new connections; open connections, to it or o
 
 t.test('ClientIP affinity: one client sticks to one endpoint; another client IP may land elsewhere', async (t) => {
   await createServiceWithEndpoints('sticky', clusterIP(1), podIPs.slice(0, 3), { sessionAffinity: 'ClientIP' });
-  await until('sticky answers', () => httpGet(clusterIP(1), 80));
+  await retry('sticky answers', () => httpGet(clusterIP(1), 80));
   const pods = new Set<string>();
   for (let i = 0; i < 10; i++) pods.add((await httpGet(clusterIP(1), 80)).pod);
   t.equal(pods.size, 1, `all requests from 127.0.0.1 on ${[...pods][0]}`);
@@ -220,7 +221,7 @@ t.test('UDP through the ClusterIP: replies come from the service address; sessio
   t.teardown(() => sock.close());
   await setEndpoints('web', [podIPs[1]]);
   await endpointsApplied('web', 'dns', [podIPs[1]], 'UDP');
-  const r = await until('UDP echo', () => udpRequest(clusterIP(0), 53, 'ping', 500, sock));
+  const r = await retry('UDP echo', () => udpRequest(clusterIP(0), 53, 'ping', 500, sock));
   t.equal(r.text, 'pod-1:ping');
   t.equal(r.from, `${clusterIP(0)}:53`, 'the reply comes from the service address');
   t.equal((await udpRequest(clusterIP(0), 53, 'again', 1000, sock)).text, 'pod-1:again', 'same session');
@@ -238,7 +239,7 @@ t.test('NodePort: each node serves its own node IP; LoadBalancer ingress IPs are
     ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30080 }],
   });
   for (const ip of nodeIPs) {
-    const r = await until(`NodePort on ${ip}`, () => httpGet(ip, 30080));
+    const r = await retry(`NodePort on ${ip}`, () => httpGet(ip, 30080));
     t.match(r.pod, /^pod-[01]$/, `node IP ${ip}:30080 answers`);
   }
   const refused = await tcpOutcome(lbIP, 80);
@@ -246,10 +247,10 @@ t.test('NodePort: each node serves its own node IP; LoadBalancer ingress IPs are
   await client.modify('Service', 'np', 'default', (s: any) => {
     s.status = { loadBalancer: { ingress: [{ ip: lbIP }] } };
   }, { status: true });
-  const r = await until('LoadBalancer ingress answers', () => httpGet(lbIP, 80));
+  const r = await retry('LoadBalancer ingress answers', () => httpGet(lbIP, 80));
   t.match(r.pod, /^pod-[01]$/);
   await client.delete('Service', 'np', { namespace: 'default' });
-  await until('deleted service: nothing listens any more', async () => {
+  await retry('deleted service: nothing listens any more', async () => {
     const out = await tcpOutcome(clusterIP(2), 80);
     if (out.kind !== 'refused') throw new Error(out.kind);
   });
@@ -270,7 +271,7 @@ t.test('when the node serving a ClusterIP stops, the other node takes the addres
   const t0 = Date.now();
   await proxies[idx].stop();
   t.ok(Date.now() - t0 < 1000, `stop() returned in ${Date.now() - t0} ms with a connection open`);
-  await until('the other node serves the ClusterIP', () => httpGet(clusterIP(0), 80), 5000, 20);
+  await retry('the other node serves the ClusterIP', () => httpGet(clusterIP(0), 80), 5000, 20);
   const took = Date.now() - t0;
   t.ok(took < 3000, `taken over in ${took} ms (retry period 200 ms)`);
   const other = `node-${2 - idx}`;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { cfsQuotaUs, detectCgroups, ownCgroups } from '../nodes/worker/runtime/cgroups.js';
 import { ProcessRuntime } from '../nodes/worker/runtime/process.js';
 import type { ContainerConfig, ContainerHandle } from '../nodes/worker/runtime/types.js';
-import { until } from './helpers/proxy.js';
+import { retry } from './helpers/wait.js';
 import { running } from './helpers/procs.js';
 
 t.test('pure parts: /proc/self/cgroup and the CFS quota', async (t) => {
@@ -51,9 +51,9 @@ t.test('a busy loop limited to 200m uses at most about 0.2 CPU', { skip: skip ||
     t.equal(fs.readFileSync(path.join(cgroupDir, 'cpu.cfs_quota_us'), 'utf8').trim(), '20000');
     t.equal(fs.readFileSync(path.join(cgroupDir, 'cgroup.procs'), 'utf8').trim(), String(h.pid), 'the container runs in it');
   }
-  const first = await until('first sample', async () => (await rt.stats(h.id)) ?? Promise.reject(new Error('no stats yet')), 10_000, 50);
+  const first = await retry('first sample', async () => (await rt.stats(h.id)) ?? Promise.reject(new Error('no stats yet')), 10_000, 50);
   // A 3 s window: 30 CFS periods, long enough that one period's burst does not matter.
-  await until('a 3 s window', async () => {
+  await retry('a 3 s window', async () => {
     if (Date.now() - first.timestamp < 3000) throw new Error('not yet');
   }, 20_000, 100);
   const second = (await rt.stats(h.id))!;
@@ -64,7 +64,7 @@ t.test('a busy loop limited to 200m uses at most about 0.2 CPU', { skip: skip ||
     t.ok(throttled > 0, `the kernel throttled it (${throttled} periods): the quota, not a busy machine, held it back`);
   }
   await rt.stop(h.id, 0);
-  await until('cgroup removed', async () => {
+  await retry('cgroup removed', async () => {
     if (fs.existsSync(cgroupDir)) throw new Error(`${cgroupDir} still there`);
   }, 10_000, 50);
   t.pass('the container\'s cgroup is removed once it stopped');
@@ -108,7 +108,7 @@ async function crashedKubelet(dataDir: string, c: ContainerConfig): Promise<Cont
   const handle = JSON.parse(line) as ContainerHandle;
   // The state file is written just after start() answers: a crash before it leaves nothing to recover.
   const stateFile = path.join(dataDir, 'containers', `${handle.id.replace(/\//g, '_')}.json`);
-  await until('the kubelet wrote the container\'s state file', async () => {
+  await retry('the kubelet wrote the container\'s state file', async () => {
     if (!fs.existsSync(stateFile)) throw new Error(`no ${stateFile} yet`);
   }, 10_000, 10);
   kubelet.kill('SIGKILL');
@@ -148,7 +148,7 @@ t.test('a container the kernel OOM-killed while no kubelet ran is recovered as O
     await found.support!.find(c.podUid, 'main')?.remove(); // left only when the test failed
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  await until('the kernel OOM-kills the hog and it is gone', async () => {
+  await retry('the kernel OOM-kills the hog and it is gone', async () => {
     const cg = found.support!.find(c.podUid, 'main');
     if (!cg?.oomKilled()) throw new Error('no OOM kill counted yet');
     if (cg.dirs.some((d) => fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').trim())) throw new Error('still exiting');

@@ -10,7 +10,8 @@ import { RuntimeError, type ContainerConfig } from '../nodes/worker/runtime/type
 import { hostAddress, parseCidr } from '../nodes/shared/cidr.js';
 import { allocateBlock } from './helpers/blocks.js';
 import { getText as get } from './helpers/http.js';
-import { BUSYBOX_IMAGE, NATS_IMAGE, until, withDocker } from './helpers/docker.js';
+import { BUSYBOX_IMAGE, NATS_IMAGE, withDocker } from './helpers/docker.js';
+import { until } from './helpers/wait.js';
 
 const scope = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeact-docker-rt-'));
 const NODE = 'node-rt';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseStat } from '../nodes/worker/runtime/proc-stats.js';
 import { ProcessRuntime } from '../nodes/worker/runtime/process.js';
 import type { ContainerConfig } from '../nodes/worker/runtime/types.js';
-import { until } from './helpers/proxy.js';
+import { retry } from './helpers/wait.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeact-rt-stats-'));
 const rt = new ProcessRuntime({ dataDir, memoryCheckMs: 100 });
@@ -30,8 +30,8 @@ t.test('parseStat reads a /proc stat line whose comm has spaces and parentheses'
 t.test('stats() counts the CPU of a child process of the container (the whole group)', async (t) => {
   // The shell itself is idle: all the CPU is spent by its child.
   const h = await rt.start(config(['sh', '-c', `${process.execPath} -e "for(;;){}" & wait`]));
-  const first = await until('first sample', async () => (await rt.stats(h.id)) ?? Promise.reject(new Error('no stats')));
-  const later = await until('CPU time of the child is counted', async () => {
+  const first = await retry('first sample', async () => (await rt.stats(h.id)) ?? Promise.reject(new Error('no stats')));
+  const later = await retry('CPU time of the child is counted', async () => {
     const s = await rt.stats(h.id);
     if (!s || s.cpuUsageNanos - first.cpuUsageNanos < 200e6) throw new Error(`cpu ${s?.cpuUsageNanos}`);
     return s;
@@ -55,7 +55,7 @@ t.test('a container under its memory limit keeps running', async (t) => {
   const h = await rt.start(config([process.execPath, '-e', 'setInterval(()=>{},1000)'], { limits: { memoryBytes: 512 * 2 ** 20 } }));
   // Several memory checks (100 ms apart) must have passed: wait until stats() has seen it for 1 s.
   const started = Date.now();
-  await until('a second of checks', async () => {
+  await retry('a second of checks', async () => {
     if (Date.now() - started < 1000) throw new Error('not yet');
   }, 10_000, 100);
   t.equal((await rt.inspect(h.id))?.running, true);

@@ -141,3 +141,27 @@ t.test('with the real timer, jobs run on their own', async (t) => {
   ticker.stop();
   t.pass('a job ran three times');
 });
+
+t.test('a timer firing late runs every slot due since, and reports how late each job ran', async (t) => {
+  const timer = manualTimer();
+  let clock = 0;
+  const late: number[] = [];
+  const ticker = new StaggeredTicker({ periodMs: 400, slotMs: 100, every: timer.every, now: () => clock, onLate: (ms) => late.push(ms) });
+  const runs: string[] = [];
+  for (const name of ['a', 'b', 'c', 'd']) ticker.add(() => runs.push(name)); // slots 0, 2, 1, 3
+  clock = 100;
+  timer.fire();
+  t.same(runs, ['a'], 'on time: one slot');
+  t.same(late, [0]);
+  clock = 450; // the event loop was busy: the slots due at 200, 300 and 400 are behind
+  timer.fire();
+  t.same(runs, ['a', 'c', 'b', 'd'], 'every slot due since ran, in order, and no more');
+  t.same(late, [0, 250, 150, 50], 'each against its own due time');
+  clock = 460;
+  timer.fire();
+  t.same(runs.length, 4, 'a timer firing early runs nothing before its due time (500): the rate stays fixed');
+  clock = 500;
+  timer.fire();
+  t.same(runs.at(-1), 'a', 'the next period starts on time');
+  t.same(late.at(-1), 0);
+});

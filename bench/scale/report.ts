@@ -36,6 +36,10 @@ export interface ScaleReport {
   churn: { seconds: number; rate: number; startup: Summary; notRunning?: number };
   /** Extra control-plane flags of the run (KUBEACT_SCALE_CP_ARGS). */
   controlPlaneArgs: string;
+  /** Extra simulated-nodes flags of the run (KUBEACT_SCALE_SIM_ARGS; absent in older runs). */
+  simulatedArgs?: string;
+  /** Lease renewals' lateness against their due time, throughput window (absent in older runs). */
+  leaseLateness?: Summary;
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -45,7 +49,7 @@ export function renderScaleRun(r: ScaleReport): string {
   return [
     `### Scale run ${r.date} — ${r.nodes} simulated nodes, ${r.pods} pods${r.holdPods && r.holdPods !== r.pods ? `, ${r.holdPods} held` : ''}`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory}, node ${m.node}, ${m.os}, load ${m.load} at the end, commit ${m.commit}; ${r.durationS.toFixed(0)} s; control-plane flags: ${r.controlPlaneArgs || 'defaults'}.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory}, node ${m.node}, ${m.os}, load ${m.load} at the end, commit ${m.commit}; ${r.durationS.toFixed(0)} s; control-plane flags: ${r.controlPlaneArgs || 'defaults'}${r.simulatedArgs ? `; simulated-nodes flags: ${r.simulatedArgs}` : ''}.`,
     '',
     '| measure | value | target |',
     '|---|---|---|',
@@ -53,6 +57,9 @@ export function renderScaleRun(r: ScaleReport): string {
     `| pods created (API, 200 in flight) | ${r.createPerS.toFixed(0)}/s | — |`,
     `| create → bound | ${r.boundPerS.toFixed(0)} pods/s (${((r.boundPerS / r.kvPutsPerS) * 100).toFixed(0)}% of KV puts) | ≥ 1,500/s |`,
     `| create → Running | ${r.runningPerS.toFixed(0)} pods/s | — |`,
+    ...(r.leaseLateness
+      ? [`| Lease renewals late during the throughput window (${r.leaseLateness.n}): p50 / p99 / max | ${fmtMs(r.leaseLateness.p50)} / ${fmtMs(r.leaseLateness.p99)} / ${fmtMs(r.leaseLateness.max)} | — |`]
+      : []),
     ...(r.fill
       ? [`| hold fill: ${r.fill.pods} pods by ${r.fill.workloads} ${r.fill.via}s → Running | ${r.fill.seconds.toFixed(0)} s (${(r.fill.pods / r.fill.seconds).toFixed(0)} pods/s) | — |`]
       : []),

@@ -3,7 +3,7 @@
  * `$SRV.PING.kubeact-apiserver`) in front of the per-kind stores, and the publisher of
  * watch events. Garbage on any subject gets a BadRequest reply; nothing crashes the process.
  */
-import type { Msg, NatsConnection, Service } from 'nats';
+import type { Msg, NatsConnection, Service, Subscription } from 'nats';
 import { decode, encode, encodeWithRaw } from '../../protocol/codec.js';
 import { ApiError, Reason, toApiError } from '../../protocol/errors.js';
 import { KINDS, KIND_NAMES, type Kind } from '../../protocol/kinds.js';
@@ -15,6 +15,13 @@ import { Handlers } from './handlers.js';
 import { DNS_SERVICE_NAME, DNS_SERVICE_NAMESPACE, ServiceAllocator, dnsServiceObject } from './service-ips.js';
 import { KindStore } from './store.js';
 import { DEFAULT_EVENT_TTL_MS, EventTtl } from './event-ttl.js';
+import { priorityLevel, type PriorityLevel } from './priority-level.js';
+import { RequestQueue } from './request-queue.js';
+
+/** kube-apiserver's `--max-requests-inflight` default. */
+export const DEFAULT_MAX_REQUESTS_INFLIGHT = 400;
+/** Workload requests waiting for a seat before 429s (kube's APF queues hold 64 × 50 by default; ours is one FIFO). */
+export const DEFAULT_MAX_QUEUED_REQUESTS = 20_000;
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', NODE_LEASE_NAMESPACE];
 
@@ -30,6 +37,17 @@ export interface ApiServerOptions {
   eventTtlMs?: number;
   /** Told of every answered request (Prometheus `apiserver_request_total` / latency). */
   observeRequest?: (verb: string, kind: string, code: number, seconds: number) => void;
+  /**
+   * A second connection for node-critical traffic: the `kubeact.apiprio.*` requests come in and
+   * are answered on it, and the Lease store writes and watches its bucket over it, so heartbeats
+   * never wait behind workload bytes in a socket buffer. None: everything on `nc` (still served
+   * ahead of queued workload requests).
+   */
+  priorityNc?: NatsConnection;
+  /** Workload requests in flight at once (`--max-requests-inflight`, default 400); node-critical ones are exempt. */
+  maxRequestsInflight?: number;
+  /** Workload requests waiting for a seat before 429 TooManyRequests (`--max-queued-requests`, default 20,000). */
+  maxQueuedRequests?: number;
 }
 
 export class ApiServer {
@@ -37,13 +55,19 @@ export class ApiServer {
   readonly handlers: Handlers;
   readonly serviceAllocator: ServiceAllocator;
   readonly eventTtl: EventTtl;
+  /** Seats of the workload level; node-critical requests bypass it. */
+  readonly queue: RequestQueue;
   private service?: Service;
+  private readonly prioritySubs: Subscription[] = [];
   private readonly nc: NatsConnection;
+  private readonly priorityNc: NatsConnection;
   private readonly log: Logger;
   private readonly observeRequest?: ApiServerOptions['observeRequest'];
 
   constructor(opts: ApiServerOptions) {
     this.nc = opts.nc;
+    this.priorityNc = opts.priorityNc ?? opts.nc;
+    this.queue = new RequestQueue({ seats: opts.maxRequestsInflight ?? DEFAULT_MAX_REQUESTS_INFLIGHT, maxQueued: opts.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS });
     this.observeRequest = opts.observeRequest;
     this.log = opts.logger;
     // Events are most of the objects and rarely read: kept packed (−1.1 KB each, docs/BENCHMARKS.md).
@@ -57,7 +81,9 @@ export class ApiServer {
     // Pages leave a quarter of a NATS message for the reply's envelope.
     if (this.nc.info?.max_payload) this.handlers.maxPageBytes = Math.floor(this.nc.info.max_payload * 0.75);
     const js = this.nc.jetstream();
-    await Promise.all([...this.stores.values()].map((s) => s.open(js, this.nc)));
+    const priorityJs = this.priorityNc === this.nc ? js : this.priorityNc.jetstream();
+    // Lease writes and their watch travel on the priority connection: renewals never queue behind pod writes.
+    await Promise.all([...this.stores.values()].map((s) => (s.kind === 'Lease' ? s.open(priorityJs, this.priorityNc) : s.open(js, this.nc))));
     const services = this.stores.get('Service')!;
     this.serviceAllocator.rebuild(services.all());
     services.onChange((ev) => this.serviceAllocator.observe(ev));
@@ -76,10 +102,12 @@ export class ApiServer {
         subject: subjects.apiVerbAll(verb),
         handler: (err, msg) => {
           if (err) return;
-          void this.serve(verb, msg);
+          this.receive(verb, msg);
         },
         metadata: { verb },
       });
+      const sub = this.priorityNc.subscribe(subjects.apiPriorityVerbAll(verb), { queue: 'kubeact-apiserver', callback: (err, msg) => err || this.receive(verb, msg) });
+      this.prioritySubs.push(sub);
     }
     const counts = Object.fromEntries([...this.stores].map(([k, s]) => [k, s.size]));
     this.log.info({ objects: counts }, 'api server ready');
@@ -90,6 +118,7 @@ export class ApiServer {
   async stop(): Promise<void> {
     this.eventTtl.stop();
     await this.service?.stop().catch(() => {});
+    for (const sub of this.prioritySubs.splice(0)) sub.unsubscribe();
     for (const s of this.stores.values()) s.close();
   }
 
@@ -115,9 +144,33 @@ export class ApiServer {
     });
   }
 
-  /** Decodes, dispatches and answers one request; every failure becomes a typed error reply. */
-  private async serve(verb: ApiVerb, msg: Msg): Promise<void> {
+  /**
+   * Classifies a request and serves it at once (node-critical) or when the workload level has
+   * a seat; a full queue answers 429 TooManyRequests, as kube-apiserver's APF does.
+   */
+  private receive(verb: ApiVerb, msg: Msg): void {
     const started = performance.now();
+    if (this.queue.submit(this.levelOf(verb, msg), () => this.serve(verb, msg, started))) return;
+    const err = new ApiError(Reason.TooManyRequests, `Too many requests, please try again later: ${this.queue.stats().queued} requests are waiting for the API server`);
+    this.observeRequest?.(verb, '', err.code, (performance.now() - started) / 1000);
+    if (msg.reply) msg.respond(encode({ ok: false, error: err.toWire() }));
+  }
+
+  /** Only Lease and Node requests can be node-critical: only theirs are decoded here (twice, they are small). */
+  private levelOf(verb: ApiVerb, msg: Msg): PriorityLevel {
+    const plural = subjects.parseApi(msg.subject)?.plural;
+    if (plural !== 'leases' && plural !== 'nodes') return 'workload';
+    try {
+      const body = decode(msg.data);
+      if (!body || typeof body !== 'object' || Array.isArray(body)) return 'workload';
+      return priorityLevel(verb, plural === 'leases' ? 'Lease' : 'Node', body as Record<string, any>);
+    } catch {
+      return 'workload'; // serve() answers the garbage
+    }
+  }
+
+  /** Decodes, dispatches and answers one request; every failure becomes a typed error reply. */
+  private async serve(verb: ApiVerb, msg: Msg, started: number): Promise<void> {
     let reply: Reply<unknown>;
     let kind = '';
     let store: KindStore | undefined;

@@ -46,6 +46,10 @@ const args = daemonArgs({
   'hpa-tolerance': { type: 'string', default: '0.1' },
   // Prometheus text endpoint: HOST:PORT on loopback (`GET /metrics`), `off` serves none.
   'prometheus-address': { type: 'string', default: 'off' },
+  // API priority (README "API priority"): workload seats, their queue, and node-critical requests on a connection of their own.
+  'max-requests-inflight': { type: 'string', default: '400' },
+  'max-queued-requests': { type: 'string', default: '20000' },
+  'priority-connection': { type: 'string', default: 'on' },
 });
 
 const log = createLogger('control-plane');
@@ -66,7 +70,17 @@ async function main(): Promise<void> {
   const prom = registry ? new ControlPlaneMetrics(registry) : undefined;
   if (registry) countNatsReconnects(nc, registry);
   const eventTtlMs = parseDuration(String(args['event-ttl']), '--event-ttl');
-  const api = new ApiServer({ nc, logger: log.child({ component: 'apiserver' }), serviceCidr: args['service-cidr'] as string, eventTtlMs, observeRequest: prom?.apiRequest });
+  const priorityNc = isOn(args['priority-connection'] as string) ? await connectNats(args.nats as string, 'kubeact-control-plane-priority', log) : undefined;
+  const api = new ApiServer({
+    nc,
+    priorityNc,
+    logger: log.child({ component: 'apiserver' }),
+    serviceCidr: args['service-cidr'] as string,
+    eventTtlMs,
+    observeRequest: prom?.apiRequest,
+    maxRequestsInflight: Math.max(1, numberFlag('max-requests-inflight')),
+    maxQueuedRequests: numberFlag('max-queued-requests'),
+  });
   await api.start();
   const client = new ApiClient(nc);
   const inspect = isOn(args.inspect as string) ? await InspectCapture.start(nc, 'control-plane', { log: log.child({ component: 'inspect' }) }) : undefined;
@@ -125,6 +139,7 @@ async function main(): Promise<void> {
     await api.stop();
     await inspector?.stop();
     await inspect?.close();
+    await priorityNc?.drain();
     await nc.drain();
   }, log);
 }

@@ -2,6 +2,7 @@
 import { connect, type NatsConnection } from 'nats';
 import type { Logger } from './logger.js';
 import { coalesceWrites } from './nats-writes.js';
+import { cheapRequestEnd } from './nats-requests.js';
 
 export async function connectNats(url: string, name: string, log?: Logger): Promise<NatsConnection> {
   const nc = await connect({
@@ -17,6 +18,7 @@ export async function connectNats(url: string, name: string, log?: Logger): Prom
     noAsyncTraces: true,
   });
   if (!coalesceWrites(nc)) log?.warn('nats.js internals changed: socket writes are not coalesced');
+  if (!cheapRequestEnd()) log?.warn('nats.js internals changed: each answered request still builds an error');
   if (log) {
     (async () => {
       for await (const s of nc.status()) {

@@ -5,6 +5,10 @@
  * per period when its slot comes round. A job still running from its previous turn skips the
  * turn, so a slow API server never piles renewals up. Without it 1,000 kubelets started in
  * batches renew in bursts of the batch size.
+ *
+ * The slots keep a fixed rate: a timer that fires late (a busy event loop) runs every slot that
+ * has come due since, rather than shifting all later turns back, and each job's lateness (when it
+ * ran against when its slot was due) is reported (`onLate`): a simulated host's renewal lateness.
  */
 export type TickerJob = () => unknown;
 
@@ -23,6 +27,13 @@ export interface StaggeredTickerOptions {
   every?: Every;
   /** A job threw or rejected (the ticker carries on). */
   onError?: (err: unknown) => void;
+  /**
+   * Clock, ms (default: the real one with the real timer; with an injected `every`, the
+   * intervals it fired: a hand-driven timer drives the clock too).
+   */
+  now?: () => number;
+  /** Each job run from its slot: how late, ms, against its slot's due time. */
+  onLate?: (lateMs: number) => void;
 }
 
 interface Member {
@@ -38,6 +49,11 @@ export class StaggeredTicker {
   private nextSlot = 0;
   private dealt = 0;
   private cancel?: () => void;
+  private readonly now: () => number;
+  /** Fired intervals (the clock of a hand-driven timer). */
+  private fired = 0;
+  /** When the next slot is due (set when the timer starts). */
+  private due = 0;
 
   constructor(private readonly opts: StaggeredTickerOptions) {
     if (!(opts.periodMs > 0)) throw new RangeError(`periodMs must be positive, got ${opts.periodMs}`);
@@ -45,6 +61,7 @@ export class StaggeredTicker {
     this.slotMs = Math.min(this.periodMs, Math.max(1, opts.slotMs ?? Math.max(10, Math.floor(this.periodMs / 100))));
     this.slots = Array.from({ length: Math.max(1, Math.round(this.periodMs / this.slotMs)) }, () => new Set<Member>());
     this.order = spreadOrder(this.slots.length);
+    this.now = opts.now ?? (opts.every ? () => this.fired * this.slotMs : () => performance.now());
   }
 
   /** Jobs registered. */
@@ -62,7 +79,10 @@ export class StaggeredTicker {
     // end up evenly spread, not bunched in the slots after the current one.
     const slot = this.slots[this.order[this.dealt++ % this.order.length]];
     slot.add(member);
-    if (!this.cancel) this.cancel = (this.opts.every ?? realEvery)(() => this.tick(), this.slotMs);
+    if (!this.cancel) {
+      this.due = this.now() + this.slotMs;
+      this.cancel = (this.opts.every ?? realEvery)(() => this.onTimer(), this.slotMs);
+    }
     if (opts.runNow) this.run(member);
     return () => {
       slot.delete(member);
@@ -70,11 +90,24 @@ export class StaggeredTicker {
     };
   }
 
-  /** One slot's turn (the timer calls it; tests may too). */
-  tick(): void {
+  /** The timer fired: the turn of every slot due by now (1 ms of timer rounding allowed). */
+  private onTimer(): void {
+    this.fired++;
+    const now = this.now();
+    while (this.due <= now + 1 && this.cancel) {
+      this.tick(Math.max(0, now - this.due));
+      this.due += this.slotMs;
+    }
+  }
+
+  /** One slot's turn (the timer calls it; tests may too), `lateMs` after it was due. */
+  tick(lateMs = 0): void {
     const slot = this.slots[this.nextSlot];
     this.nextSlot = (this.nextSlot + 1) % this.slots.length;
-    for (const m of slot) this.run(m);
+    for (const m of slot) {
+      if (!m.running) this.opts.onLate?.(lateMs);
+      this.run(m);
+    }
   }
 
   stop(): void {

@@ -19,6 +19,7 @@ import { LogsServer } from './logs-server.js';
 import { MetricsSampler } from './metrics-sampler.js';
 import { EmptyDirEviction } from './emptydir-eviction.js';
 import { Heartbeat, registerNode, type NodeConfig } from './node-status.js';
+import type { HeartbeatSink } from './heartbeat-host.js';
 import { PodWorker, type PodWorkerTuning } from './pod-worker.js';
 import type { PodDns } from './pod-dns.js';
 import { serviceEnvVars } from './service-env.js';
@@ -54,6 +55,8 @@ export interface KubeletOptions {
   /** Shared timers of many kubelets in one process (simulated nodes); none: each has its own. */
   heartbeatTicker?: StaggeredTicker;
   metricsTicker?: StaggeredTicker;
+  /** Renews this node's Lease instead of the kubelet (simulated nodes: their heartbeat thread). */
+  heartbeats?: HeartbeatSink;
   /**
    * The owner relists for many kubelets at once (one list instead of one per node) and hands
    * each its pods (`syncListed`, `stopUnlisted`); the kubelet then runs no resync timer.
@@ -68,7 +71,7 @@ export class Kubelet {
   /** When each worker was created (a relist that began later and lacks its pod means the pod is gone). */
   private readonly createdAt = new WeakMap<PodWorker, number>();
   private readonly ips: IpAllocator;
-  private readonly heartbeat: Heartbeat;
+  private readonly heartbeat: Pick<Heartbeat, 'start' | 'stop'>;
   private readonly logs: LogsServer;
   private readonly localVolumes?: LocalVolumeServer;
   private readonly events: EventRecorder;
@@ -84,7 +87,7 @@ export class Kubelet {
   constructor(private readonly opts: KubeletOptions) {
     this.log = opts.logger;
     this.ips = new IpAllocator(parseCidr(opts.config.podCIDR));
-    this.heartbeat = new Heartbeat(opts.client, opts.config, opts.logger, opts.heartbeatTicker);
+    this.heartbeat = opts.heartbeats ? handedTo(opts.heartbeats, opts.config) : new Heartbeat(opts.client, opts.config, opts.logger, opts.heartbeatTicker);
     this.logs = new LogsServer(opts.nc, opts.client, opts.runtime, opts.config.name, opts.logger);
     if (opts.localVolumesDir) this.localVolumes = new LocalVolumeServer(opts.nc, opts.config.name, opts.localVolumesDir, opts.logger);
     this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger);
@@ -278,6 +281,18 @@ export class Kubelet {
     if (this.stopping) return;
     for (const [key, w] of this.workers) if (!listed.has(key) && (this.createdAt.get(w) ?? 0) < since) w.forceStop();
   }
+}
+
+/** The heartbeat of a node handed to someone else (a heartbeat thread). */
+function handedTo(sink: HeartbeatSink, config: NodeConfig): Pick<Heartbeat, 'start' | 'stop'> {
+  let remove: (() => void) | undefined;
+  return {
+    start: () => void (remove ??= sink.add(config)),
+    stop: () => {
+      remove?.();
+      remove = undefined;
+    },
+  };
 }
 
 function podKey(pod: Pod): string {

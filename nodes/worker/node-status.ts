@@ -139,7 +139,8 @@ export class Heartbeat {
     // Each heartbeat request gives up within one interval: a renewal sent to a control plane
     // that is being killed gets no answer, and waiting the client's usual 5 s for it would hold
     // back the next renewals past the node-monitor grace period (3 s) of the restarted one.
-    this.client = new ApiClient(client.nc, { timeoutMs: Math.max(500, cfg.heartbeatMs) });
+    // Node-critical: the API server serves these ahead of workload requests (kube's system-node-high).
+    this.client = new ApiClient(client.nc, { timeoutMs: Math.max(500, cfg.heartbeatMs), priority: 'node-critical' });
   }
 
   start(): void {

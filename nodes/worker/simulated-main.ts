@@ -5,7 +5,9 @@
  *     [--node-network 127.124.0.0/16 --pod-network 127.128.0.0/10 --pod-prefix 24]
  *     [--cpu 4 --memory 8Gi --max-pods 110 --heartbeat-ms 10000 --status-every 30 --resync-ms 300000 --metrics-ms 5000]
  *     [--start-delay-ms 0 --failure-rate 0 --run-ms N --usage-cpu-millis M --usage-memory-bytes B]
- *     [--status-coalesce-ms 100]
+ *     [--status-coalesce-ms 100] [--heartbeat-thread true|false]
+ * Leases are renewed from a worker thread with its own NATS connection unless
+ * `--heartbeat-thread false` (then on the main thread, among the pods' work).
  */
 import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
@@ -35,6 +37,7 @@ const args = daemonArgs({
   'backoff-initial-ms': { type: 'string', default: '10000' },
   'backoff-max-ms': { type: 'string', default: '300000' },
   'status-coalesce-ms': { type: 'string', default: '100' },
+  'heartbeat-thread': { type: 'string', default: 'true' },
 });
 
 const SHUTDOWN_MS = 3000;
@@ -42,6 +45,8 @@ const SHUTDOWN_MS = 3000;
 // Thousands of pod actors: per-pod info lines would cost more than the pods.
 const log = createLogger('simulated-nodes', {});
 if (!process.env.KUBEACT_LOG_LEVEL) log.level = 'warn';
+// Its own logger: the lateness lines are info (data the scale benchmark reads), one per 5 s.
+const heartbeatLog = createLogger('simulated-heartbeats', {});
 
 function num(name: keyof typeof args): number {
   const v = Number(args[name]);
@@ -50,6 +55,15 @@ function num(name: keyof typeof args): number {
     process.exit(2);
   }
   return v;
+}
+
+function threadFlag(): boolean {
+  const v = args['heartbeat-thread'];
+  if (v !== 'true' && v !== 'false') {
+    log.fatal({ flag: 'heartbeat-thread', value: v }, '--heartbeat-thread must be true or false');
+    process.exit(2);
+  }
+  return v === 'true';
 }
 
 async function main(): Promise<void> {
@@ -72,6 +86,8 @@ async function main(): Promise<void> {
     statusEvery: num('status-every'),
     resyncMs: num('resync-ms'),
     metricsMs: num('metrics-ms'),
+    heartbeatThreadNats: threadFlag() ? (args.nats as string) : undefined,
+    latenessLogger: heartbeatLog,
     tuning: { backoffInitialMs: num('backoff-initial-ms'), backoffMaxMs: num('backoff-max-ms'), statusCoalesceMs: num('status-coalesce-ms') },
     runtime: {
       startDelayMs: num('start-delay-ms'),

@@ -24,6 +24,8 @@ import { Kubelet } from './kubelet.js';
 import type { PodWorkerTuning } from './pod-worker.js';
 import { SimulatedRuntime, type SimulatedRuntimeOptions } from './runtime/simulated.js';
 import { RelistSchedule } from '../shared/relist-schedule.js';
+import { HeartbeatThread } from './heartbeat-host.js';
+import { LatenessWindow, logLateness } from './heartbeat-lateness.js';
 
 export const DEFAULT_SIM_NODE_NETWORK = '127.124.0.0/16';
 export const DEFAULT_SIM_POD_NETWORK = '127.128.0.0/10';
@@ -52,6 +54,14 @@ export interface SimulatedNodesOptions {
   startConcurrency?: number;
   /** How often each node publishes its metrics sample, ms (0: never). */
   metricsMs?: number;
+  /**
+   * Renew the Leases from a worker thread with its own connection to this NATS URL, so pod
+   * work on the main thread cannot make them late (see heartbeat-thread.ts); none: on the
+   * main thread, over `nc`.
+   */
+  heartbeatThreadNats?: string;
+  /** Where the `heartbeat lateness` lines of main-thread renewals go (default: logger). */
+  latenessLogger?: Logger;
 }
 
 /** Kubernetes' kubelet defaults: Lease renewed every 10 s, Node status reported every 5 min when unchanged. */
@@ -70,7 +80,10 @@ export class SimulatedNodes {
   readonly runtimes: SimulatedRuntime[] = [];
   private readonly services: Informer<KubeObject>;
   private readonly client: ApiClient;
-  private readonly heartbeats: StaggeredTicker;
+  /** The main thread's Lease renewals (none: the heartbeat thread renews them). */
+  private readonly heartbeats?: StaggeredTicker;
+  private readonly heartbeatThread?: HeartbeatThread;
+  private readonly stopLatenessLog?: () => void;
   private readonly metrics?: StaggeredTicker;
   private readonly byName = new Map<string, Kubelet>();
   /** The periodic relist of every pod, and one after each reconnect. */
@@ -88,7 +101,13 @@ export class SimulatedNodes {
     const heartbeatMs = opts.heartbeatMs ?? DEFAULT_SIM_HEARTBEAT_MS;
     const metricsMs = opts.metricsMs ?? 5000;
     const onError = (e: unknown) => opts.logger.warn({ err: (e as Error).message }, 'periodic node job failed');
-    this.heartbeats = new StaggeredTicker({ periodMs: heartbeatMs, onError });
+    if (opts.heartbeatThreadNats) {
+      this.heartbeatThread = new HeartbeatThread(opts.heartbeatThreadNats, heartbeatMs, opts.logger);
+    } else {
+      const lateness = new LatenessWindow();
+      this.stopLatenessLog = logLateness(lateness, opts.latenessLogger ?? opts.logger);
+      this.heartbeats = new StaggeredTicker({ periodMs: heartbeatMs, onError, onLate: (ms) => lateness.record(ms) });
+    }
     if (metricsMs > 0) this.metrics = new StaggeredTicker({ periodMs: metricsMs, onError });
     for (let i = 0; i < opts.count; i++) {
       const name = `${opts.namePrefix ?? 'sim-node-'}${first + i}`;
@@ -104,6 +123,7 @@ export class SimulatedNodes {
           resyncMs: opts.resyncMs ?? DEFAULT_SIM_RESYNC_MS,
           sharedResync: true,
           heartbeatTicker: this.heartbeats,
+          heartbeats: this.heartbeatThread,
           metricsTicker: this.metrics,
           metricsMs,
           tuning: opts.tuning,
@@ -138,6 +158,7 @@ export class SimulatedNodes {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
+    await this.heartbeatThread?.start();
     const width = this.opts.startConcurrency ?? 50;
     for (let i = 0; i < this.kubelets.length; i += width) {
       await Promise.all(this.kubelets.slice(i, i + width).map((k) => k.start()));
@@ -177,7 +198,9 @@ export class SimulatedNodes {
     this.stopping = true;
     this.resyncs?.stop();
     await Promise.all(this.kubelets.map((k) => k.stop()));
-    this.heartbeats.stop();
+    this.heartbeats?.stop();
+    this.stopLatenessLog?.();
+    await this.heartbeatThread?.stop();
     this.metrics?.stop();
     this.services.stop();
   }

@@ -42,13 +42,3 @@ export async function withDocker(t: Test, body: () => Promise<void> | void): Pro
   else t.test(`docker tests skipped: ${reason}`, { skip: reason }, () => {});
 }
 
-/** Polls a condition until it holds, failing after a deadline. */
-export async function until<T>(what: string, cond: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -1,7 +1,7 @@
 /**
  * Helpers of the kube-proxy tests: HTTP and UDP requests through service addresses with
- * deadlines, what a bare TCP connect sees, retry-until-deadline, and a watcher of the
- * proxies' metrics snapshots on NATS. Only 127.0.0.0/8 addresses are ever used.
+ * deadlines, what a bare TCP connect sees, and a watcher of the proxies' metrics snapshots on
+ * NATS. Only 127.0.0.0/8 addresses are ever used.
  */
 import dgram from 'node:dgram';
 import http from 'node:http';
@@ -144,21 +144,6 @@ export function tcpOutcome(host: string, port: number, timeoutMs = 3000): Promis
     s.on('end', () => done('closed'));
     s.on('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'reset' : 'error', e.code ?? e.message));
   });
-}
-
-/** Retries `fn` until it resolves, every `intervalMs`, failing with the last error after `timeoutMs`. */
-export async function until<T>(what: string, fn: () => Promise<T>, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; last error: ${(last as Error)?.message ?? last}`);
-    await new Promise((r) => setTimeout(r, intervalMs)); // retry interval of a deadline loop
-  }
 }
 
 /** Keeps the latest metrics snapshot of every node's proxy; waits for one that satisfies a predicate. */
