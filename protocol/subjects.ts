@@ -9,6 +9,7 @@
  *   kubeact.watch.pods.<namespace>.<name>.<node> a pod's watch events: `<node>` is its spec.nodeName
  *                                               (`_` while unbound), so a kubelet subscribes to its
  *                                               node's pods and each event is published once
+ *   kubeact.apiserver.started                   published by the API server each time it starts serving
  *   kubeact.node.<node>.logs                    container logs served by that node's kubelet
  *   kubeact.node.<node>.volumes                 local-path volume directories made/removed by that node's kubelet
  *   kubeact.node.<node>.proxy.metrics           that node's kube-proxy counters (published)
@@ -81,6 +82,13 @@ export const subjects = {
   /** Subscription for watch events of a kind, optionally within a namespace. */
   watchAll(plural: Plural, namespace?: string): string {
     return `${ROOT}.watch.${plural}.${namespace ? token(namespace) : '*'}.*${plural === 'pods' ? '.*' : ''}`;
+  },
+  /**
+   * The API server announces here that it serves (again): events a killed predecessor never
+   * published are lost, so watchers relist on it.
+   */
+  apiServerStarted(): string {
+    return `${ROOT}.apiserver.started`;
   },
   /** Subscription for the watch events of pods bound to one node (the pod watch subjects naming it). */
   nodePods(nodeName: string): string {

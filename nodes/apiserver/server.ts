@@ -7,7 +7,7 @@ import type { Msg, NatsConnection, Service, Subscription } from 'nats';
 import { decode, encode, encodeWithRaw } from '../../protocol/codec.js';
 import { ApiError, Reason, toApiError } from '../../protocol/errors.js';
 import { KINDS, KIND_NAMES, type Kind } from '../../protocol/kinds.js';
-import type { Reply } from '../../protocol/messages.js';
+import type { ApiServerStarted, Reply } from '../../protocol/messages.js';
 import { NODE_LEASE_NAMESPACE, type KubeObject, type WatchEvent } from '../../protocol/objects.js';
 import { API_SERVICE_NAME, API_VERBS, subjects, type ApiVerb } from '../../protocol/subjects.js';
 import type { Logger } from '../shared/logger.js';
@@ -111,6 +111,8 @@ export class ApiServer {
     }
     const counts = Object.fromEntries([...this.stores].map(([k, s]) => [k, s.size]));
     this.log.info({ objects: counts }, 'api server ready');
+    // Watchers relist: a write the previous server made just before it died has no event.
+    this.nc.publish(subjects.apiServerStarted(), encode({ startedAt: new Date().toISOString() } satisfies ApiServerStarted));
   }
 
   async stop(): Promise<void> {

@@ -17,6 +17,12 @@ import { batchedSender } from './watch-batch.js';
 import type { Logger } from '../shared/logger.js';
 import type { SchedulerObserver } from '../controlplane/prometheus-metrics.js';
 
+/**
+ * The scheduler runs in the API server's process (they restart together): its watches need no
+ * relist on an API server start, nor the last object of every pod that relist would keep.
+ */
+const LOCAL = { relistOnApiServerStart: false } as const;
+
 export interface SchedulerHostOptions {
   client: ApiClient;
   logger: Logger;
@@ -119,7 +125,7 @@ export class SchedulerHost {
    */
   private async watch(kind: Kind, onEvent: (ev: WatchEvent) => void): Promise<Pick<Watch, 'stop'>> {
     const source = this.opts.sources?.(kind);
-    if (!source) return this.opts.client.watch<KubeObject>(kind, {}, onEvent);
+    if (!source) return this.opts.client.watch<KubeObject>(kind, LOCAL, onEvent);
     const unsubscribe = source.subscribe(onEvent);
     for (const object of source.all()) onEvent({ type: 'ADDED', object });
     return { stop: unsubscribe };
