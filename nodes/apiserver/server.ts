@@ -234,11 +234,9 @@ export class ApiServer {
   private publish(kind: Kind, ev: WatchEvent, encodedObject?: Uint8Array): void {
     const meta = ev.object.metadata!;
     const data = encodedObject ? encodeWithRaw({ type: ev.type }, 'object', encodedObject) : encode(ev);
-    this.nc.publish(subjects.watch(KINDS[kind].plural, meta.namespace, meta.name!), data);
-    if (kind === 'Pod') {
-      const nodeName = (ev.object as KubeObject).spec?.nodeName;
-      if (nodeName) this.nc.publish(subjects.nodePods(nodeName), data);
-    }
+    // Once: a pod's subject names its node, which is what its kubelet subscribes to.
+    const nodeName = kind === 'Pod' ? (ev.object as KubeObject).spec?.nodeName : undefined;
+    this.nc.publish(subjects.watch(KINDS[kind].plural, meta.namespace, meta.name!, typeof nodeName === 'string' ? nodeName : undefined), data);
     if (ev.type === 'DELETED' && KINDS[kind].namespaced && meta.namespace) {
       const ns = this.stores.get('Namespace')!.get(undefined, meta.namespace);
       if (ns?.status?.phase === 'Terminating') void this.handlers.finalizeNamespace(meta.namespace);
