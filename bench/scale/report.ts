@@ -40,6 +40,8 @@ export interface ScaleReport {
   simulatedArgs?: string;
   /** Lease renewals' lateness against their due time, throughput window (absent in older runs). */
   leaseLateness?: Summary;
+  /** CPU of the simulated-nodes host over the throughput window, % of a core (absent in older runs). */
+  simBusyPct?: number;
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -57,6 +59,7 @@ export function renderScaleRun(r: ScaleReport): string {
     `| pods created (API, 200 in flight) | ${r.createPerS.toFixed(0)}/s | — |`,
     `| create → bound | ${r.boundPerS.toFixed(0)} pods/s (${((r.boundPerS / r.kvPutsPerS) * 100).toFixed(0)}% of KV puts) | ≥ 1,500/s |`,
     `| create → Running | ${r.runningPerS.toFixed(0)} pods/s | — |`,
+    ...(r.simBusyPct === undefined ? [] : [`| simulated-nodes host CPU over the throughput window | ${r.simBusyPct.toFixed(0)}% of a core | — |`]),
     ...(r.leaseLateness
       ? [`| Lease renewals late during the throughput window (${r.leaseLateness.n}): p50 / p99 / max | ${fmtMs(r.leaseLateness.p50)} / ${fmtMs(r.leaseLateness.p99)} / ${fmtMs(r.leaseLateness.max)} | — |`]
       : []),

@@ -134,6 +134,7 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
     progress!.enter('throughput', true);
     const names = Array.from({ length: PODS }, (_, i) => `scale-${runId}-${i}`);
     const tCreate = now();
+    const simCpuCreate = cpuMs(sim);
     await pods.createAll(names, WINDOW, undefined, MAX_UNBOUND);
     const createdAt = now();
     await pods.until(() => pods!.reached.bound >= PODS, 60 * 60_000, 'every pod bound');
@@ -141,11 +142,13 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
     await pods.until(() => pods!.reached.running >= PODS, 60 * 60_000, 'every pod Running');
     const runningAt = now();
     const rate = (t: number) => PODS / ((t - tCreate) / 1000);
+    const simBusyPct = ((cpuMs(sim) - simCpuCreate) / (runningAt - tCreate)) * 100;
     say(`  create ${rate(createdAt).toFixed(0)}/s, bound ${rate(boundAt).toFixed(0)}/s, Running ${rate(runningAt).toFixed(0)}/s`);
     // The host logs its lateness every 5 s: wait for the line covering the window's end.
     await sleep(5500);
     const simLog = ctx.processes.find((p) => p.role === 'simulated-nodes')!.log;
     const leaseLateness = renewalLatenessOfFile(simLog, tCreate, runningAt + 5500);
+    say(`  simulated-nodes host CPU over the window: ${simBusyPct.toFixed(0)}% of a core`);
     say(`  Lease renewals during the window: ${leaseLateness.n}, late p50 ${leaseLateness.p50} ms, p99 ${leaseLateness.p99} ms, max ${leaseLateness.max} ms`);
 
     let fill: ScaleReport['fill'];
@@ -233,6 +236,7 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
       controlPlaneArgs: process.env.KUBEACT_SCALE_CP_ARGS ?? '',
       simulatedArgs: process.env.KUBEACT_SCALE_SIM_ARGS ?? '',
       leaseLateness,
+      simBusyPct,
     };
     const file = path.join(PACKAGE_ROOT, 'docs', 'BENCHMARKS.md');
     console.log('\n' + writeScaleSection(file, report));
