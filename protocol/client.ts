@@ -153,20 +153,34 @@ export class ApiClient {
    * Watches a kind: subscribes first, then lists, so nothing falls between the two; events
    * older than what the list returned are dropped (resourceVersion is the store revision).
    * `onEvent` first receives an ADDED event per listed object.
+   *
+   * Level-based across API server restarts (`relistOnApiServerStart`, default true): a write
+   * the killed server committed but never published has no event, so on the new server's
+   * announcement the watch lists again and delivers what changed meanwhile — MODIFIED, ADDED,
+   * and DELETED (with the last object seen) for what the list lacks. It keeps the last object
+   * of each key for that; a watcher in the API server's own process (never restarted apart
+   * from it) turns it off.
    */
   async watch<T extends KubeObject = KubeObject>(
     kind: Kind,
-    opts: ListRequest & { subject?: string },
+    opts: ListRequest & { subject?: string; relistOnApiServerStart?: boolean },
     onEvent: (ev: WatchEvent<T>) => void,
   ): Promise<Watch> {
-    const subject = opts.subject ?? subjects.watchAll(KINDS[kind].plural, opts.namespace);
+    const { subject: subjectOpt, relistOnApiServerStart = true, ...listOpts } = opts;
+    const subject = subjectOpt ?? subjects.watchAll(KINDS[kind].plural, opts.namespace);
     const seen = new Map<string, number>();
+    /** The last object delivered per key, unless deleted (only when relisting on restarts). */
+    const alive = relistOnApiServerStart ? new Map<string, T>() : undefined;
+    /** Keys the watch delivered while a relist runs: its pages may be older than them. */
+    let touched: Set<string> | undefined;
     const key = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
     const deliver = (ev: WatchEvent<T>) => {
       const rv = Number(ev.object.metadata?.resourceVersion ?? 0);
       const k = key(ev.object);
       if ((seen.get(k) ?? 0) >= rv) return; // already delivered (list/event race or duplicate)
       seen.set(k, rv);
+      if (ev.type === 'DELETED') alive?.delete(k);
+      else alive?.set(k, ev.object);
       onEvent(ev);
     };
     const buffered: WatchEvent<T>[] = [];
@@ -182,16 +196,45 @@ export class ApiClient {
         }
         if (!isWatchEvent(ev, kind)) return; // forged or malformed: never fed to a watcher
         if (!matchesFilters(ev.object, opts)) return;
+        touched?.add(key(ev.object));
         if (listed) deliver(ev);
         else buffered.push(ev);
       },
     });
+    const subs = [sub];
+    const state = { stopped: false };
+    if (alive) {
+      const relist = async () => {
+        touched = new Set();
+        try {
+          const list = await this.list<T>(kind, listOpts);
+          const present = new Set<string>();
+          for (const item of list.items) {
+            const k = key(item);
+            present.add(k);
+            deliver({ type: alive.has(k) ? 'MODIFIED' : 'ADDED', object: item });
+          }
+          for (const [k, last] of alive) {
+            if (present.has(k) || touched.has(k)) continue;
+            alive.delete(k);
+            onEvent({ type: 'DELETED', object: last });
+          }
+        } finally {
+          touched = undefined;
+        }
+      };
+      const relists = new RelistOnce(relist, state);
+      subs.push(this.nc.subscribe(subjects.apiServerStarted(), { callback: () => relists.request() }));
+    }
     await this.nc.flush();
-    const list = await this.list<T>(kind, opts);
+    const list = await this.list<T>(kind, listOpts);
     for (const item of list.items) deliver({ type: 'ADDED', object: item });
     listed = true;
     for (const ev of buffered.splice(0)) deliver(ev);
-    return new Watch(sub, list.metadata.resourceVersion, list.items.length > 0);
+    return new Watch(() => {
+      state.stopped = true;
+      for (const s of subs) s.unsubscribe();
+    }, list.metadata.resourceVersion, list.items.length > 0);
   }
 
   /**
@@ -289,13 +332,49 @@ export class ApiClient {
 
 export class Watch {
   constructor(
-    private readonly sub: Subscription,
+    private readonly unsubscribe: () => void,
     readonly listResourceVersion: string,
     /** Whether the initial list held any object. */
     readonly sawAny: boolean,
   ) {}
   stop(): void {
-    this.sub.unsubscribe();
+    this.unsubscribe();
+  }
+}
+
+/**
+ * Runs a watch's relist on request, one at a time: requests during a run make one more run
+ * (announcements are level triggers, several collapse into one); a failed run is tried again
+ * after 0.5, 1, 2, 4 s, then given up (the watcher's own resync, if any, repairs the rest).
+ */
+class RelistOnce {
+  private running = false;
+  private again = false;
+
+  constructor(
+    private readonly relist: () => Promise<void>,
+    private readonly state: { stopped: boolean },
+  ) {}
+
+  request(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.loop().finally(() => (this.running = false));
+  }
+
+  private async loop(): Promise<void> {
+    for (let failures = 0; !this.state.stopped && failures <= 4; ) {
+      this.again = false;
+      try {
+        await this.relist();
+        if (!this.again) return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 500 * 2 ** failures++).unref());
+      }
+    }
   }
 }
 

@@ -26,12 +26,12 @@ export function encodeWithRaw(fields: Record<string, unknown>, rawKey: string, r
   const parts: Uint8Array[] = [];
   let size = 3;
   for (const k of keys) {
-    const kb = packr.pack(k);
-    const vb = packr.pack(fields[k]);
+    const kb = packedScalar(k);
+    const vb = packedScalar(fields[k]);
     parts.push(kb, vb);
     size += kb.length + vb.length;
   }
-  const rk = packr.pack(rawKey);
+  const rk = packedScalar(rawKey);
   parts.push(rk, raw);
   size += rk.length + raw.length;
   const out = new Uint8Array(size);
@@ -45,6 +45,20 @@ export function encodeWithRaw(fields: Record<string, unknown>, rawKey: string, r
     at += p.length;
   }
   return out;
+}
+
+/**
+ * The envelopes' keys and values (`type: 'MODIFIED'`, `ok: true`) are a handful of short
+ * strings and booleans: encoded once each (every watch event and reply carries them).
+ */
+const scalars = new Map<unknown, Uint8Array>();
+
+function packedScalar(value: unknown): Uint8Array {
+  let packed = scalars.get(value);
+  if (packed) return packed;
+  packed = packr.pack(value);
+  if ((typeof value === 'boolean' || (typeof value === 'string' && value.length <= 32)) && scalars.size < 256) scalars.set(value, packed.slice());
+  return packed;
 }
 
 /**

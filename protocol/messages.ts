@@ -65,6 +65,11 @@ export interface BindManyReply {
   results: ({ ok: true; resourceVersion: string } | { ok: false; error: WireError })[];
 }
 
+/** On subjects.apiServerStarted(): the API server serves (again); watchers relist. */
+export interface ApiServerStarted {
+  startedAt: string;
+}
+
 export interface LogsRequest {
   namespace: string;
   pod: string;

@@ -6,7 +6,10 @@
  *   kubeact.apiprio.<verb>.<plural>             the same endpoints at the node-critical priority level
  *                                               (Lease renewals, Node status: served first, own connection)
  *   kubeact.watch.<plural>.<namespace>.<name>   watch events published by the API server
- *   kubeact.node.<node>.pods                    watch events of pods bound to one node
+ *   kubeact.watch.pods.<namespace>.<name>.<node> a pod's watch events: `<node>` is its spec.nodeName
+ *                                               (`_` while unbound), so a kubelet subscribes to its
+ *                                               node's pods and each event is published once
+ *   kubeact.apiserver.started                   published by the API server each time it starts serving
  *   kubeact.node.<node>.logs                    container logs served by that node's kubelet
  *   kubeact.node.<node>.volumes                 local-path volume directories made/removed by that node's kubelet
  *   kubeact.node.<node>.proxy.metrics           that node's kube-proxy counters (published)
@@ -26,6 +29,9 @@ export type ApiVerb = (typeof API_VERBS)[number];
 
 /** Token used for cluster-scoped objects in place of a namespace. */
 export const CLUSTER_SCOPE = '_';
+
+/** The node token of an unbound pod's watch subject (no node name is `_`: names are DNS subdomains). */
+export const UNBOUND = '_';
 
 /** Name of the NATS micro-service of the API server (answers `$SRV.PING.kubeact-apiserver`). */
 export const API_SERVICE_NAME = 'kubeact-apiserver';
@@ -63,17 +69,30 @@ export const subjects = {
     if (parts.length !== 4 || parts[0] !== ROOT || (parts[1] !== 'api' && parts[1] !== 'apiprio')) return undefined;
     return { verb: parts[2], plural: parts[3], priority: parts[1] === 'apiprio' };
   },
-  /** Watch event of one object. */
-  watch(plural: Plural, namespace: string | undefined, name: string): string {
-    return `${ROOT}.watch.${plural}.${token(namespace ?? CLUSTER_SCOPE)}.${token(name)}`;
+  /** Watch event of one object; a pod's also names its node (`nodeName`: its spec.nodeName, none while unbound). */
+  watch(plural: Plural, namespace: string | undefined, name: string, nodeName?: string): string {
+    const subject = `${ROOT}.watch.${plural}.${token(namespace ?? CLUSTER_SCOPE)}.${token(name)}`;
+    return plural === 'pods' ? `${subject}.${nodeName ? token(nodeName) : UNBOUND}` : subject;
+  },
+  /** Subscription for the watch events of one object. */
+  watchOne(plural: Plural, namespace: string | undefined, name: string): string {
+    const subject = `${ROOT}.watch.${plural}.${token(namespace ?? CLUSTER_SCOPE)}.${token(name)}`;
+    return plural === 'pods' ? `${subject}.*` : subject;
   },
   /** Subscription for watch events of a kind, optionally within a namespace. */
   watchAll(plural: Plural, namespace?: string): string {
-    return `${ROOT}.watch.${plural}.${namespace ? token(namespace) : '*'}.*`;
+    return `${ROOT}.watch.${plural}.${namespace ? token(namespace) : '*'}.*${plural === 'pods' ? '.*' : ''}`;
   },
-  /** Watch events of pods bound to one node. */
+  /**
+   * The API server announces here that it serves (again): events a killed predecessor never
+   * published are lost, so watchers relist on it.
+   */
+  apiServerStarted(): string {
+    return `${ROOT}.apiserver.started`;
+  },
+  /** Subscription for the watch events of pods bound to one node (the pod watch subjects naming it). */
   nodePods(nodeName: string): string {
-    return `${ROOT}.node.${token(nodeName)}.pods`;
+    return `${ROOT}.watch.pods.*.*.${token(nodeName)}`;
   },
   /** Log requests served by one node's kubelet. */
   nodeLogs(nodeName: string): string {

@@ -33,6 +33,9 @@ t.test('the priority subjects parse like the ordinary ones and are marked', asyn
   t.not(subjects.apiPriority('update', 'leases'), subjects.api('update', 'leases'));
 });
 
+/** Until the queue's next drain has run: it starts workload requests in a later turn (setImmediate). */
+const turn = () => new Promise((r) => setImmediate(() => setImmediate(r)));
+
 /** A run that records its start and finishes when the test says so. */
 function gate(log: string[], name: string) {
   let finish!: () => void;
@@ -45,22 +48,24 @@ t.test('workload waits for a seat in arrival order; node-high never waits', asyn
   const log: string[] = [];
   const w = [1, 2, 3, 4].map((i) => gate(log, `w${i}`));
   for (const g of w) t.ok(q.submit('workload', g.run));
+  t.same(log, [], 'workload never starts in the turn that received it');
+  await turn();
   t.same(log, ['w1', 'w2'], 'two seats: two start, two wait');
   t.same(q.stats(), { inFlight: 2, queued: 2, rejected: 0, exempt: 0 });
   const lease = gate(log, 'lease');
   t.ok(q.submit('node-high', lease.run));
   t.same(log, ['w1', 'w2', 'lease'], 'the heartbeat runs at once, ahead of the queued workload');
   w[1].finish();
-  await new Promise((r) => setImmediate(r));
+  await turn();
   t.same(log, ['w1', 'w2', 'lease', 'w3'], 'a freed seat goes to the oldest waiting request');
   w[0].finish();
-  await new Promise((r) => setImmediate(r));
+  await turn();
   t.same(log.slice(-1), ['w4']);
   t.same(q.stats(), { inFlight: 2, queued: 0, rejected: 0, exempt: 1 }, 'node-high requests hold no workload seat');
   w[2].finish();
   w[3].finish();
   lease.finish();
-  await new Promise((r) => setImmediate(r));
+  await turn();
   t.equal(q.stats().inFlight, 0);
 });
 
@@ -69,10 +74,13 @@ t.test('a full queue refuses workload but still runs node-high', async (t) => {
   const log: string[] = [];
   const gates = [1, 2, 3, 4].map((i) => gate(log, `w${i}`));
   const accepted = gates.map((g) => q.submit('workload', g.run));
-  t.same(accepted, [true, true, true, false], 'one in flight, two waiting, the fourth refused');
+  t.same(accepted, [true, true, true, false], 'one for the free seat, two waiting, the fourth refused');
   t.equal(q.stats().rejected, 1);
   t.ok(q.submit('node-high', gate(log, 'lease').run));
-  t.same(log, ['w1', 'lease']);
+  t.same(log, ['lease'], 'the heartbeat ran at once');
+  await turn();
+  t.same(log, ['lease', 'w1']);
+  t.notOk(q.submit('workload', gate(log, 'w5').run), 'still full: one in flight, two waiting');
 });
 
 t.test('a failing run frees its seat', async (t) => {
@@ -81,7 +89,8 @@ t.test('a failing run frees its seat', async (t) => {
   q.submit('workload', () => Promise.reject(new Error('boom')));
   const next = gate(log, 'next');
   q.submit('workload', next.run);
-  await new Promise((r) => setImmediate(r));
+  await turn();
+  await turn();
   t.same(log, ['next']);
   next.finish();
 });
@@ -99,10 +108,24 @@ t.test('thousands through few seats: each runs once, in order, the ring compacts
       inFlight--;
     });
   }
-  while (q.stats().inFlight > 0) await new Promise((r) => setImmediate(r));
+  while (q.stats().inFlight > 0 || q.stats().queued > 0) await turn();
   t.equal(order.length, 5000);
   t.ok(order.every((v, i) => v === i), 'arrival order');
   t.equal(maxInFlight, 3, 'never more than the seats');
+});
+
+t.test('a long backlog starts a time budget at a time, letting other callbacks in between', async (t) => {
+  const q = new RequestQueue({ seats: 10_000, maxQueued: 10_000, budgetMs: 2 });
+  let started = 0;
+  const busy = () => {
+    const until = performance.now() + 0.5;
+    while (performance.now() < until);
+  };
+  for (let i = 0; i < 200; i++) q.submit('workload', async () => (started++, busy()));
+  await turn();
+  t.ok(started > 0 && started < 200, `the first turn started ${started} of 200 (0.5 ms each, 2 ms budget)`);
+  while (q.stats().queued > 0) await turn();
+  t.equal(started, 200);
 });
 
 t.test('a queue needs a seat', async (t) => {

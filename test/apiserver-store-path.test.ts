@@ -37,7 +37,7 @@ const pod = (name: string): KubeObject => ({
 function rawEvents(name: string) {
   const events: { type: string; object: KubeObject }[] = [];
   let wanted = { n: Infinity, done: () => {} };
-  const sub = nc.subscribe(subjects.watch('pods', 'default', name), {
+  const sub = nc.subscribe(subjects.watchOne('pods', 'default', name), {
     callback: (_err, msg) => {
       events.push(decode(msg.data));
       if (events.length >= wanted.n) wanted.done();

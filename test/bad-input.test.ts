@@ -371,7 +371,7 @@ t.test('garbage on every subject: a typed error reply to every request, nothing 
   for (const kind of KIND_NAMES) {
     watchSubjects.push(subjects.watch(KINDS[kind].plural, KINDS[kind].namespaced ? 'default' : undefined, 'garbage'));
   }
-  watchSubjects.push(subjects.nodePods('node-1'));
+  watchSubjects.push(subjects.watch('pods', 'default', 'garbage', 'node-1')); // what node-1's kubelet receives
   const forged = [
     { type: 5, object: 'x' },
     { type: 'ADDED', object: { metadata: 'x', spec: 5 } },

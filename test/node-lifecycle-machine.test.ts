@@ -25,7 +25,7 @@ t.test('steady heartbeats keep the node healthy', async (t) => {
   const { clock, calls, actor } = start();
   for (let ms = 1000; ms <= 10_000; ms += 1000) {
     clock.increment(1000);
-    actor.send({ type: 'LEASE_RENEWED', renewedAt: ms, now: ms });
+    actor.send({ type: 'LEASE_RENEWED', renewTime: ms, now: ms });
   }
   t.equal(actor.getSnapshot().value, 'Healthy');
   t.same(calls, []);
@@ -50,7 +50,7 @@ t.test('a node that comes back is reachable again and its timer restarts', async
   clock.increment(3000);
   clock.increment(2000);
   t.equal(actor.getSnapshot().value, 'Evicted');
-  actor.send({ type: 'LEASE_RENEWED', renewedAt: 5000, now: 5000 });
+  actor.send({ type: 'LEASE_RENEWED', renewTime: 5000, now: 5000 });
   t.equal(actor.getSnapshot().value, 'Healthy');
   t.same(calls.at(-1), 'reachable:node-1');
   clock.increment(3000);
@@ -59,10 +59,11 @@ t.test('a node that comes back is reachable again and its timer restarts', async
 
 t.test('stale or repeated renewals change nothing', async (t) => {
   const { clock, calls, actor } = start();
+  actor.send({ type: 'LEASE_RENEWED', renewTime: 0, now: 0 });
   clock.increment(3500);
   t.equal(actor.getSnapshot().value, 'Unreachable');
-  actor.send({ type: 'LEASE_RENEWED', renewedAt: 0, now: 3500 });
-  actor.send({ type: 'LEASE_RENEWED', renewedAt: 0, now: 3500 });
+  actor.send({ type: 'LEASE_RENEWED', renewTime: 0, now: 3500 });
+  actor.send({ type: 'LEASE_RENEWED', renewTime: -5, now: 3500 });
   t.equal(actor.getSnapshot().value, 'Unreachable');
   t.same(calls, ['unreachable:node-1@3000']);
 });
@@ -82,4 +83,44 @@ t.test('ticks from the host drive it too, and the snapshot survives JSON', async
   restored.send({ type: 'TICK', now: 4200 });
   t.equal(restored.getSnapshot().value, 'Evicted');
   t.same(calls, ['evict:node-1']);
+});
+
+t.test('health is timed from when the controller observed the renewal, not from renewTime', async (t) => {
+  const { clock, calls, actor } = start();
+  actor.send({ type: 'LEASE_RENEWED', renewTime: -60_000, now: 0 });
+  // The kubelet's clock is a minute behind, or each renewal waited long in an overloaded API
+  // server: every renewTime is older than the grace period when seen, yet each one is new.
+  for (let ms = 1000; ms <= 10_000; ms += 1000) {
+    clock.increment(1000);
+    actor.send({ type: 'LEASE_RENEWED', renewTime: ms - 60_000, now: ms });
+  }
+  t.equal(actor.getSnapshot().value, 'Healthy', 'old renewTimes that keep advancing are signs of life');
+  t.same(calls, []);
+  clock.increment(2999);
+  t.equal(actor.getSnapshot().value, 'Healthy');
+  clock.increment(1);
+  t.equal(actor.getSnapshot().value, 'Unreachable', 'the grace period runs from the last observation');
+  t.same(calls, ['unreachable:node-1@13000']);
+});
+
+t.test('a renewTime in the future buys no extra time', async (t) => {
+  const { clock, actor } = start();
+  actor.send({ type: 'LEASE_RENEWED', renewTime: 3_600_000, now: 0 });
+  clock.increment(3000);
+  t.equal(actor.getSnapshot().value, 'Unreachable', 'a kubelet clock an hour ahead does not keep its node healthy after it stops');
+  actor.send({ type: 'LEASE_RENEWED', renewTime: 3_600_000, now: 3000 });
+  t.equal(actor.getSnapshot().value, 'Unreachable', 'the same lease seen again is no renewal');
+  actor.send({ type: 'LEASE_RENEWED', renewTime: 3_601_000, now: 3000 });
+  t.equal(actor.getSnapshot().value, 'Healthy', 'a newer one is');
+});
+
+t.test('an unreachable node recovers on a new renewal however old its renewTime', async (t) => {
+  const { clock, calls, actor } = start();
+  actor.send({ type: 'LEASE_RENEWED', renewTime: 100, now: 0 });
+  clock.increment(3000);
+  clock.increment(2000);
+  t.equal(actor.getSnapshot().value, 'Evicted');
+  actor.send({ type: 'LEASE_RENEWED', renewTime: 200, now: 5000 });
+  t.equal(actor.getSnapshot().value, 'Healthy');
+  t.same(calls, ['unreachable:node-1@3000', 'evict:node-1', 'reachable:node-1']);
 });

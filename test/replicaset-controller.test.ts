@@ -114,3 +114,36 @@ t.test('creates that time out while the API server is stalled are not made twice
   t.equal(max, REPLICAS, `never more than ${REPLICAS} pods at once (max ${max})`);
   await stopManager(m);
 });
+
+t.test('a pod deleted while no controller ran is gone for the restored actor too: it is replaced', async (t) => {
+  let manager = await startManager();
+  await api.client.create(replicaSet('gone-while-down', 2));
+  await api.client.waitFor('ReplicaSet', 'gone-while-down', 'default', (rs) => rs?.status?.replicas === 2, 20_000);
+  await stopManager(manager);
+
+  // The actor's snapshot still holds both pods (and any deletion it expected of them).
+  const before = (await api.client.list('Pod', { namespace: 'default', labelSelector: 'app=gone-while-down' })).items;
+  t.equal(before.length, 2);
+  const victim = before[0];
+  await api.client.delete('Pod', victim.metadata!.name!, { namespace: 'default', gracePeriodSeconds: 0 });
+
+  manager = await startManager();
+  const pods = new Map<string, KubeObject>();
+  let settle!: () => void;
+  const replaced = new Promise<void>((r) => (settle = r));
+  const watch = await api.client.watch('Pod', { namespace: 'default', labelSelector: 'app=gone-while-down' }, (ev) => {
+    if (ev.type === 'DELETED') pods.delete(ev.object.metadata!.name!);
+    else pods.set(ev.object.metadata!.name!, ev.object);
+    if (pods.size === 2 && !pods.has(victim.metadata!.name!)) settle();
+  });
+  t.teardown(() => watch.stop());
+  if (pods.size === 2 && !pods.has(victim.metadata!.name!)) settle();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    replaced,
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no replacement within 20 s; pods: ${[...pods.keys()].join(', ')}`)), 20_000))),
+  ]).finally(() => clearTimeout(timer));
+  t.equal(pods.size, 2, 'two pods again');
+  t.notOk(pods.has(victim.metadata!.name!), 'the deleted pod is not counted');
+  await stopManager(manager);
+});

@@ -3,12 +3,13 @@
  * binds handed over in one turn as one bindMany request and delivers each reply as one list of
  * results (each bind's own success or error, in order); a request that fails (no API server)
  * is delivered as every bind failed. Then the SchedulerHost over it: pods bound, one Scheduled
- * Event each, nothing left in flight.
+ * Event each, nothing left in flight; and the host reading the API server's cache in-process.
  */
 import t from 'tap';
 import type { BindPodInput, BindResult } from '../actors/scheduler/index.js';
 import { BindBatcher } from '../nodes/scheduler/bind-batcher.js';
 import { SchedulerHost } from '../nodes/scheduler/host.js';
+import { localSources } from '../nodes/controlplane/local-sources.js';
 import { silentLogger } from '../nodes/shared/logger.js';
 import { ApiError, Reason } from '../protocol/errors.js';
 import type { KubeObject } from '../protocol/objects.js';
@@ -119,4 +120,33 @@ t.test('the scheduler host binds through the binder: every pod bound, one Schedu
   const events = (await api.client.list('Event', { namespace: 'default' })).items.filter((e: any) => e.reason === 'Scheduled' && names.includes(e.involvedObject?.name));
   t.equal(events.length, names.length, 'one Scheduled Event per pod');
   t.ok(events.every((e: any) => e.message === `Successfully assigned default/${e.involvedObject.name} to n1`));
+});
+
+t.test("the scheduler host on the API server's own cache (the control plane's default): pods listed at start and created later bound, a node added later used", async (t) => {
+  const before = Array.from({ length: 10 }, (_, i) => `local-before-${i}`);
+  await Promise.all(before.map(createPod));
+  const host = new SchedulerHost({ client: api.client, logger: silentLogger(), sources: localSources(api.server) });
+  await host.start();
+  const after = Array.from({ length: 20 }, (_, i) => `local-after-${i}`);
+  await Promise.all(after.map(createPod));
+  await api.client.create({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'n2', labels: { 'kubernetes.io/hostname': 'n2', disk: 'ssd' } },
+    status: { allocatable: { cpu: '8', memory: '16Gi', pods: '110' }, capacity: { cpu: '8', memory: '16Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
+  } as KubeObject);
+  await api.client.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'local-ssd', namespace: 'default' }, spec: { nodeSelector: { disk: 'ssd' }, containers: [{ name: 'c', image: 'busybox' }] } } as KubeObject);
+  const names = [...before, ...after, 'local-ssd'];
+  const deadline = Date.now() + 30_000;
+  let placed = new Map<string, string | undefined>();
+  while (Date.now() < deadline) {
+    const list = await api.client.list('Pod', { namespace: 'default' });
+    placed = new Map(list.items.filter((p) => names.includes(p.metadata!.name!)).map((p) => [p.metadata!.name!, p.spec?.nodeName]));
+    if ([...placed.values()].filter(Boolean).length === names.length && host.pendingPods().binding === 0) break;
+    await new Promise((r) => setTimeout(r, 50)); // polling the API for the condition, with a deadline
+  }
+  t.equal([...placed.values()].filter(Boolean).length, names.length, 'every pod bound');
+  t.equal(placed.get('local-ssd'), 'n2', 'the pod selecting the later node is on it');
+  t.same(host.pendingPods(), { active: 0, unschedulable: 0, binding: 0 });
+  await host.stop();
 });

@@ -8,6 +8,11 @@
  *     `evictPods`), so their controllers replace them on healthy nodes;
  *   - a renewal again → Healthy (injected `markReachable`: the taint goes away; the kubelet
  *     writes Ready=True itself, and stops the evicted pods it still runs).
+ * Health is timed on the controller's own clock, as kube's probeTimestamp: a renewal counts
+ * when the controller OBSERVES a lease whose renewTime is newer than the last one it saw, and
+ * the grace period runs from that observation — never from renewTime itself. A renewal that
+ * waited seconds in an overloaded API server, or a kubelet whose clock is behind, is still a
+ * sign of life; a renewTime in the future buys no extra time.
  * Pure: time comes in with events (`now`) and through `after` delays; the context is plain
  * data so the actor can be persisted and restored.
  */
@@ -16,8 +21,10 @@ import { assign, setup } from 'xstate';
 export interface NodeLifecycleInput {
   name: string;
   now: number;
-  /** Last lease renewal known at creation (ms since epoch), if any. */
+  /** When this controller last observed a renewal, on its own clock (default `now`: first sight). */
   renewedAt?: number;
+  /** The renewTime of the last lease observed (the kubelet's clock), if any. */
+  leaseRenewTime?: number;
   gracePeriodMs?: number;
   evictionTolerationMs?: number;
 }
@@ -25,7 +32,10 @@ export interface NodeLifecycleInput {
 export interface NodeLifecycleContext {
   name: string;
   lastNow: number;
+  /** Controller clock of the last observed renewal (kube's probeTimestamp): the grace period counts from here. */
   renewedAt: number;
+  /** renewTime of the last observed lease: only a newer one is a renewal. */
+  leaseRenewTime?: number;
   gracePeriodMs: number;
   evictionTolerationMs: number;
   /** When the node was found unreachable (for Events and the condition). */
@@ -33,13 +43,18 @@ export interface NodeLifecycleContext {
 }
 
 export type NodeLifecycleEvent =
-  /** A Lease renewal was observed (renewTime in ms). Older or equal renewals are ignored. */
-  | { type: 'LEASE_RENEWED'; renewedAt: number; now: number }
+  /** The controller observed the node's Lease at `now` (its clock); `renewTime` is the lease's (ms). Older or equal renewTimes are ignored. */
+  | { type: 'LEASE_RENEWED'; renewTime: number; now: number }
   /** Periodic check from the host, carrying the time. */
   | { type: 'TICK'; now: number };
 
 export interface NodeRef {
   name: string;
+}
+
+/** A lease counts as a renewal when its renewTime is newer than the last one observed (or it is the first). */
+function isNewRenewal(context: NodeLifecycleContext, renewTime: number): boolean {
+  return context.leaseRenewTime === undefined || renewTime > context.leaseRenewTime;
 }
 
 export const DEFAULT_GRACE_MS = 3000;
@@ -59,8 +74,9 @@ export const nodeLifecycleMachine = setup({
     /** Host: evict (gracefully delete) every pod bound to the node. Idempotent. */
     evictPods: (_, _params: NodeRef) => {},
     observe: assign(({ context, event }) => {
-      const renewedAt = event.type === 'LEASE_RENEWED' ? Math.max(context.renewedAt, event.renewedAt) : context.renewedAt;
-      return { lastNow: Math.max(context.lastNow, event.now), renewedAt };
+      const lastNow = Math.max(context.lastNow, event.now);
+      if (event.type !== 'LEASE_RENEWED' || !isNewRenewal(context, event.renewTime)) return { lastNow };
+      return { lastNow, renewedAt: lastNow, leaseRenewTime: event.renewTime };
     }),
     noteUnreachable: assign(({ context }) => ({ unreachableSince: context.lastNow })),
     clearUnreachable: assign({ unreachableSince: undefined }),
@@ -68,12 +84,7 @@ export const nodeLifecycleMachine = setup({
     advanceTo: assign(({ context }, params: { at: number }) => ({ lastNow: Math.max(context.lastNow, params.at) })),
   },
   guards: {
-    renewedRecently: ({ context, event }) => {
-      const renewedAt = event.type === 'LEASE_RENEWED' ? Math.max(context.renewedAt, event.renewedAt) : context.renewedAt;
-      const now = Math.max(context.lastNow, event.now);
-      return now - renewedAt < context.gracePeriodMs;
-    },
-    renewalIsNew: ({ context, event }) => event.type === 'LEASE_RENEWED' && event.renewedAt > context.renewedAt,
+    renewalIsNew: ({ context, event }) => event.type === 'LEASE_RENEWED' && isNewRenewal(context, event.renewTime),
     graceExpired: ({ context, event }) => Math.max(context.lastNow, event.now) - context.renewedAt >= context.gracePeriodMs,
     tolerationExpired: ({ context, event }) => Math.max(context.lastNow, event.now) - (context.unreachableSince ?? context.lastNow) >= context.evictionTolerationMs,
   },
@@ -87,6 +98,7 @@ export const nodeLifecycleMachine = setup({
     name: input.name,
     lastNow: input.now,
     renewedAt: input.renewedAt ?? input.now,
+    leaseRenewTime: input.leaseRenewTime,
     gracePeriodMs: input.gracePeriodMs ?? DEFAULT_GRACE_MS,
     evictionTolerationMs: input.evictionTolerationMs ?? DEFAULT_EVICTION_TOLERATION_MS,
   }),
@@ -117,14 +129,14 @@ export const nodeLifecycleMachine = setup({
         },
       },
       on: {
-        LEASE_RENEWED: [{ guard: 'renewedRecently', target: 'Recovered', actions: 'observe' }, { actions: 'observe' }],
+        LEASE_RENEWED: [{ guard: 'renewalIsNew', target: 'Recovered', actions: 'observe' }, { actions: 'observe' }],
         TICK: [{ guard: 'tolerationExpired', target: 'Evicted', actions: 'observe' }, { actions: 'observe' }],
       },
     },
     Evicted: {
       entry: { type: 'evictPods', params: ({ context }) => ({ name: context.name }) },
       on: {
-        LEASE_RENEWED: [{ guard: 'renewedRecently', target: 'Recovered', actions: 'observe' }, { actions: 'observe' }],
+        LEASE_RENEWED: [{ guard: 'renewalIsNew', target: 'Recovered', actions: 'observe' }, { actions: 'observe' }],
         // Pods bound to the node later (e.g. by a stale scheduler decision) are evicted too.
         TICK: { actions: ['observe', { type: 'evictPods', params: ({ context }) => ({ name: context.name }) }] },
       },

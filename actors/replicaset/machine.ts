@@ -175,6 +175,11 @@ function cacheOf(ctx: ReplicaSetContext): PodCache {
   return ctx.podCache ?? podCacheOf(ctx.pods ?? {});
 }
 
+/** The pods the actor holds (a restored one: as its snapshot left them). */
+export function cachedPods(ctx: ReplicaSetContext): Pod[] {
+  return podList(cacheOf(ctx));
+}
+
 function applyPodUpsert(ctx: ReplicaSetContext, pod: Pod): Partial<ReplicaSetContext> {
   if (namespaceOf(pod) !== namespaceOf(ctx.rs)) return {};
   const name = pod.metadata?.name ?? '';

@@ -167,8 +167,8 @@ async function inLanes(count: number, lanes: number, one: (i: number) => Promise
 }
 
 /** Starts the API server process; resolves once it says `ready`. */
-function startHost(natsUrl: string, nodeArgs: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, HOST, natsUrl], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KUBEACT_LOG_LEVEL: 'warn' } });
+export function startHost(natsUrl: string, nodeArgs: string[], hostArgs: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, HOST, natsUrl, ...hostArgs], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KUBEACT_LOG_LEVEL: 'warn' } });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {

@@ -24,6 +24,8 @@ export interface ScaleReport {
   createPerS: number;
   boundPerS: number;
   runningPerS: number;
+  /** CPU ms per pod from the first create to every pod Running, by process (absent in older runs): the figure load disturbs least. */
+  cpuMsPerPod?: { controlPlane: number; simulatedNodes: number; natsServer: number };
   rss: { controlPlane: number; simulatedNodes: number; natsServer: number };
   cpBytesPerPod: number;
   /** RSS growth of the simulated-nodes host per held pod (absent in older runs). */
@@ -59,6 +61,9 @@ export function renderScaleRun(r: ScaleReport): string {
     `| pods created (API, 200 in flight) | ${r.createPerS.toFixed(0)}/s | — |`,
     `| create → bound | ${r.boundPerS.toFixed(0)} pods/s (${((r.boundPerS / r.kvPutsPerS) * 100).toFixed(0)}% of KV puts) | ≥ 1,500/s |`,
     `| create → Running | ${r.runningPerS.toFixed(0)} pods/s | — |`,
+    ...(r.cpuMsPerPod
+      ? [`| CPU per pod, create → Running: control plane / simulated nodes / nats-server | ${r.cpuMsPerPod.controlPlane.toFixed(2)} / ${r.cpuMsPerPod.simulatedNodes.toFixed(2)} / ${r.cpuMsPerPod.natsServer.toFixed(2)} ms | — |`]
+      : []),
     ...(r.simBusyPct === undefined ? [] : [`| simulated-nodes host CPU over the throughput window | ${r.simBusyPct.toFixed(0)}% of a core | — |`]),
     ...(r.leaseLateness
       ? [`| Lease renewals late during the throughput window (${r.leaseLateness.n}): p50 / p99 / max | ${fmtMs(r.leaseLateness.p50)} / ${fmtMs(r.leaseLateness.p99)} / ${fmtMs(r.leaseLateness.max)} | — |`]

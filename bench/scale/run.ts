@@ -27,6 +27,7 @@ import { now, sleep } from '../pace.js';
 import { machineInfo } from '../report.js';
 import { summarize } from '../stats.js';
 import { ScalePods } from './pods.js';
+import { Census, censusTable } from './census.js';
 import { Progress } from './progress.js';
 import { cpuMs, rssBytes } from './procfs.js';
 import { renewalLatenessOfFile } from './lateness.js';
@@ -45,6 +46,8 @@ const STALL_S = env('KUBEACT_SCALE_STALL_S', 300);
 const CHURN_RATE = 20;
 /** At most this many created pods waiting to be bound (default: no limit, every create at once). */
 const MAX_UNBOUND = env('KUBEACT_SCALE_MAX_UNBOUND', Infinity);
+/** Count every NATS message of the throughput window (census.ts); doubles nats-server's sends, so the rates of such a run are not comparable. */
+const CENSUS = process.env.KUBEACT_SCALE_CENSUS === '1';
 const WINDOW = 200;
 const API_SAMPLES = 200;
 /** The idle window after the API samples, where the CPU of holding is measured (and profiled). */
@@ -133,17 +136,24 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
     progress!.start();
     progress!.enter('throughput', true);
     const names = Array.from({ length: PODS }, (_, i) => `scale-${runId}-${i}`);
+    const census = CENSUS ? new Census() : undefined;
+    await census?.start(ctx.natsUrl);
+    const cpuAtCreate = { controlPlane: cpuMs(cp), simulatedNodes: cpuMs(sim), natsServer: cpuMs(natsPid) };
     const tCreate = now();
-    const simCpuCreate = cpuMs(sim);
     await pods.createAll(names, WINDOW, undefined, MAX_UNBOUND);
     const createdAt = now();
     await pods.until(() => pods!.reached.bound >= PODS, 60 * 60_000, 'every pod bound');
     const boundAt = now();
     await pods.until(() => pods!.reached.running >= PODS, 60 * 60_000, 'every pod Running');
     const runningAt = now();
+    const cpuMsPerPod = { controlPlane: (cpuMs(cp) - cpuAtCreate.controlPlane) / PODS, simulatedNodes: (cpuMs(sim) - cpuAtCreate.simulatedNodes) / PODS, natsServer: (cpuMs(natsPid) - cpuAtCreate.natsServer) / PODS };
+    if (census) {
+      const rows = await census.stop();
+      say(`  census of the throughput window (every NATS message; rates of this run are not comparable)${census.incomplete ? ' — INCOMPLETE: nats-server dropped messages to the census' : ''}:\n${censusTable(rows, PODS)}`);
+    }
     const rate = (t: number) => PODS / ((t - tCreate) / 1000);
-    const simBusyPct = ((cpuMs(sim) - simCpuCreate) / (runningAt - tCreate)) * 100;
-    say(`  create ${rate(createdAt).toFixed(0)}/s, bound ${rate(boundAt).toFixed(0)}/s, Running ${rate(runningAt).toFixed(0)}/s`);
+    const simBusyPct = ((cpuMs(sim) - cpuAtCreate.simulatedNodes) / (runningAt - tCreate)) * 100;
+    say(`  create ${rate(createdAt).toFixed(0)}/s, bound ${rate(boundAt).toFixed(0)}/s, Running ${rate(runningAt).toFixed(0)}/s; CPU per pod: control plane ${cpuMsPerPod.controlPlane.toFixed(2)} ms, simulated nodes ${cpuMsPerPod.simulatedNodes.toFixed(2)} ms, nats-server ${cpuMsPerPod.natsServer.toFixed(2)} ms`);
     // The host logs its lateness every 5 s: wait for the line covering the window's end.
     await sleep(5500);
     const simLog = ctx.processes.find((p) => p.role === 'simulated-nodes')!.log;
@@ -225,6 +235,7 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
       createPerS: rate(createdAt),
       boundPerS: rate(boundAt),
       runningPerS: rate(runningAt),
+      cpuMsPerPod,
       rss,
       cpBytesPerPod: (rss.controlPlane - cpRssEmpty) / HOLD_PODS,
       simBytesPerPod: (rss.simulatedNodes - simRssEmpty) / HOLD_PODS,

@@ -4,6 +4,12 @@
  * waiting for their store write); the rest wait here in arrival order, up to `maxQueued`, and
  * are refused (429 TooManyRequests) beyond. Node-critical requests are exempt: they run at
  * once, never behind the queue, so a flood of pod creates cannot starve Lease renewals.
+ *
+ * Workload requests never start inside the callback that received them: they start in a
+ * later turn (setImmediate), a time budget at a time. nats.js hands over every message of a
+ * socket read at once — thousands under a flood — and serving them there, or as each finished
+ * request frees a seat, kept the event loop away from the priority connection's socket for
+ * hundreds of ms (measured: Lease writes waited up to 0.9 s for their acknowledgement).
  */
 import type { PriorityLevel } from './priority-level.js';
 
@@ -12,6 +18,8 @@ export interface RequestQueueOptions {
   seats: number;
   /** Workload requests waiting for a seat before new ones are refused (0: none wait). */
   maxQueued: number;
+  /** CPU time (ms) spent starting workload requests before the event loop gets a turn (default 5). */
+  budgetMs?: number;
 }
 
 export interface QueueStats {
@@ -30,14 +38,17 @@ export class RequestQueue {
   private head = 0;
   private rejected = 0;
   private exempt = 0;
+  private drainScheduled = false;
+  private readonly budgetMs: number;
 
   constructor(private readonly opts: RequestQueueOptions) {
     if (!(opts.seats >= 1)) throw new Error(`request queue needs at least one seat, got ${opts.seats}`);
+    this.budgetMs = opts.budgetMs ?? 5;
   }
 
   /**
-   * Runs `run` now or when a seat frees (workload), or at once (node-high). False when the
-   * queue is full: the caller answers TooManyRequests and `run` never runs.
+   * Runs `run` at once (node-high), or in a later turn once a seat is free (workload). False
+   * when the queue is full: the caller answers TooManyRequests and `run` never runs.
    */
   submit(level: PriorityLevel, run: () => Promise<void>): boolean {
     if (level === 'node-high') {
@@ -45,15 +56,12 @@ export class RequestQueue {
       void run();
       return true;
     }
-    if (this.inFlight < this.opts.seats) {
-      this.start(run);
-      return true;
-    }
-    if (this.waiting.length - this.head >= this.opts.maxQueued) {
+    if (this.waiting.length - this.head >= this.opts.maxQueued + Math.max(0, this.opts.seats - this.inFlight)) {
       this.rejected++;
       return false;
     }
     this.waiting.push(run);
+    this.scheduleDrain();
     return true;
   }
 
@@ -61,24 +69,48 @@ export class RequestQueue {
     return { inFlight: this.inFlight, queued: this.waiting.length - this.head, rejected: this.rejected, exempt: this.exempt };
   }
 
-  private start(run: () => Promise<void>): void {
-    this.inFlight++;
-    run()
-      .catch(() => {}) // serve() answers its own failures; a seat is freed either way
-      .finally(() => {
-        this.inFlight--;
-        this.next();
-      });
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.inFlight >= this.opts.seats || this.head >= this.waiting.length) return;
+    this.drainScheduled = true;
+    setImmediate(() => this.drain());
   }
 
-  private next(): void {
-    if (this.head >= this.waiting.length) return;
+  /** Starts waiting runs while seats are free, for at most the budget; then yields to I/O. */
+  private drain(): void {
+    this.drainScheduled = false;
+    const until = performance.now() + this.budgetMs;
+    while (this.inFlight < this.opts.seats && this.head < this.waiting.length) {
+      this.start(this.take());
+      if (performance.now() >= until) break;
+    }
+    this.scheduleDrain();
+  }
+
+  private take(): () => Promise<void> {
     const run = this.waiting[this.head];
     this.waiting[this.head++] = undefined as never;
-    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+    if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
       this.waiting = this.waiting.slice(this.head);
       this.head = 0;
     }
-    this.start(run);
+    return run;
+  }
+
+  private start(run: () => Promise<void>): void {
+    this.inFlight++;
+    let p: Promise<void>;
+    try {
+      p = run();
+    } catch {
+      p = Promise.resolve();
+    }
+    p.catch(() => {}) // serve() answers its own failures; a seat is freed either way
+      .finally(() => {
+        this.inFlight--;
+        this.scheduleDrain();
+      });
   }
 }

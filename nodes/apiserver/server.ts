@@ -7,7 +7,7 @@ import type { Msg, NatsConnection, Service, Subscription } from 'nats';
 import { decode, encode, encodeWithRaw } from '../../protocol/codec.js';
 import { ApiError, Reason, toApiError } from '../../protocol/errors.js';
 import { KINDS, KIND_NAMES, type Kind } from '../../protocol/kinds.js';
-import type { Reply } from '../../protocol/messages.js';
+import type { ApiServerStarted, Reply } from '../../protocol/messages.js';
 import { NODE_LEASE_NAMESPACE, type KubeObject, type WatchEvent } from '../../protocol/objects.js';
 import { API_SERVICE_NAME, API_VERBS, subjects, type ApiVerb } from '../../protocol/subjects.js';
 import type { Logger } from '../shared/logger.js';
@@ -111,6 +111,8 @@ export class ApiServer {
     }
     const counts = Object.fromEntries([...this.stores].map(([k, s]) => [k, s.size]));
     this.log.info({ objects: counts }, 'api server ready');
+    // Watchers relist: a write the previous server made just before it died has no event.
+    this.nc.publish(subjects.apiServerStarted(), encode({ startedAt: new Date().toISOString() } satisfies ApiServerStarted));
   }
 
   async stop(): Promise<void> {
@@ -232,11 +234,9 @@ export class ApiServer {
   private publish(kind: Kind, ev: WatchEvent, encodedObject?: Uint8Array): void {
     const meta = ev.object.metadata!;
     const data = encodedObject ? encodeWithRaw({ type: ev.type }, 'object', encodedObject) : encode(ev);
-    this.nc.publish(subjects.watch(KINDS[kind].plural, meta.namespace, meta.name!), data);
-    if (kind === 'Pod') {
-      const nodeName = (ev.object as KubeObject).spec?.nodeName;
-      if (nodeName) this.nc.publish(subjects.nodePods(nodeName), data);
-    }
+    // Once: a pod's subject names its node, which is what its kubelet subscribes to.
+    const nodeName = kind === 'Pod' ? (ev.object as KubeObject).spec?.nodeName : undefined;
+    this.nc.publish(subjects.watch(KINDS[kind].plural, meta.namespace, meta.name!, typeof nodeName === 'string' ? nodeName : undefined), data);
     if (ev.type === 'DELETED' && KINDS[kind].namespaced && meta.namespace) {
       const ns = this.stores.get('Namespace')!.get(undefined, meta.namespace);
       if (ns?.status?.phase === 'Terminating') void this.handlers.finalizeNamespace(meta.namespace);

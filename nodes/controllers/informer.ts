@@ -101,7 +101,8 @@ export class Informer<T extends KubeObject = KubeObject> {
       });
       for (const obj of this.objects()) this.deliver('upsert', obj);
     } else {
-      this.watch = await this.client.watch<T>(this.kind, { namespace: this.opts.namespace }, (ev) => {
+      // Its own relist (RelistSchedule) repairs what an API server restart lost.
+      this.watch = await this.client.watch<T>(this.kind, { namespace: this.opts.namespace, relistOnApiServerStart: false }, (ev) => {
         this.touched?.add(objectKey(ev.object));
         if (ev.type === 'DELETED') this.remove(ev.object);
         else this.put(ev.object);

@@ -70,11 +70,12 @@ export class NodeLifecycleHost {
     leases.on({
       upsert: (lease) => {
         if (lease.metadata?.namespace !== NODE_LEASE_NAMESPACE) return;
-        const renewedAt = Date.parse((lease as Lease).spec?.renewTime ?? '');
-        if (!Number.isFinite(renewedAt)) return;
+        const renewTime = Date.parse((lease as Lease).spec?.renewTime ?? '');
+        if (!Number.isFinite(renewTime)) return;
         const name = lease.metadata!.name!;
         const actor = this.ensure(name);
-        actor?.send({ type: 'LEASE_RENEWED', renewedAt, now: Date.now() });
+        // The actor times health from this observation (our clock), not from renewTime.
+        actor?.send({ type: 'LEASE_RENEWED', renewTime, now: Date.now() });
         // Level-based: a healthy node still carrying our taint (it recovered while the
         // control plane was down, so no actor saw the recovery) gets it removed.
         const node = this.opts.nodes.get(undefined, name);

@@ -6,6 +6,7 @@
 import { fromPromise } from 'xstate';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import {
+  cachedPods,
   controllerRef,
   ownerReferenceFor,
   podFromTemplate,
@@ -148,10 +149,19 @@ export class ReplicaSetController {
     actor.send({ type: 'RS_UPDATED', rs, now });
     if (isNew) {
       // A new (or restored) actor learns every pod of its namespace that concerns it, then a resync says "caches synced".
+      const present = new Set<string>();
       for (const p of this.opts.pods.list((p) => p.metadata?.namespace === obj.metadata?.namespace)) {
         const pod = p as Pod;
         const ref = controllerRef(pod);
-        if ((ref && ref.uid === obj.metadata?.uid) || (!ref && replicaSetMatches(rs, pod))) actor.send({ type: 'POD_UPSERT', pod, now });
+        if ((ref && ref.uid === obj.metadata?.uid) || (!ref && replicaSetMatches(rs, pod))) {
+          actor.send({ type: 'POD_UPSERT', pod, now });
+          present.add(pod.metadata!.uid!);
+        }
+      }
+      // A restored actor's snapshot may hold pods deleted while no controller watched (or
+      // before its handlers ran): gone, else it counts them (and waits for their deletion) forever.
+      for (const pod of cachedPods(actor.getSnapshot().context)) {
+        if (!present.has(pod.metadata?.uid ?? '')) actor.send({ type: 'POD_DELETE', namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, uid: pod.metadata?.uid, now });
       }
       actor.send({ type: 'RESYNC', now });
     }

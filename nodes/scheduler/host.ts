@@ -7,13 +7,21 @@ import { createActor, fromCallback, type Actor } from 'xstate';
 import { schedulerMachine, type BindEvent, type BindResultsEvent, type SchedulerContext } from '../../actors/scheduler/index.js';
 import type { ApiClient, Watch } from '../../protocol/client.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
-import { nowTimestamp, type KubeObject, type Node, type Pod } from '../../protocol/objects.js';
+import { nowTimestamp, type KubeObject, type Node, type Pod, type WatchEvent } from '../../protocol/objects.js';
+import type { Kind } from '../../protocol/kinds.js';
+import type { InformerSource } from '../controllers/informer.js';
 import type { InspectCapture } from '../inspect/capture.js';
 import { EventRecorder } from '../shared/events.js';
 import { BindBatcher } from './bind-batcher.js';
 import { batchedSender } from './watch-batch.js';
 import type { Logger } from '../shared/logger.js';
 import type { SchedulerObserver } from '../controlplane/prometheus-metrics.js';
+
+/**
+ * The scheduler runs in the API server's process (they restart together): its watches need no
+ * relist on an API server start, nor the last object of every pod that relist would keep.
+ */
+const LOCAL = { relistOnApiServerStart: false } as const;
 
 export interface SchedulerHostOptions {
   client: ApiClient;
@@ -25,6 +33,12 @@ export interface SchedulerHostOptions {
   inspect?: InspectCapture;
   /** Told of every attempt and bind (Prometheus scheduler metrics). */
   observer?: SchedulerObserver;
+  /**
+   * The API server's cache in this process (controlplane/local-sources.ts): the watches read
+   * its objects and changes directly instead of over NATS (no decode of each pod event). None:
+   * watches over NATS.
+   */
+  sources?: (kind: Kind) => InformerSource;
 }
 
 /** The scheduler's context is a cache of every node and pod: the inspector keeps the queues and keys. */
@@ -43,7 +57,7 @@ function schedulerView(c: SchedulerContext): unknown {
 
 export class SchedulerHost {
   private actor?: Actor<typeof schedulerMachine>;
-  private readonly watches: Watch[] = [];
+  private readonly watches: Pick<Watch, 'stop'>[] = [];
   private readonly events: EventRecorder;
 
   constructor(private readonly opts: SchedulerHostOptions) {
@@ -84,23 +98,37 @@ export class SchedulerHost {
       inspect: this.opts.inspect?.observer({ kind: 'Scheduler', name: 'default-scheduler', view: schedulerView }),
       input: { retryIntervalMs: this.opts.retryIntervalMs, maxInFlightBinds: this.opts.maxInFlightBinds ?? 64 } });
     this.actor.start();
-    const send = batchedSender((ev) => this.actor?.send(ev));
+    // The cache's changes come one per KV entry: batched per event-loop turn, as a socket read batches NATS messages.
+    const send = batchedSender((ev) => this.actor?.send(ev), this.opts.sources ? 'turn' : 'microtask');
     this.watches.push(
-      await client.watch<KubeObject>('Node', {}, (ev) => {
+      await this.watch('Node', (ev) => {
         if (ev.type === 'DELETED') send({ type: 'NODE_DELETE', name: ev.object.metadata!.name! });
         else send({ type: 'NODE_UPSERT', node: ev.object as Node });
       }),
     );
     // Claims, volumes and classes before pods, so a pod's first decision sees its claims.
     for (const kind of ['StorageClass', 'PersistentVolume', 'PersistentVolumeClaim'] as const) {
-      this.watches.push(await client.watch<KubeObject>(kind, {}, (ev) => send({ type: 'VOLUME_OBJECT', object: { ...ev.object, kind }, deleted: ev.type === 'DELETED' })));
+      this.watches.push(await this.watch(kind, (ev) => send({ type: 'VOLUME_OBJECT', object: { ...ev.object, kind }, deleted: ev.type === 'DELETED' })));
     }
     this.watches.push(
-      await client.watch<KubeObject>('Pod', {}, (ev) => {
+      await this.watch('Pod', (ev) => {
         if (ev.type === 'DELETED') send({ type: 'POD_DELETE', namespace: ev.object.metadata!.namespace!, name: ev.object.metadata!.name! });
         else send({ type: 'POD_UPSERT', pod: ev.object as Pod });
       }),
     );
+  }
+
+  /**
+   * Every object of a kind as ADDED, then its changes: from the local cache (subscribed and read
+   * in one synchronous run, so nothing falls between) or over NATS. Local objects are the
+   * cache's own: the scheduler machine only reads them.
+   */
+  private async watch(kind: Kind, onEvent: (ev: WatchEvent) => void): Promise<Pick<Watch, 'stop'>> {
+    const source = this.opts.sources?.(kind);
+    if (!source) return this.opts.client.watch<KubeObject>(kind, LOCAL, onEvent);
+    const unsubscribe = source.subscribe(onEvent);
+    for (const object of source.all()) onEvent({ type: 'ADDED', object });
+    return { stop: unsubscribe };
   }
 
   /** Pods waiting for a node now, by kube-scheduler queue. */

@@ -1,9 +1,11 @@
 /**
  * When a watcher relists (a safety net for watch events lost over NATS): every `periodMs`, at
- * once after a NATS reconnect (events sent while the connection was down are lost), and after a
- * failed relist sooner — from 5 s, backing off to the period.
+ * once after a NATS reconnect (events sent while the connection was down are lost) and when an
+ * API server starts (a write its killed predecessor made has no event), and after a failed
+ * relist sooner — from 5 s, backing off to the period.
  */
-import type { NatsConnection } from 'nats';
+import type { NatsConnection, Subscription } from 'nats';
+import { subjects } from '../../protocol/subjects.js';
 
 export interface RelistScheduleOptions {
   nc: NatsConnection;
@@ -18,12 +20,14 @@ export class RelistSchedule {
   private failures = 0;
   private stopped = false;
   private readonly statuses: AsyncIterable<{ type: string }> & { stop?(): void };
+  private readonly restarts: Subscription;
 
   constructor(private readonly opts: RelistScheduleOptions) {
     const statuses = (this.statuses = opts.nc.status());
     void (async () => {
       for await (const s of statuses) if (s.type === 'reconnect') this.schedule(0);
     })().catch(() => {});
+    this.restarts = opts.nc.subscribe(subjects.apiServerStarted(), { callback: () => this.schedule(0) });
     this.schedule();
   }
 
@@ -31,6 +35,7 @@ export class RelistSchedule {
     this.stopped = true;
     clearTimeout(this.timer);
     this.statuses.stop?.();
+    this.restarts.unsubscribe();
   }
 
   private schedule(delayMs = this.opts.periodMs): void {

@@ -132,7 +132,8 @@ export class Kubelet {
     if (!this.opts.services) await this.untilApiAnswers(() => this.services.start());
     this.watch = await this.untilApiAnswers(() => this.opts.client.watch<KubeObject>(
       'Pod',
-      { fieldSelector: `spec.nodeName=${this.nodeName}`, subject: subjects.nodePods(this.nodeName) },
+      // Shared resync: the owner relists for every node at once, also after an API server restart.
+      { fieldSelector: `spec.nodeName=${this.nodeName}`, subject: subjects.nodePods(this.nodeName), relistOnApiServerStart: !this.opts.sharedResync },
       (ev) => this.onEvent(ev),
     ));
     if (this.opts.sharedResync) {

@@ -19,8 +19,11 @@ export interface TestApiServer {
   client: ApiClient;
   /** The running API server (a new one after restart()). */
   server: ApiServer;
-  /** Stops the API server and starts a new one on the same store, as a control-plane restart would. */
-  restart(): Promise<void>;
+  /**
+   * Stops the API server and starts a new one on the same store, as a control-plane restart
+   * would; `meanwhile` runs while no API server runs.
+   */
+  restart(meanwhile?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,8 +41,9 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
       nc,
       client: new ApiClient(nc),
       server: await make(),
-      async restart() {
+      async restart(meanwhile) {
         await api.server.stop();
+        await meanwhile?.();
         api.server = await make();
       },
       async stop() {

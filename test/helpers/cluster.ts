@@ -69,7 +69,9 @@ export async function startCluster(opts: Partial<UpOptions> & { nodes: number })
     async stop() {
       await nc.close().catch(() => {});
       await down({ home });
-      rmSync(home, { recursive: true, force: true });
+      // KUBEACT_TEST_KEEP_LOGS=1: the cluster's home (its logs under cluster/logs) stays for a post-mortem.
+      if (process.env.KUBEACT_TEST_KEEP_LOGS) process.stderr.write(`kept the test cluster's home ${home}\n`);
+      else rmSync(home, { recursive: true, force: true });
       block.release();
     },
   };
