@@ -5,7 +5,7 @@
  *   node dist/bench/apiserver/host.js nats://127.0.0.1:PORT [on|seats|off]
  * The optional API priority mode (bench/lease-flood.ts): `on` (default: workload seats and a
  * connection of its own for node-critical requests), `seats` (seats only, one connection),
- * `off` (neither: every request served in arrival order on one connection, as before).
+ * `off` (neither: every request served at once in arrival order on one connection, as before).
  * Prints `ready` on stdout once it serves; SIGTERM stops it.
  */
 import { ApiServer } from '../../nodes/apiserver/server.js';
@@ -26,7 +26,7 @@ const leaseMs: number[] = [];
 const observeRequest = (verb: string, kind: string, _code: number, seconds: number) => {
   if (kind === 'Lease' && verb === 'update') leaseMs.push(seconds * 1000);
 };
-const api = new ApiServer({ nc, priorityNc, logger: log, observeRequest, maxRequestsInflight: mode === 'off' ? Infinity : undefined });
+const api = new ApiServer({ nc, priorityNc, logger: log, observeRequest, priority: mode !== 'off' });
 await api.start();
 process.stdout.write('ready\n');
 process.once('SIGTERM', () => {

@@ -44,6 +44,8 @@ export interface ApiServerOptions {
    * ahead of queued workload requests).
    */
   priorityNc?: NatsConnection;
+  /** API priority (default true; false: every request served at once in arrival order, as before it — for before/after measurements). */
+  priority?: boolean;
   /** Workload requests in flight at once (`--max-requests-inflight`, default 400); node-critical ones are exempt. */
   maxRequestsInflight?: number;
   /** Workload requests waiting for a seat before 429 TooManyRequests (`--max-queued-requests`, default 20,000). */
@@ -61,12 +63,14 @@ export class ApiServer {
   private readonly prioritySubs: Subscription[] = [];
   private readonly nc: NatsConnection;
   private readonly priorityNc: NatsConnection;
+  private readonly priorityOn: boolean;
   private readonly log: Logger;
   private readonly observeRequest?: ApiServerOptions['observeRequest'];
 
   constructor(opts: ApiServerOptions) {
     this.nc = opts.nc;
     this.priorityNc = opts.priorityNc ?? opts.nc;
+    this.priorityOn = opts.priority !== false;
     this.queue = new RequestQueue({ seats: opts.maxRequestsInflight ?? DEFAULT_MAX_REQUESTS_INFLIGHT, maxQueued: opts.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS });
     this.observeRequest = opts.observeRequest;
     this.log = opts.logger;
@@ -150,6 +154,7 @@ export class ApiServer {
    */
   private receive(verb: ApiVerb, msg: Msg): void {
     const started = performance.now();
+    if (!this.priorityOn) return void this.serve(verb, msg, started);
     if (this.queue.submit(this.levelOf(verb, msg), () => this.serve(verb, msg, started))) return;
     const err = new ApiError(Reason.TooManyRequests, `Too many requests, please try again later: ${this.queue.stats().queued} requests are waiting for the API server`);
     this.observeRequest?.(verb, '', err.code, (performance.now() - started) / 1000);

@@ -50,6 +50,8 @@ const args = daemonArgs({
   'max-requests-inflight': { type: 'string', default: '400' },
   'max-queued-requests': { type: 'string', default: '20000' },
   'priority-connection': { type: 'string', default: 'on' },
+  // `off`: no API priority at all — every request served at once in arrival order (for before/after runs).
+  'api-priority': { type: 'string', default: 'on' },
 });
 
 const log = createLogger('control-plane');
@@ -70,7 +72,8 @@ async function main(): Promise<void> {
   const prom = registry ? new ControlPlaneMetrics(registry) : undefined;
   if (registry) countNatsReconnects(nc, registry);
   const eventTtlMs = parseDuration(String(args['event-ttl']), '--event-ttl');
-  const priorityNc = isOn(args['priority-connection'] as string) ? await connectNats(args.nats as string, 'kubeact-control-plane-priority', log) : undefined;
+  const apiPriority = isOn(args['api-priority'] as string);
+  const priorityNc = apiPriority && isOn(args['priority-connection'] as string) ? await connectNats(args.nats as string, 'kubeact-control-plane-priority', log) : undefined;
   const api = new ApiServer({
     nc,
     priorityNc,
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     observeRequest: prom?.apiRequest,
     maxRequestsInflight: Math.max(1, numberFlag('max-requests-inflight')),
     maxQueuedRequests: numberFlag('max-queued-requests'),
+    priority: apiPriority,
   });
   await api.start();
   const client = new ApiClient(nc);
