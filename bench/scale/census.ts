@@ -19,7 +19,7 @@ export function censusClass(subject: string): string {
   const t = subject.split('.');
   if (t[0] === 'kubeact') {
     if (t[1] === 'api') return `API request ${t[2]} ${t[3]}`;
-    if (t[1] === 'watch') return t[2] === 'pods' && t.length > 5 ? `watch event pods (bound, ${t.length} tokens)` : `watch event ${t[2]}`;
+    if (t[1] === 'watch') return `watch event ${t[2]}`;
     if (t[1] === 'node') return `node ${t.slice(3).join('.')}`;
     return `kubeact ${t[1]}`;
   }

@@ -42,6 +42,8 @@ export interface ScaleReport {
   simulatedArgs?: string;
   /** Lease renewals' lateness against their due time, throughput window (absent in older runs). */
   leaseLateness?: Summary;
+  /** CPU of the simulated-nodes host over the throughput window, % of a core (absent in older runs). */
+  simBusyPct?: number;
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -62,6 +64,7 @@ export function renderScaleRun(r: ScaleReport): string {
     ...(r.cpuMsPerPod
       ? [`| CPU per pod, create → Running: control plane / simulated nodes / nats-server | ${r.cpuMsPerPod.controlPlane.toFixed(2)} / ${r.cpuMsPerPod.simulatedNodes.toFixed(2)} / ${r.cpuMsPerPod.natsServer.toFixed(2)} ms | — |`]
       : []),
+    ...(r.simBusyPct === undefined ? [] : [`| simulated-nodes host CPU over the throughput window | ${r.simBusyPct.toFixed(0)}% of a core | — |`]),
     ...(r.leaseLateness
       ? [`| Lease renewals late during the throughput window (${r.leaseLateness.n}): p50 / p99 / max | ${fmtMs(r.leaseLateness.p50)} / ${fmtMs(r.leaseLateness.p99)} / ${fmtMs(r.leaseLateness.max)} | — |`]
       : []),

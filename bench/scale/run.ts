@@ -152,11 +152,13 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
       say(`  census of the throughput window (every NATS message; rates of this run are not comparable)${census.incomplete ? ' — INCOMPLETE: nats-server dropped messages to the census' : ''}:\n${censusTable(rows, PODS)}`);
     }
     const rate = (t: number) => PODS / ((t - tCreate) / 1000);
+    const simBusyPct = ((cpuMs(sim) - cpuAtCreate.simulatedNodes) / (runningAt - tCreate)) * 100;
     say(`  create ${rate(createdAt).toFixed(0)}/s, bound ${rate(boundAt).toFixed(0)}/s, Running ${rate(runningAt).toFixed(0)}/s; CPU per pod: control plane ${cpuMsPerPod.controlPlane.toFixed(2)} ms, simulated nodes ${cpuMsPerPod.simulatedNodes.toFixed(2)} ms, nats-server ${cpuMsPerPod.natsServer.toFixed(2)} ms`);
     // The host logs its lateness every 5 s: wait for the line covering the window's end.
     await sleep(5500);
     const simLog = ctx.processes.find((p) => p.role === 'simulated-nodes')!.log;
     const leaseLateness = renewalLatenessOfFile(simLog, tCreate, runningAt + 5500);
+    say(`  simulated-nodes host CPU over the window: ${simBusyPct.toFixed(0)}% of a core`);
     say(`  Lease renewals during the window: ${leaseLateness.n}, late p50 ${leaseLateness.p50} ms, p99 ${leaseLateness.p99} ms, max ${leaseLateness.max} ms`);
 
     let fill: ScaleReport['fill'];
@@ -245,6 +247,7 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
       controlPlaneArgs: process.env.KUBEACT_SCALE_CP_ARGS ?? '',
       simulatedArgs: process.env.KUBEACT_SCALE_SIM_ARGS ?? '',
       leaseLateness,
+      simBusyPct,
     };
     const file = path.join(PACKAGE_ROOT, 'docs', 'BENCHMARKS.md');
     console.log('\n' + writeScaleSection(file, report));

@@ -173,6 +173,13 @@ export class PodWorker {
     // A new version from the watch or the resync proves the API server answers again: a status
     // write backing off after failures goes now instead of after the rest of its delay.
     this.wakeRetry?.();
+    // Someone else changed what this kubelet wrote (the node-lifecycle controller marks the pods
+    // of a node that renewed late not Ready): written again, as kubelet's status manager does.
+    const mine = this.latestStatus;
+    if (mine && mine === this.writtenStatus && !this.writing && !this.objectGone && !this.detached && statusDiverged(pod.status, mine)) {
+      this.writtenStatus = undefined;
+      this.kick();
+    }
     this.actor.send({ type: 'POD_UPDATED', pod });
     if (pod.metadata?.deletionTimestamp && !this.deleting) {
       this.deleting = true;
@@ -404,6 +411,16 @@ const hostedPodMachine = podMachine.provide({
     podEvicted: ({ system }) => void host(system).evicted(),
   },
 });
+
+/**
+ * Whether the stored status lost what the kubelet wrote: another phase, or a condition of
+ * another truth (compared field by field: cheap on every watch event of every pod).
+ */
+export function statusDiverged(stored: PodStatus | undefined, mine: PodStatus): boolean {
+  if (stored?.phase !== mine.phase) return true;
+  for (const c of mine.conditions ?? []) if (stored?.conditions?.find((x) => x.type === c.type)?.status !== c.status) return true;
+  return false;
+}
 
 /** Delay before the (n+1)-th retry of a failed status write: 200 ms doubling to 10 s, ±50% jitter. */
 export function statusRetryDelayMs(failures: number, random: () => number = Math.random): number {

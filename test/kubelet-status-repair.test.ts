@@ -1,0 +1,80 @@
+/**
+ * The kubelet writes a pod's status again when someone else changed it: the node-lifecycle
+ * controller marks the pods of a node that renewed its Lease late not Ready (MarkPodsNotReady);
+ * once the node posts again its kubelet must say Ready again, as kubelet's status manager does,
+ * or a Deployment never becomes available (seen in the failover test at load 19). A real
+ * nats-server and API server, a kubelet in this process on the simulated runtime; waits are on
+ * watch events with deadlines.
+ */
+import t from 'tap';
+import { Kubelet } from '../nodes/worker/kubelet.js';
+import { SimulatedRuntime } from '../nodes/worker/runtime/simulated.js';
+import { silentLogger } from '../nodes/shared/logger.js';
+import type { KubeObject } from '../protocol/objects.js';
+import { statusDiverged } from '../nodes/worker/pod-worker.js';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
+import { allocateBlock } from './helpers/blocks.js';
+
+const block = allocateBlock();
+let api: TestApiServer;
+let kubelet: Kubelet;
+t.before(async () => {
+  api = await startTestApiServer({ serviceCidr: block.serviceNetwork });
+  kubelet = new Kubelet({
+    nc: api.nc,
+    client: api.client,
+    runtime: new SimulatedRuntime(),
+    logger: silentLogger(),
+    metricsMs: 0,
+    config: {
+      name: 'repair-node',
+      nodeIP: block.nodeNetwork.split('/')[0].replace(/\.0$/, '.1'),
+      podCIDR: block.podNetwork,
+      cpu: '4',
+      memory: '8Gi',
+      maxPods: 10,
+      labels: {},
+      runtimeVersion: 'simulated://test',
+      heartbeatMs: 1000,
+      statusEvery: 30,
+    },
+  });
+  await kubelet.start();
+});
+t.teardown(async () => {
+  await kubelet?.stop();
+  await api?.stop();
+  block.release();
+});
+
+const ready = (p: KubeObject | undefined) => p?.status?.conditions?.find((c: any) => c.type === 'Ready')?.status;
+
+t.test('statusDiverged: phase or a condition of the kubelet changed by someone else', async (t) => {
+  const mine = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }, { type: 'PodScheduled', status: 'True' }] };
+  t.notOk(statusDiverged(structuredClone(mine), mine), 'its own write echoed');
+  t.notOk(statusDiverged({ ...structuredClone(mine), conditions: [...mine.conditions, { type: 'DisruptionTarget', status: 'True' }] }, mine), 'a condition it does not own is not its business');
+  t.ok(statusDiverged({ ...mine, conditions: [{ type: 'Ready', status: 'False' }, { type: 'PodScheduled', status: 'True' }] }, mine), 'Ready made False');
+  t.ok(statusDiverged({ ...mine, phase: 'Pending' }, mine), 'another phase');
+  t.ok(statusDiverged(undefined, mine), 'no status');
+});
+
+t.test('a pod marked not Ready by another writer is Ready again', async (t) => {
+  await api.client.create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'repaired', namespace: 'default' },
+    spec: { nodeName: 'repair-node', containers: [{ name: 'main', image: 'busybox:1.36' }] },
+  } as KubeObject);
+  await api.client.waitFor('Pod', 'repaired', 'default', (p) => ready(p) === 'True', 20_000);
+
+  // As the node-lifecycle controller's MarkPodsNotReady writes it.
+  const marked = await api.client.modify<KubeObject>('Pod', 'repaired', 'default', (p) => {
+    p.status.conditions = p.status.conditions.map((c: any) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'NodeNotReady' } : c));
+    p.status.containerStatuses = p.status.containerStatuses.map((c: any) => ({ ...c, ready: false }));
+  }, { status: true });
+  t.equal(ready(marked), 'False', 'marked not Ready');
+
+  const again = await api.client.waitFor('Pod', 'repaired', 'default', (p) => Number(p?.metadata?.resourceVersion) > Number(marked!.metadata!.resourceVersion) && ready(p) === 'True', 20_000);
+  t.equal(ready(again), 'True', 'the kubelet wrote Ready again');
+  t.ok(again!.status.containerStatuses.every((c: any) => c.ready), 'its containers ready too');
+});
