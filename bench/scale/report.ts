@@ -26,6 +26,8 @@ export interface ScaleReport {
   runningPerS: number;
   /** CPU ms per pod from the first create to every pod Running, by process (absent in older runs): the figure load disturbs least. */
   cpuMsPerPod?: { controlPlane: number; simulatedNodes: number; natsServer: number };
+  /** The same less each process's idle CPU (measured for 3 s before the window) over the window's length. */
+  cpuMsPerPodNet?: { controlPlane: number; simulatedNodes: number; natsServer: number };
   rss: { controlPlane: number; simulatedNodes: number; natsServer: number };
   cpBytesPerPod: number;
   /** RSS growth of the simulated-nodes host per held pod (absent in older runs). */
@@ -63,6 +65,9 @@ export function renderScaleRun(r: ScaleReport): string {
     `| create → Running | ${r.runningPerS.toFixed(0)} pods/s | — |`,
     ...(r.cpuMsPerPod
       ? [`| CPU per pod, create → Running: control plane / simulated nodes / nats-server | ${r.cpuMsPerPod.controlPlane.toFixed(2)} / ${r.cpuMsPerPod.simulatedNodes.toFixed(2)} / ${r.cpuMsPerPod.natsServer.toFixed(2)} ms | — |`]
+      : []),
+    ...(r.cpuMsPerPodNet
+      ? [`| the same net of each process's idle CPU (Leases, metrics; sampled 3 s before) | ${r.cpuMsPerPodNet.controlPlane.toFixed(2)} / ${r.cpuMsPerPodNet.simulatedNodes.toFixed(2)} / ${r.cpuMsPerPodNet.natsServer.toFixed(2)} ms | — |`]
       : []),
     ...(r.simBusyPct === undefined ? [] : [`| simulated-nodes host CPU over the throughput window | ${r.simBusyPct.toFixed(0)}% of a core | — |`]),
     ...(r.leaseLateness

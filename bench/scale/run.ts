@@ -49,6 +49,8 @@ const MAX_UNBOUND = env('KUBEACT_SCALE_MAX_UNBOUND', Infinity);
 /** Count every NATS message of the throughput window (census.ts); doubles nats-server's sends, so the rates of such a run are not comparable. */
 const CENSUS = process.env.KUBEACT_SCALE_CENSUS === '1';
 const WINDOW = 200;
+/** The idle sample before the throughput window (for CPU per pod net of idle). */
+const IDLE_BEFORE_MS = 3000;
 const API_SAMPLES = 200;
 /** The idle window after the API samples, where the CPU of holding is measured (and profiled). */
 const IDLE_S = env('KUBEACT_SCALE_IDLE_S', 10);
@@ -138,7 +140,14 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
     const names = Array.from({ length: PODS }, (_, i) => `scale-${runId}-${i}`);
     const census = CENSUS ? new Census() : undefined;
     await census?.start(ctx.natsUrl);
+    // The idle CPU of each process (Leases, metrics) over a few seconds first: CPU per pod is also given net of it,
+    // since a window that runs longer on a loaded machine carries more of that idle work per pod.
+    const cpuIdle0 = { controlPlane: cpuMs(cp), simulatedNodes: cpuMs(sim), natsServer: cpuMs(natsPid) };
+    const tIdle0 = now();
+    await sleep(IDLE_BEFORE_MS);
     const cpuAtCreate = { controlPlane: cpuMs(cp), simulatedNodes: cpuMs(sim), natsServer: cpuMs(natsPid) };
+    const idlePerMs = (k: keyof typeof cpuAtCreate) => (cpuAtCreate[k] - cpuIdle0[k]) / (now() - tIdle0);
+    const idleRate = { controlPlane: idlePerMs('controlPlane'), simulatedNodes: idlePerMs('simulatedNodes'), natsServer: idlePerMs('natsServer') };
     const tCreate = now();
     await pods.createAll(names, WINDOW, undefined, MAX_UNBOUND);
     const createdAt = now();
@@ -147,13 +156,16 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
     await pods.until(() => pods!.reached.running >= PODS, 60 * 60_000, 'every pod Running');
     const runningAt = now();
     const cpuMsPerPod = { controlPlane: (cpuMs(cp) - cpuAtCreate.controlPlane) / PODS, simulatedNodes: (cpuMs(sim) - cpuAtCreate.simulatedNodes) / PODS, natsServer: (cpuMs(natsPid) - cpuAtCreate.natsServer) / PODS };
+    const windowMs = runningAt - tCreate;
+    const netOfIdle = (k: keyof typeof cpuMsPerPod) => cpuMsPerPod[k] - (idleRate[k] * windowMs) / PODS;
+    const cpuMsPerPodNet = { controlPlane: netOfIdle('controlPlane'), simulatedNodes: netOfIdle('simulatedNodes'), natsServer: netOfIdle('natsServer') };
     if (census) {
       const rows = await census.stop();
       say(`  census of the throughput window (every NATS message; rates of this run are not comparable)${census.incomplete ? ' — INCOMPLETE: nats-server dropped messages to the census' : ''}:\n${censusTable(rows, PODS)}`);
     }
     const rate = (t: number) => PODS / ((t - tCreate) / 1000);
     const simBusyPct = ((cpuMs(sim) - cpuAtCreate.simulatedNodes) / (runningAt - tCreate)) * 100;
-    say(`  create ${rate(createdAt).toFixed(0)}/s, bound ${rate(boundAt).toFixed(0)}/s, Running ${rate(runningAt).toFixed(0)}/s; CPU per pod: control plane ${cpuMsPerPod.controlPlane.toFixed(2)} ms, simulated nodes ${cpuMsPerPod.simulatedNodes.toFixed(2)} ms, nats-server ${cpuMsPerPod.natsServer.toFixed(2)} ms`);
+    say(`  create ${rate(createdAt).toFixed(0)}/s, bound ${rate(boundAt).toFixed(0)}/s, Running ${rate(runningAt).toFixed(0)}/s; CPU per pod: control plane ${cpuMsPerPod.controlPlane.toFixed(2)} ms, simulated nodes ${cpuMsPerPod.simulatedNodes.toFixed(2)} ms, nats-server ${cpuMsPerPod.natsServer.toFixed(2)} ms (net of idle: ${cpuMsPerPodNet.controlPlane.toFixed(2)} / ${cpuMsPerPodNet.simulatedNodes.toFixed(2)} / ${cpuMsPerPodNet.natsServer.toFixed(2)} ms)`);
     // The host logs its lateness every 5 s: wait for the line covering the window's end.
     await sleep(5500);
     const simLog = ctx.processes.find((p) => p.role === 'simulated-nodes')!.log;
@@ -236,6 +248,7 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
       boundPerS: rate(boundAt),
       runningPerS: rate(runningAt),
       cpuMsPerPod,
+      cpuMsPerPodNet,
       rss,
       cpBytesPerPod: (rss.controlPlane - cpRssEmpty) / HOLD_PODS,
       simBytesPerPod: (rss.simulatedNodes - simRssEmpty) / HOLD_PODS,
