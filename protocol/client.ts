@@ -26,22 +26,44 @@ export interface ClientOptions {
    * anything else sent this way is served at the workload level. Default 'workload'.
    */
   priority?: 'node-critical' | 'workload';
+  /**
+   * How many times a request refused with 429 TooManyRequests is sent again, after the
+   * `retryAfterSeconds` the server asks for (default 10, client-go's). A 429 is answered before
+   * the request is served, so nothing was stored and a retry is safe for every verb. 0: the
+   * caller sees the 429.
+   */
+  maxRetries?: number;
+}
+
+/** The wait before a 429 is retried: what the server asked for (1 s if it did not say), at most 10 s, with 10% jitter so refused clients do not come back together. */
+function retryDelayMs(retryAfterSeconds = 1): number {
+  return Math.min(retryAfterSeconds, 10) * 1000 * (0.9 + Math.random() * 0.2);
 }
 
 export class ApiClient {
   readonly nc: NatsConnection;
   readonly priority: 'node-critical' | 'workload';
   private readonly timeoutMs: number;
+  private readonly maxRetries: number;
 
   constructor(nc: NatsConnection, opts: ClientOptions = {}) {
     this.nc = nc;
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.maxRetries = opts.maxRetries ?? 10;
     this.priority = opts.priority ?? 'workload';
   }
 
   async call<T>(verb: ApiVerb, kind: Kind, body: unknown): Promise<T> {
     const plural = KINDS[kind].plural;
-    return this.requestTyped<T>(this.priority === 'node-critical' ? subjects.apiPriority(verb, plural) : subjects.api(verb, plural), body);
+    const subject = this.priority === 'node-critical' ? subjects.apiPriority(verb, plural) : subjects.api(verb, plural);
+    for (let retries = 0; ; retries++) {
+      try {
+        return await this.requestTyped<T>(subject, body);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === Reason.TooManyRequests) || retries >= this.maxRetries) throw e;
+        await new Promise((r) => setTimeout(r, retryDelayMs(e.retryAfterSeconds)));
+      }
+    }
   }
 
   /** Sends one request and unwraps the typed reply. */

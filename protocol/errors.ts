@@ -59,6 +59,8 @@ export interface WireError {
   kind?: string;
   name?: string;
   causes?: FieldCause[];
+  /** Seconds to wait before trying again (metav1.StatusDetails.retryAfterSeconds): set on 429. */
+  retryAfterSeconds?: number;
 }
 
 export class ApiError extends Error {
@@ -68,14 +70,16 @@ export class ApiError extends Error {
   readonly causes: FieldCause[];
   readonly kind?: string;
   readonly objectName?: string;
+  readonly retryAfterSeconds?: number;
 
-  constructor(reason: Reason, message: string, opts: { causes?: FieldCause[]; kind?: string; name?: string; cause?: unknown } = {}) {
+  constructor(reason: Reason, message: string, opts: { causes?: FieldCause[]; kind?: string; name?: string; retryAfterSeconds?: number; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.reason = reason;
     this.code = REASON_CODES[reason];
     this.causes = opts.causes ?? [];
     this.kind = opts.kind;
     this.objectName = opts.name;
+    if (opts.retryAfterSeconds !== undefined) this.retryAfterSeconds = opts.retryAfterSeconds;
   }
 
   toWire(): WireError {
@@ -83,12 +87,14 @@ export class ApiError extends Error {
     if (this.kind) wire.kind = this.kind;
     if (this.objectName) wire.name = this.objectName;
     if (this.causes.length) wire.causes = this.causes;
+    if (this.retryAfterSeconds !== undefined) wire.retryAfterSeconds = this.retryAfterSeconds;
     return wire;
   }
 
   static fromWire(w: WireError): ApiError {
     const reason = (Object.values(Reason) as string[]).includes(w?.reason) ? w.reason : Reason.InternalError;
-    return new ApiError(reason, String(w?.message ?? 'unknown error'), { causes: w?.causes, kind: w?.kind, name: w?.name });
+    const retryAfterSeconds = typeof w?.retryAfterSeconds === 'number' && w.retryAfterSeconds >= 0 ? w.retryAfterSeconds : undefined;
+    return new ApiError(reason, String(w?.message ?? 'unknown error'), { causes: w?.causes, kind: w?.kind, name: w?.name, retryAfterSeconds });
   }
 
   static notFound(kind: string, name: string): ApiError {

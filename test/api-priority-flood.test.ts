@@ -5,7 +5,8 @@
  * (workload) is updated at the same moment as a control. The renewals must all be answered
  * while most of the flood still waits; the control waits its turn behind the flood. Relative
  * order only, no absolute timings. Then a full queue: creates beyond it get 429 and nothing is
- * stored for them, while renewals are still answered.
+ * stored for them, while renewals are still answered; a client that retries after the
+ * `retryAfterSeconds` the 429 carries gets every create stored once.
  */
 import t from 'tap';
 import type { NatsConnection } from 'nats';
@@ -102,7 +103,7 @@ t.test('a full queue refuses creates with 429 and stores nothing for them; renew
   const server = await startServer({ maxQueuedRequests: 50 });
   t.teardown(() => server.stop());
   const kubelet = new ApiClient(await connect(), { priority: 'node-critical', timeoutMs: 60_000 });
-  const workload = new ApiClient(await connect(), { timeoutMs: 60_000 });
+  const workload = new ApiClient(await connect(), { timeoutMs: 60_000, maxRetries: 0 }); // sees each 429
   let mine = (await kubelet.apply(lease('node-2', NODE_LEASE_NAMESPACE))).object;
   const f = flood(workload, 'full', 1000);
   await workload.nc.flush();
@@ -116,4 +117,18 @@ t.test('a full queue refuses creates with 429 and stores nothing for them; renew
   const full = pods.items.filter((p) => p.metadata!.name!.startsWith('full-'));
   t.equal(full.length, f.progress.created, 'exactly the accepted creates are stored');
   t.equal(server.queue.stats().rejected, f.progress.tooMany);
+});
+
+t.test('a client retries a 429 after the retryAfterSeconds it carries: every create stored once', async (t) => {
+  const server = await startServer({ maxQueuedRequests: 20 });
+  t.teardown(() => server.stop());
+  const workload = new ApiClient(await connect(), { timeoutMs: 60_000 }); // default: up to 10 retries
+  const f = flood(workload, 'retried', 300);
+  await f.done;
+  t.ok(server.queue.stats().rejected > 0, `the server refused ${server.queue.stats().rejected} creates with 429 on the way`);
+  t.equal(f.progress.created, 300, 'every create succeeded after its retries');
+  t.same(f.progress.other, []);
+  t.equal(f.progress.tooMany, 0, 'no 429 reached the caller');
+  const pods = await workload.list('Pod', { namespace: 'default' });
+  t.equal(pods.items.filter((p) => p.metadata!.name!.startsWith('retried-')).length, 300, 'each stored once');
 });

@@ -24,6 +24,8 @@ export const DEFAULT_MAX_REQUESTS_INFLIGHT = 400;
 export const DEFAULT_MAX_QUEUED_REQUESTS = 20_000;
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', NODE_LEASE_NAMESPACE];
+/** What a 429 asks the client to wait, as kube-apiserver's APF answers (`Retry-After: 1`). */
+const TOO_MANY_REQUESTS_RETRY_AFTER_S = 1;
 
 export interface ApiServerOptions {
   nc: NatsConnection;
@@ -156,7 +158,9 @@ export class ApiServer {
     const started = performance.now();
     if (!this.priorityOn) return void this.serve(verb, msg, started);
     if (this.queue.submit(this.levelOf(verb, msg), () => this.serve(verb, msg, started))) return;
-    const err = new ApiError(Reason.TooManyRequests, `Too many requests, please try again later: ${this.queue.stats().queued} requests are waiting for the API server`);
+    const err = new ApiError(Reason.TooManyRequests, `Too many requests, please try again later: ${this.queue.stats().queued} requests are waiting for the API server`, {
+      retryAfterSeconds: TOO_MANY_REQUESTS_RETRY_AFTER_S,
+    });
     this.observeRequest?.(verb, '', err.code, (performance.now() - started) / 1000);
     if (msg.reply) msg.respond(encode({ ok: false, error: err.toWire() }));
   }
