@@ -16,6 +16,7 @@ import dnsPacket, { type DecodedPacket } from 'dns-packet';
 import type { KubeObject } from '../protocol/objects.js';
 import { entryPoint } from '../nodes/shared/paths.js';
 import { startCluster, waitForObject, type TestCluster } from './helpers/cluster.js';
+import { retry } from './helpers/wait.js';
 
 let cluster: TestCluster;
 let server: { host: string; port: number };
@@ -57,19 +58,7 @@ function resolver(host: string, port = 53): Resolver {
 }
 
 /** Retries `check` until it passes or the deadline: the DNS zone follows the store a moment after it changes. */
-async function eventually<T>(what: string, check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s; last: ${(last as Error)?.message}`);
-    await new Promise((r) => setTimeout(r, 100)); // polling interval of a condition with a deadline
-  }
-}
+const eventually = <T>(what: string, check: () => Promise<T>, timeoutMs = 20_000): Promise<T> => retry(what, check, timeoutMs, 100);
 
 function codeOf(p: Promise<unknown>): Promise<string> {
   return p.then(
