@@ -57,6 +57,8 @@ export interface ApiServerOptions {
   maxRequestsInflight?: number;
   /** Workload requests waiting for a seat before 429 TooManyRequests (`--max-queued-requests`, default 20,000). */
   maxQueuedRequests?: number;
+  /** Drop a queued workload request once its client has given up (default true; false: served anyway, as before — for before/after runs). */
+  dropExpired?: boolean;
 }
 
 export class ApiServer {
@@ -71,6 +73,7 @@ export class ApiServer {
   private readonly nc: NatsConnection;
   private readonly priorityNc: NatsConnection;
   private readonly priorityOn: boolean;
+  private readonly dropExpired: boolean;
   private readonly log: Logger;
   private readonly observeRequest?: ApiServerOptions['observeRequest'];
   private expiredSinceLog = 0;
@@ -80,6 +83,7 @@ export class ApiServer {
     this.nc = opts.nc;
     this.priorityNc = opts.priorityNc ?? opts.nc;
     this.priorityOn = opts.priority !== false;
+    this.dropExpired = opts.dropExpired !== false;
     this.queue = new RequestQueue({ seats: opts.maxRequestsInflight ?? DEFAULT_MAX_REQUESTS_INFLIGHT, maxQueued: opts.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS });
     this.observeRequest = opts.observeRequest;
     this.log = opts.logger;
@@ -164,7 +168,7 @@ export class ApiServer {
   private receive(verb: ApiVerb, msg: Msg): void {
     const started = performance.now();
     if (!this.priorityOn) return void this.serve(verb, msg, started);
-    const deadline = { at: started + this.clientWaitMs(msg), expire: () => this.expire(verb, msg, started) };
+    const deadline = this.dropExpired ? { at: started + this.clientWaitMs(msg), expire: () => this.expire(verb, msg, started) } : undefined;
     if (this.queue.submit(this.levelOf(verb, msg), () => this.serve(verb, msg, started), deadline)) return;
     const err = new ApiError(Reason.TooManyRequests, `Too many requests, please try again later: ${this.queue.stats().queued} requests are waiting for the API server`, {
       retryAfterSeconds: TOO_MANY_REQUESTS_RETRY_AFTER_S,

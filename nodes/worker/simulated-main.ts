@@ -5,11 +5,12 @@
  *     [--node-network 127.124.0.0/16 --pod-network 127.128.0.0/10 --pod-prefix 24]
  *     [--cpu 4 --memory 8Gi --max-pods 110 --heartbeat-ms 10000 --status-every 30 --resync-ms 300000 --metrics-ms 5000]
  *     [--start-delay-ms 0 --failure-rate 0 --run-ms N --usage-cpu-millis M --usage-memory-bytes B]
- *     [--status-coalesce-ms 100] [--heartbeat-thread true|false] [--status-writes-inflight 200]
+ *     [--status-coalesce-ms 100] [--heartbeat-thread true|false] [--status-writes-inflight 200] [--api-timeout-ms 5000]
  * Leases are renewed from a worker thread with its own NATS connection unless
  * `--heartbeat-thread false` (then on the main thread, among the pods' work). At most
  * `--status-writes-inflight` pod status writes of all the nodes are in flight at once (0: no bound).
  */
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../protocol/request-deadline.js';
 import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
@@ -40,6 +41,7 @@ const args = daemonArgs({
   'status-coalesce-ms': { type: 'string', default: '100' },
   'heartbeat-thread': { type: 'string', default: 'true' },
   'status-writes-inflight': { type: 'string', default: String(DEFAULT_SIM_STATUS_WRITES_INFLIGHT) },
+  'api-timeout-ms': { type: 'string', default: String(DEFAULT_REQUEST_TIMEOUT_MS) },
 });
 
 const SHUTDOWN_MS = 3000;
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
     heartbeatThreadNats: threadFlag() ? (args.nats as string) : undefined,
     latenessLogger: heartbeatLog,
     statusWritesInflight: wholeNumber('status-writes-inflight'),
+    apiTimeoutMs: Math.max(1, wholeNumber('api-timeout-ms')),
     tuning: { backoffInitialMs: num('backoff-initial-ms'), backoffMaxMs: num('backoff-max-ms'), statusCoalesceMs: num('status-coalesce-ms') },
     runtime: {
       startDelayMs: num('start-delay-ms'),

@@ -68,6 +68,8 @@ export interface SimulatedNodesOptions {
    * DEFAULT_SIM_STATUS_WRITES_INFLIGHT; 0: unbounded). See status-write-limiter.ts.
    */
   statusWritesInflight?: number;
+  /** The API client's per-request timeout, ms (default 5000, ApiClient's). */
+  apiTimeoutMs?: number;
 }
 
 /**
@@ -107,7 +109,7 @@ export class SimulatedNodes {
 
   constructor(private readonly opts: SimulatedNodesOptions) {
     if (!Number.isInteger(opts.count) || opts.count < 0) throw new RangeError(`node count must be a whole number, got ${opts.count}`);
-    this.client = new ApiClient(opts.nc);
+    this.client = new ApiClient(opts.nc, { timeoutMs: opts.apiTimeoutMs });
     const writes = opts.statusWritesInflight ?? DEFAULT_SIM_STATUS_WRITES_INFLIGHT;
     if (writes > 0) this.statusWrites = new StatusWriteLimiter(writes);
     this.services = new Informer<KubeObject>(this.client, 'Service', { resyncMs: 30_000, logger: opts.logger });
