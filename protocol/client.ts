@@ -9,6 +9,7 @@ import { KINDS, type Kind } from './kinds.js';
 import type { MetricsList, NodeMetrics, NodeMetricsRequest, PodMetrics, PodMetricsRequest, TrafficReply, TrafficRequest } from './metrics.js';
 import type { ApplyResult, BindManyReply, BindManyRequest, BindRequest, DeleteRequest, ListRequest, LocalVolumeReply, LocalVolumeRequest, LogChunk, LogsReply, LogsRequest, Reply } from './messages.js';
 import type { KubeObject, ObjectList, WatchEvent } from './objects.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutHeaders } from './request-deadline.js';
 import { matchesFilters } from './selectors.js';
 import { subjects, type ApiVerb } from './subjects.js';
 
@@ -16,7 +17,7 @@ import { subjects, type ApiVerb } from './subjects.js';
 export const LIST_PAGE_SIZE = 500;
 
 export interface ClientOptions {
-  /** Per-request timeout in ms (default 5000). */
+  /** Per-request timeout in ms (default 5000); sent with each request, so the API server drops it unserved once this has passed. */
   timeoutMs?: number;
   /**
    * 'node-critical': every API request goes to the node-critical subjects
@@ -48,7 +49,7 @@ export class ApiClient {
 
   constructor(nc: NatsConnection, opts: ClientOptions = {}) {
     this.nc = nc;
-    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxRetries = opts.maxRetries ?? 10;
     this.priority = opts.priority ?? 'workload';
   }
@@ -71,7 +72,8 @@ export class ApiClient {
     let msg;
     const data = encode(body);
     try {
-      msg = await this.nc.request(subject, data, { timeout: timeoutMs });
+      // The header tells the server when this client stops listening (protocol/request-deadline.ts).
+      msg = await this.nc.request(subject, data, { timeout: timeoutMs, headers: timeoutHeaders(timeoutMs) });
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === 'MAX_PAYLOAD_EXCEEDED') {

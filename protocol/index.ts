@@ -8,4 +8,5 @@ export * from './metrics.js';
 export * from './selectors.js';
 export * from './quantity.js';
 export * from './client.js';
+export * from './request-deadline.js';
 export * from './inspect.js';

@@ -51,7 +51,7 @@ t.test('workload waits for a seat in arrival order; node-high never waits', asyn
   t.same(log, [], 'workload never starts in the turn that received it');
   await turn();
   t.same(log, ['w1', 'w2'], 'two seats: two start, two wait');
-  t.same(q.stats(), { inFlight: 2, queued: 2, rejected: 0, exempt: 0 });
+  t.same(q.stats(), { inFlight: 2, queued: 2, rejected: 0, exempt: 0, expired: 0 });
   const lease = gate(log, 'lease');
   t.ok(q.submit('node-high', lease.run));
   t.same(log, ['w1', 'w2', 'lease'], 'the heartbeat runs at once, ahead of the queued workload');
@@ -61,7 +61,7 @@ t.test('workload waits for a seat in arrival order; node-high never waits', asyn
   w[0].finish();
   await turn();
   t.same(log.slice(-1), ['w4']);
-  t.same(q.stats(), { inFlight: 2, queued: 0, rejected: 0, exempt: 1 }, 'node-high requests hold no workload seat');
+  t.same(q.stats(), { inFlight: 2, queued: 0, rejected: 0, exempt: 1, expired: 0 }, 'node-high requests hold no workload seat');
   w[2].finish();
   w[3].finish();
   lease.finish();
@@ -130,4 +130,42 @@ t.test('a long backlog starts a time budget at a time, letting other callbacks i
 
 t.test('a queue needs a seat', async (t) => {
   t.throws(() => new RequestQueue({ seats: 0, maxQueued: 1 }), /at least one seat/);
+});
+
+t.test('a waiting request past its deadline is dropped when its seat comes, costing no seat', async (t) => {
+  const q = new RequestQueue({ seats: 1, maxQueued: 10 });
+  const log: string[] = [];
+  const first = gate(log, 'first');
+  q.submit('workload', first.run);
+  await turn();
+  const expiredLog: string[] = [];
+  const now = performance.now();
+  q.submit('workload', gate(log, 'stale').run, { at: now + 1, expire: () => expiredLog.push('stale') });
+  const fresh = gate(log, 'fresh');
+  q.submit('workload', fresh.run, { at: now + 60_000, expire: () => expiredLog.push('fresh') });
+  const spin = performance.now() + 2;
+  while (performance.now() < spin); // the stale one's client gives up while the seat is taken
+  first.finish();
+  await turn();
+  await turn();
+  t.same(log, ['first', 'fresh'], 'the stale request never ran; the next one got the seat');
+  t.same(expiredLog, ['stale'], 'told to answer Timeout instead');
+  t.equal(q.stats().expired, 1);
+  fresh.finish();
+});
+
+t.test('a full queue sheds expired requests before refusing a new one', async (t) => {
+  const q = new RequestQueue({ seats: 1, maxQueued: 2 });
+  const log: string[] = [];
+  const first = gate(log, 'first');
+  q.submit('workload', first.run);
+  await turn();
+  const now = performance.now();
+  q.submit('workload', gate(log, 'a').run, { at: now + 1 });
+  q.submit('workload', gate(log, 'b').run, { at: now + 1 });
+  const spin = performance.now() + 2;
+  while (performance.now() < spin);
+  t.ok(q.submit('workload', gate(log, 'c').run), 'accepted: the two waiting ones had expired');
+  t.same(q.stats(), { inFlight: 1, queued: 1, rejected: 0, exempt: 0, expired: 2 });
+  first.finish();
 });

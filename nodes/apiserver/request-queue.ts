@@ -10,6 +10,12 @@
  * socket read at once — thousands under a flood — and serving them there, or as each finished
  * request frees a seat, kept the event loop away from the priority connection's socket for
  * hundreds of ms (measured: Lease writes waited up to 0.9 s for their acknowledgement).
+ *
+ * A waiting request whose client has given up by the time it would get a seat is dropped
+ * unserved (`expired`), as kube-apiserver ends a request with its context: serving it is wasted
+ * work and its write turns the client's retry into a Conflict — at 100,000 pods that kept the
+ * queue full of requests nobody waited for (a livelock). Node-critical requests never wait, so
+ * never expire.
  */
 import type { PriorityLevel } from './priority-level.js';
 
@@ -29,15 +35,27 @@ export interface QueueStats {
   rejected: number;
   /** Node-critical requests run (never queued). */
   exempt: number;
+  /** Workload requests dropped unserved: their deadline passed while they waited for a seat. */
+  expired: number;
+}
+
+/** A workload request waiting for a seat. */
+export interface QueuedRequest {
+  run: () => Promise<void>;
+  /** performance.now() after which it is not served (its client has stopped listening); none: always served. */
+  deadline?: number;
+  /** Called instead of `run` when it expired (e.g. to answer Timeout); must not throw. */
+  expire?: () => void;
 }
 
 export class RequestQueue {
   private inFlight = 0;
   /** A ring of waiting runs: `head` is the next to start (no O(n) shift under a flood). */
-  private waiting: (() => Promise<void>)[] = [];
+  private waiting: QueuedRequest[] = [];
   private head = 0;
   private rejected = 0;
   private exempt = 0;
+  private expired = 0;
   private drainScheduled = false;
   private readonly budgetMs: number;
 
@@ -50,23 +68,47 @@ export class RequestQueue {
    * Runs `run` at once (node-high), or in a later turn once a seat is free (workload). False
    * when the queue is full: the caller answers TooManyRequests and `run` never runs.
    */
-  submit(level: PriorityLevel, run: () => Promise<void>): boolean {
+  submit(level: PriorityLevel, run: () => Promise<void>, deadline?: { at: number; expire?: () => void }): boolean {
     if (level === 'node-high') {
       this.exempt++;
       void run();
       return true;
     }
-    if (this.waiting.length - this.head >= this.opts.maxQueued + Math.max(0, this.opts.seats - this.inFlight)) {
+    // A full queue first sheds what nobody waits for any more: dead requests must not cause 429s.
+    if (this.full()) this.dropExpiredHead(performance.now());
+    if (this.full()) {
       this.rejected++;
       return false;
     }
-    this.waiting.push(run);
+    this.waiting.push({ run, deadline: deadline?.at, expire: deadline?.expire });
     this.scheduleDrain();
     return true;
   }
 
   stats(): QueueStats {
-    return { inFlight: this.inFlight, queued: this.waiting.length - this.head, rejected: this.rejected, exempt: this.exempt };
+    return { inFlight: this.inFlight, queued: this.waiting.length - this.head, rejected: this.rejected, exempt: this.exempt, expired: this.expired };
+  }
+
+  private full(): boolean {
+    return this.waiting.length - this.head >= this.opts.maxQueued + Math.max(0, this.opts.seats - this.inFlight);
+  }
+
+  /** Drops expired requests at the head of the queue (arrival order: the oldest are there). */
+  private dropExpiredHead(now: number): void {
+    while (this.head < this.waiting.length) {
+      const next = this.waiting[this.head];
+      if (next.deadline === undefined || next.deadline > now) return;
+      this.dropExpired(this.take());
+    }
+  }
+
+  private dropExpired(req: QueuedRequest): void {
+    this.expired++;
+    try {
+      req.expire?.();
+    } catch {
+      // answering a client that left must never break the queue
+    }
   }
 
   private scheduleDrain(): void {
@@ -79,14 +121,18 @@ export class RequestQueue {
   private drain(): void {
     this.drainScheduled = false;
     const until = performance.now() + this.budgetMs;
+    let now = performance.now();
     while (this.inFlight < this.opts.seats && this.head < this.waiting.length) {
-      this.start(this.take());
-      if (performance.now() >= until) break;
+      const req = this.take();
+      if (req.deadline !== undefined && req.deadline <= now) this.dropExpired(req); // costs no seat
+      else this.start(req.run);
+      now = performance.now();
+      if (now >= until) break;
     }
     this.scheduleDrain();
   }
 
-  private take(): () => Promise<void> {
+  private take(): QueuedRequest {
     const run = this.waiting[this.head];
     this.waiting[this.head++] = undefined as never;
     if (this.head === this.waiting.length) {

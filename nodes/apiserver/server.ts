@@ -10,6 +10,7 @@ import { KINDS, KIND_NAMES, type Kind } from '../../protocol/kinds.js';
 import type { ApiServerStarted, Reply } from '../../protocol/messages.js';
 import { NODE_LEASE_NAMESPACE, type KubeObject, type WatchEvent } from '../../protocol/objects.js';
 import { API_SERVICE_NAME, API_VERBS, subjects, type ApiVerb } from '../../protocol/subjects.js';
+import { requestTimeoutMs } from '../../protocol/request-deadline.js';
 import type { Logger } from '../shared/logger.js';
 import { Handlers } from './handlers.js';
 import { DNS_SERVICE_NAME, DNS_SERVICE_NAMESPACE, ServiceAllocator, dnsServiceObject } from './service-ips.js';
@@ -26,6 +27,10 @@ export const DEFAULT_MAX_QUEUED_REQUESTS = 20_000;
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', NODE_LEASE_NAMESPACE];
 /** What a 429 asks the client to wait, as kube-apiserver's APF answers (`Retry-After: 1`). */
 const TOO_MANY_REQUESTS_RETRY_AFTER_S = 1;
+/** A queued request expires this long before its client's timeout (at most a quarter of it): the reply still has to travel. */
+const REPLY_MARGIN_MS = 100;
+/** At most one log line about expired requests per this period. */
+const EXPIRY_LOG_EVERY_MS = 10_000;
 
 export interface ApiServerOptions {
   nc: NatsConnection;
@@ -52,6 +57,8 @@ export interface ApiServerOptions {
   maxRequestsInflight?: number;
   /** Workload requests waiting for a seat before 429 TooManyRequests (`--max-queued-requests`, default 20,000). */
   maxQueuedRequests?: number;
+  /** Drop a queued workload request once its client has given up (default true; false: served anyway, as before — for before/after runs). */
+  dropExpired?: boolean;
 }
 
 export class ApiServer {
@@ -66,13 +73,17 @@ export class ApiServer {
   private readonly nc: NatsConnection;
   private readonly priorityNc: NatsConnection;
   private readonly priorityOn: boolean;
+  private readonly dropExpired: boolean;
   private readonly log: Logger;
   private readonly observeRequest?: ApiServerOptions['observeRequest'];
+  private expiredSinceLog = 0;
+  private lastExpiryLog = -Infinity;
 
   constructor(opts: ApiServerOptions) {
     this.nc = opts.nc;
     this.priorityNc = opts.priorityNc ?? opts.nc;
     this.priorityOn = opts.priority !== false;
+    this.dropExpired = opts.dropExpired !== false;
     this.queue = new RequestQueue({ seats: opts.maxRequestsInflight ?? DEFAULT_MAX_REQUESTS_INFLIGHT, maxQueued: opts.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS });
     this.observeRequest = opts.observeRequest;
     this.log = opts.logger;
@@ -157,12 +168,45 @@ export class ApiServer {
   private receive(verb: ApiVerb, msg: Msg): void {
     const started = performance.now();
     if (!this.priorityOn) return void this.serve(verb, msg, started);
-    if (this.queue.submit(this.levelOf(verb, msg), () => this.serve(verb, msg, started))) return;
+    const deadline = this.dropExpired ? { at: started + this.clientWaitMs(msg), expire: () => this.expire(verb, msg, started) } : undefined;
+    if (this.queue.submit(this.levelOf(verb, msg), () => this.serve(verb, msg, started), deadline)) return;
     const err = new ApiError(Reason.TooManyRequests, `Too many requests, please try again later: ${this.queue.stats().queued} requests are waiting for the API server`, {
       retryAfterSeconds: TOO_MANY_REQUESTS_RETRY_AFTER_S,
     });
     this.observeRequest?.(verb, '', err.code, (performance.now() - started) / 1000);
     if (msg.reply) msg.respond(encode({ ok: false, error: err.toWire() }));
+  }
+
+  /** How long after its arrival a request may still start: the client's timeout (its header, or the default) less the reply's travel. */
+  private clientWaitMs(msg: Msg): number {
+    let timeoutMs: number;
+    try {
+      timeoutMs = requestTimeoutMs(msg.headers);
+    } catch {
+      timeoutMs = requestTimeoutMs(undefined); // undecodable headers: as if none
+    }
+    return timeoutMs - Math.min(REPLY_MARGIN_MS, timeoutMs / 4);
+  }
+
+  /**
+   * A queued request whose client has given up: not served. It is answered Timeout anyway — a
+   * few bytes nobody reads in the usual case, but a client without the header that waits longer
+   * than the default, or one still inside the margin, learns now why instead of waiting out its
+   * timer. Not 429: our client would send it again, back into the queue that just shed it.
+   */
+  private expire(verb: ApiVerb, msg: Msg, started: number): void {
+    const waitedMs = performance.now() - started;
+    const err = new ApiError(Reason.Timeout, `the request waited ${Math.round(waitedMs)} ms for the API server, longer than its client waits; it was not served`);
+    this.observeRequest?.(verb, subjects.parseApi(msg.subject)?.plural ?? '', err.code, waitedMs / 1000);
+    if (msg.reply) msg.respond(encode({ ok: false, error: err.toWire() }));
+    this.expiredSinceLog++;
+    const now = performance.now();
+    if (now - this.lastExpiryLog >= EXPIRY_LOG_EVERY_MS) {
+      const stats = this.queue.stats();
+      this.log.warn({ expired: this.expiredSinceLog, expiredTotal: stats.expired, queued: stats.queued, waitedMs: Math.round(waitedMs) }, 'dropped queued requests whose clients had given up (overloaded)');
+      this.expiredSinceLog = 0;
+      this.lastExpiryLog = now;
+    }
   }
 
   /** Only Lease and Node requests can be node-critical: only theirs are decoded here (twice, they are small). */

@@ -52,6 +52,8 @@ const args = daemonArgs({
   'priority-connection': { type: 'string', default: 'on' },
   // `off`: no API priority at all — every request served at once in arrival order (for before/after runs).
   'api-priority': { type: 'string', default: 'on' },
+  // off: a queued request is served however long it waited, even after its client gave up (before/after runs).
+  'drop-expired-requests': { type: 'string', default: 'on' },
 });
 
 const log = createLogger('control-plane');
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     maxRequestsInflight: Math.max(1, numberFlag('max-requests-inflight')),
     maxQueuedRequests: numberFlag('max-queued-requests'),
     priority: apiPriority,
+    dropExpired: isOn(args['drop-expired-requests'] as string),
   });
   await api.start();
   const client = new ApiClient(nc);

@@ -20,6 +20,7 @@ import { MetricsSampler } from './metrics-sampler.js';
 import { EmptyDirEviction } from './emptydir-eviction.js';
 import { Heartbeat, registerNode, type NodeConfig } from './node-status.js';
 import type { HeartbeatSink } from './heartbeat-host.js';
+import type { StatusWriteLimiter } from './status-write-limiter.js';
 import { PodWorker, type PodWorkerTuning } from './pod-worker.js';
 import type { PodDns } from './pod-dns.js';
 import { serviceEnvVars } from './service-env.js';
@@ -33,6 +34,8 @@ export interface KubeletOptions {
   config: NodeConfig;
   logger: Logger;
   tuning?: PodWorkerTuning;
+  /** Bound on pod status writes in flight, shared with the other kubelets of the process (none: unbounded). */
+  statusWrites?: StatusWriteLimiter;
   /** Inspector capture: the actors report their transitions (none: not inspected). */
   inspect?: InspectCapture;
   /** Full relist of this node's pods (safety net for lost events), ms. */
@@ -238,6 +241,7 @@ export class Kubelet {
       logger: this.log,
       logBindings: { pod: key },
       tuning: this.opts.tuning,
+      statusWrites: this.opts.statusWrites,
       podDns: this.opts.podDns,
       inspect: this.opts.inspect,
       volumesDir: this.opts.volumesDir,

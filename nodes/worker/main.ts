@@ -14,6 +14,7 @@ import { ApiClient } from '../../protocol/client.js';
 import { daemonArgs, isOn } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
+import { StatusWriteLimiter } from './status-write-limiter.js';
 import { Kubelet } from './kubelet.js';
 import { InspectCapture } from '../inspect/capture.js';
 import { KubeProxy } from './proxy/index.js';
@@ -44,6 +45,8 @@ const args = daemonArgs({
   'backoff-initial-ms': { type: 'string', default: '10000' },
   'backoff-max-ms': { type: 'string', default: '300000' },
   'backoff-reset-ms': { type: 'string', default: '600000' },
+  // Pod status writes in flight at once (0: no bound; a kubelet holds ≤ max-pods pods, each with one writer).
+  'status-writes-inflight': { type: 'string', default: '0' },
   // kube-proxy: on by default; `--proxy off` (or false/0) runs the kubelet alone.
   proxy: { type: 'string', default: 'on' },
   // Inspector capture of the pod actors' transitions: on by default.
@@ -114,6 +117,7 @@ async function main(): Promise<void> {
     metricsMs: Number(args['metrics-ms']),
     volumeStatsMs: Number(args['volume-stats-ms']),
     onPodRunning: prom?.podStarted,
+    statusWrites: statusWriteLimiter(String(args['status-writes-inflight'])),
     tuning: {
       backoffInitialMs: Number(args['backoff-initial-ms']),
       backoffMaxMs: Number(args['backoff-max-ms']),
@@ -186,3 +190,10 @@ main().catch((e) => {
   process.stderr.write(`kubelet failed to start: ${(e as Error).message}\n`);
   process.exit(1);
 });
+
+/** `--status-writes-inflight N`: a bound on this kubelet's pod status writes in flight; 0: none. */
+function statusWriteLimiter(text: string): StatusWriteLimiter | undefined {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--status-writes-inflight must be a whole number ≥ 0, got "${text}"`);
+  return n > 0 ? new StatusWriteLimiter(n) : undefined;
+}

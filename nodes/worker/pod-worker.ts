@@ -30,6 +30,7 @@ import { PodVolumes, containerMounts, ensureSubPaths, type VolumePaths } from '.
 import { resolveClaimPath } from './claims.js';
 import type { LimitedEmptyDir } from './emptydir-eviction.js';
 import { RuntimeError, type ContainerRuntime, type ExitStatus, type Mount } from './runtime/types.js';
+import type { StatusWriteLimiter } from './status-write-limiter.js';
 
 export interface PodWorkerTuning {
   backoffInitialMs?: number;
@@ -70,6 +71,8 @@ export interface PodWorkerOptions {
   volumeRefreshMs?: number;
   /** Called once the pod is fully stopped and its object removed (or gone already). */
   onDone: () => void;
+  /** The process-wide bound on status writes in flight (none: unbounded). */
+  statusWrites?: StatusWriteLimiter;
   /** Called once, when the pod first reports phase Running: seconds since this worker was created (pod start latency). */
   onRunning?: (seconds: number) => void;
 }
@@ -300,8 +303,15 @@ export class PodWorker {
   /** One writer per pod; bursts of changes collapse into the latest status (compare-and-set, retried on Conflict). */
   private async writeLoop(): Promise<void> {
     let failures = 0;
-    while (this.latestStatus && this.latestStatus !== this.writtenStatus && !this.objectGone && !this.detached) {
-      const status = this.latestStatus;
+    while (this.wantsWrite()) {
+      // Waiting for a slot holds no status: the one written is the latest when the slot comes.
+      const release = await this.opts.statusWrites?.acquire();
+      if (!this.wantsWrite()) {
+        release?.();
+        return;
+      }
+      const status = this.latestStatus!;
+      let failed: unknown;
       try {
         const written = await this.writeStatus(status);
         if (!written || written.metadata?.uid !== this.uid) this.objectGone = true;
@@ -309,24 +319,33 @@ export class PodWorker {
         this.writtenStatus = status;
         failures = 0;
       } catch (e) {
-        if (e instanceof ApiError && e.reason === Reason.NotFound) {
-          this.objectGone = true;
-          return;
-        }
-        this.log.warn({ err: (e as Error).message }, 'status write failed; retrying');
-        // Exponential back-off with jitter: an overloaded API server timing out a thousand pods'
-        // writes must not get them all back every 200 ms (measured: 12k retries in 90 s at 1,000
-        // simulated nodes, until the control plane stopped answering).
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, statusRetryDelayMs(failures++));
-          this.wakeRetry = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wakeRetry = undefined;
+        failed = e;
+      } finally {
+        release?.(); // never held through the back-off below
       }
+      if (failed === undefined) continue;
+      if (failed instanceof ApiError && failed.reason === Reason.NotFound) {
+        this.objectGone = true;
+        return;
+      }
+      this.log.warn({ err: (failed as Error).message }, 'status write failed; retrying');
+      // Exponential back-off with jitter: an overloaded API server timing out a thousand pods'
+      // writes must not get them all back every 200 ms (measured: 12k retries in 90 s at 1,000
+      // simulated nodes, until the control plane stopped answering).
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, statusRetryDelayMs(failures++));
+        this.wakeRetry = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeRetry = undefined;
     }
+  }
+
+  /** A newer status than the one written, and someone to write it to. */
+  private wantsWrite(): boolean {
+    return !!this.latestStatus && this.latestStatus !== this.writtenStatus && !this.objectGone && !this.detached;
   }
 
   /**

@@ -5,14 +5,16 @@
  *     [--node-network 127.124.0.0/16 --pod-network 127.128.0.0/10 --pod-prefix 24]
  *     [--cpu 4 --memory 8Gi --max-pods 110 --heartbeat-ms 10000 --status-every 30 --resync-ms 300000 --metrics-ms 5000]
  *     [--start-delay-ms 0 --failure-rate 0 --run-ms N --usage-cpu-millis M --usage-memory-bytes B]
- *     [--status-coalesce-ms 100] [--heartbeat-thread true|false]
+ *     [--status-coalesce-ms 100] [--heartbeat-thread true|false] [--status-writes-inflight 200] [--api-timeout-ms 5000]
  * Leases are renewed from a worker thread with its own NATS connection unless
- * `--heartbeat-thread false` (then on the main thread, among the pods' work).
+ * `--heartbeat-thread false` (then on the main thread, among the pods' work). At most
+ * `--status-writes-inflight` pod status writes of all the nodes are in flight at once (0: no bound).
  */
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../protocol/request-deadline.js';
 import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
-import { DEFAULT_SIM_HEARTBEAT_MS, DEFAULT_SIM_NODE_NETWORK, DEFAULT_SIM_POD_NETWORK, DEFAULT_SIM_RESYNC_MS, DEFAULT_SIM_STATUS_EVERY, SimulatedNodes } from './simulated-nodes.js';
+import { DEFAULT_SIM_HEARTBEAT_MS, DEFAULT_SIM_NODE_NETWORK, DEFAULT_SIM_POD_NETWORK, DEFAULT_SIM_RESYNC_MS, DEFAULT_SIM_STATUS_EVERY, DEFAULT_SIM_STATUS_WRITES_INFLIGHT, SimulatedNodes } from './simulated-nodes.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -38,6 +40,8 @@ const args = daemonArgs({
   'backoff-max-ms': { type: 'string', default: '300000' },
   'status-coalesce-ms': { type: 'string', default: '100' },
   'heartbeat-thread': { type: 'string', default: 'true' },
+  'status-writes-inflight': { type: 'string', default: String(DEFAULT_SIM_STATUS_WRITES_INFLIGHT) },
+  'api-timeout-ms': { type: 'string', default: String(DEFAULT_REQUEST_TIMEOUT_MS) },
 });
 
 const SHUTDOWN_MS = 3000;
@@ -52,6 +56,15 @@ function num(name: keyof typeof args): number {
   const v = Number(args[name]);
   if (!Number.isFinite(v)) {
     log.fatal({ flag: name, value: args[name] }, `--${String(name)} must be a number`);
+    process.exit(2);
+  }
+  return v;
+}
+
+function wholeNumber(name: keyof typeof args): number {
+  const v = num(name);
+  if (!Number.isInteger(v) || v < 0) {
+    log.fatal({ flag: name, value: args[name] }, `--${String(name)} must be a whole number ≥ 0`);
     process.exit(2);
   }
   return v;
@@ -88,6 +101,8 @@ async function main(): Promise<void> {
     metricsMs: num('metrics-ms'),
     heartbeatThreadNats: threadFlag() ? (args.nats as string) : undefined,
     latenessLogger: heartbeatLog,
+    statusWritesInflight: wholeNumber('status-writes-inflight'),
+    apiTimeoutMs: Math.max(1, wholeNumber('api-timeout-ms')),
     tuning: { backoffInitialMs: num('backoff-initial-ms'), backoffMaxMs: num('backoff-max-ms'), statusCoalesceMs: num('status-coalesce-ms') },
     runtime: {
       startDelayMs: num('start-delay-ms'),

@@ -21,6 +21,7 @@ import type { Logger } from '../shared/logger.js';
 import { StaggeredTicker } from '../shared/staggered-ticker.js';
 import type { Pod } from '../../protocol/objects.js';
 import { Kubelet } from './kubelet.js';
+import { StatusWriteLimiter } from './status-write-limiter.js';
 import type { PodWorkerTuning } from './pod-worker.js';
 import { SimulatedRuntime, type SimulatedRuntimeOptions } from './runtime/simulated.js';
 import { RelistSchedule } from '../shared/relist-schedule.js';
@@ -62,7 +63,21 @@ export interface SimulatedNodesOptions {
   heartbeatThreadNats?: string;
   /** Where the `heartbeat lateness` lines of main-thread renewals go (default: logger). */
   latenessLogger?: Logger;
+  /**
+   * Pod status writes in flight at once, over all the nodes of this host (default
+   * DEFAULT_SIM_STATUS_WRITES_INFLIGHT; 0: unbounded). See status-write-limiter.ts.
+   */
+  statusWritesInflight?: number;
+  /** The API client's per-request timeout, ms (default 5000, ApiClient's). */
+  apiTimeoutMs?: number;
 }
+
+/**
+ * Half the API server's default workload seats (400): this host's status writes can never fill
+ * its queue, and leave seats to the creates, binds and Events; at ~20 ms a write under load this
+ * is still ~10,000 writes/s, far above what the control plane binds.
+ */
+export const DEFAULT_SIM_STATUS_WRITES_INFLIGHT = 200;
 
 /** Kubernetes' kubelet defaults: Lease renewed every 10 s, Node status reported every 5 min when unchanged. */
 export const DEFAULT_SIM_HEARTBEAT_MS = 10_000;
@@ -89,10 +104,14 @@ export class SimulatedNodes {
   /** The periodic relist of every pod, and one after each reconnect. */
   private resyncs?: RelistSchedule;
   private stopping = false;
+  /** The bound on status writes shared by every kubelet here (none: unbounded). */
+  readonly statusWrites?: StatusWriteLimiter;
 
   constructor(private readonly opts: SimulatedNodesOptions) {
     if (!Number.isInteger(opts.count) || opts.count < 0) throw new RangeError(`node count must be a whole number, got ${opts.count}`);
-    this.client = new ApiClient(opts.nc);
+    this.client = new ApiClient(opts.nc, { timeoutMs: opts.apiTimeoutMs });
+    const writes = opts.statusWritesInflight ?? DEFAULT_SIM_STATUS_WRITES_INFLIGHT;
+    if (writes > 0) this.statusWrites = new StatusWriteLimiter(writes);
     this.services = new Informer<KubeObject>(this.client, 'Service', { resyncMs: 30_000, logger: opts.logger });
     const nodeNet = parseCidr(opts.nodeNetwork ?? DEFAULT_SIM_NODE_NETWORK);
     const podNet = parseCidr(opts.podNetwork ?? DEFAULT_SIM_POD_NETWORK);
@@ -127,6 +146,7 @@ export class SimulatedNodes {
           metricsTicker: this.metrics,
           metricsMs,
           tuning: opts.tuning,
+          statusWrites: this.statusWrites,
           config: {
             name,
             nodeIP: hostAddress(nodeNet, i),

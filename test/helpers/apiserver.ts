@@ -11,6 +11,8 @@ import { startTestNats, type TestNats } from './nats.js';
 export interface TestApiServerOptions {
   /** ClusterIPs come from this block; give tests that open sockets on them a block of their own (blocks.ts). */
   serviceCidr?: string;
+  /** Workload seats (`--max-requests-inflight`; default 400). */
+  maxRequestsInflight?: number;
 }
 
 export interface TestApiServer {
@@ -32,7 +34,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
   try {
     const nc = await nats.connect();
     const make = async () => {
-      const server = new ApiServer({ nc, logger: silentLogger(), serviceCidr: opts.serviceCidr });
+      const server = new ApiServer({ nc, logger: silentLogger(), serviceCidr: opts.serviceCidr, maxRequestsInflight: opts.maxRequestsInflight });
       await server.start();
       return server;
     };
