@@ -100,7 +100,7 @@ export class ApiServer {
     this.service = await this.nc.services.add({
       name: API_SERVICE_NAME,
       version: '0.1.0',
-      description: 'kubeact API server: create/apply/get/list/update/updateStatus/delete/bind/bindMany of every kind',
+      description: 'kubeact API server: create/createMany/apply/get/list/update/updateStatus/delete/bind/bindMany of every kind',
       queue: 'kubeact-apiserver',
     });
     for (const verb of API_VERBS) {
@@ -231,6 +231,8 @@ export class ApiServer {
         return h.updateStatus(kind, body as any);
       case 'delete':
         return h.delete(kind, body as any);
+      case 'createMany':
+        return h.createMany(kind, body as any);
       case 'bind':
         if (kind !== 'Pod') throw ApiError.badRequest('bind is only defined for pods');
         return h.bind(body as any);
