@@ -157,7 +157,8 @@ export class ApiServer {
   private receive(verb: ApiVerb, msg: Msg): void {
     const started = performance.now();
     if (!this.priorityOn) return void this.serve(verb, msg, started);
-    if (this.queue.submit(this.levelOf(verb, msg), () => this.serve(verb, msg, started))) return;
+    const { level, body } = this.classify(verb, msg);
+    if (this.queue.submit(level, () => this.serve(verb, msg, started, body))) return;
     const err = new ApiError(Reason.TooManyRequests, `Too many requests, please try again later: ${this.queue.stats().queued} requests are waiting for the API server`, {
       retryAfterSeconds: TOO_MANY_REQUESTS_RETRY_AFTER_S,
     });
@@ -165,21 +166,24 @@ export class ApiServer {
     if (msg.reply) msg.respond(encode({ ok: false, error: err.toWire() }));
   }
 
-  /** Only Lease and Node requests can be node-critical: only theirs are decoded here (twice, they are small). */
-  private levelOf(verb: ApiVerb, msg: Msg): PriorityLevel {
+  /**
+   * Only Lease and Node requests can be node-critical: only theirs are decoded here, and the
+   * decoded body is what serve() then handles (once: a renewal was decoded twice).
+   */
+  private classify(verb: ApiVerb, msg: Msg): { level: PriorityLevel; body?: Record<string, any> } {
     const plural = subjects.parseApi(msg.subject)?.plural;
-    if (plural !== 'leases' && plural !== 'nodes') return 'workload';
+    if (plural !== 'leases' && plural !== 'nodes') return { level: 'workload' };
     try {
       const body = decode(msg.data);
-      if (!body || typeof body !== 'object' || Array.isArray(body)) return 'workload';
-      return priorityLevel(verb, plural === 'leases' ? 'Lease' : 'Node', body as Record<string, any>);
+      if (!body || typeof body !== 'object' || Array.isArray(body)) return { level: 'workload' };
+      return { level: priorityLevel(verb, plural === 'leases' ? 'Lease' : 'Node', body as Record<string, any>), body: body as Record<string, any> };
     } catch {
-      return 'workload'; // serve() answers the garbage
+      return { level: 'workload' }; // serve() answers the garbage
     }
   }
 
-  /** Decodes, dispatches and answers one request; every failure becomes a typed error reply. */
-  private async serve(verb: ApiVerb, msg: Msg, started: number): Promise<void> {
+  /** Decodes (unless classify() did), dispatches and answers one request; every failure becomes a typed error reply. */
+  private async serve(verb: ApiVerb, msg: Msg, started: number, decoded?: Record<string, any>): Promise<void> {
     let reply: Reply<unknown>;
     let kind = '';
     let store: KindStore | undefined;
@@ -187,9 +191,9 @@ export class ApiServer {
       const k = kindFromSubject(msg.subject);
       kind = k;
       store = this.stores.get(k);
-      let body: unknown;
+      let body: unknown = decoded;
       try {
-        body = decode(msg.data);
+        body ??= decode(msg.data);
       } catch (e) {
         throw ApiError.badRequest(`cannot decode request on ${msg.subject}: ${(e as Error).message}; requests are msgpack maps`);
       }
