@@ -400,7 +400,8 @@ export class Handlers {
     defaultSpec(kind, obj);
     const causes = validateObject(obj);
     if (causes.length) throw ApiError.invalid(kind, String(obj.metadata?.name ?? ''), causes);
-    admitStorage(kind, obj, this.store('StorageClass').all());
+    // Only PVs and claims have storage admission: other kinds (Events, pods) do not walk the StorageClasses.
+    if (kind === 'PersistentVolume' || kind === 'PersistentVolumeClaim') admitStorage(kind, obj, this.store('StorageClass').all());
     this.checkNamespace(kind, obj);
     stampCreation(obj, this.now());
     if (kind === 'Pod') delete obj.status.conditions;
