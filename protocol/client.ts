@@ -7,7 +7,7 @@ import { decode, encode } from './codec.js';
 import { ApiError, Reason } from './errors.js';
 import { KINDS, type Kind } from './kinds.js';
 import type { MetricsList, NodeMetrics, NodeMetricsRequest, PodMetrics, PodMetricsRequest, TrafficReply, TrafficRequest } from './metrics.js';
-import type { ApplyResult, BindManyReply, BindManyRequest, BindRequest, DeleteRequest, ListRequest, LocalVolumeReply, LocalVolumeRequest, LogChunk, LogsReply, LogsRequest, Reply } from './messages.js';
+import type { ApplyResult, BindManyReply, BindManyRequest, BindRequest, CreateManyReply, CreateManyRequest, DeleteRequest, ListRequest, LocalVolumeReply, LocalVolumeRequest, LogChunk, LogsReply, LogsRequest, Reply } from './messages.js';
 import type { KubeObject, ObjectList, WatchEvent } from './objects.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutHeaders } from './request-deadline.js';
 import { matchesFilters } from './selectors.js';
@@ -145,6 +145,19 @@ export class ApiClient {
     return bindings.map((_, i) => {
       const r = reply?.results?.[i];
       if (!r) return new ApiError(Reason.InternalError, `bindMany replied without a result for binding ${i}`);
+      return r.ok ? undefined : ApiError.fromWire(r.error);
+    });
+  }
+
+  /**
+   * Many new objects of one kind in one request (Event recorders batch their creates this
+   * way): per object, undefined when created, else the ApiError `create` would have thrown.
+   */
+  async createMany(kind: Kind, objects: KubeObject[]): Promise<(ApiError | undefined)[]> {
+    const reply = await this.call<CreateManyReply>('createMany', kind, { objects } satisfies CreateManyRequest);
+    return objects.map((_, i) => {
+      const r = reply?.results?.[i];
+      if (!r) return new ApiError(Reason.InternalError, `createMany replied without a result for object ${i}`);
       return r.ok ? undefined : ApiError.fromWire(r.error);
     });
   }

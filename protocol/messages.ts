@@ -65,6 +65,23 @@ export interface BindManyReply {
   results: ({ ok: true; resourceVersion: string } | { ok: false; error: WireError })[];
 }
 
+/** Most objects one `createMany` request may carry. */
+export const MAX_CREATES_PER_REQUEST = 256;
+
+/**
+ * Many new objects of one kind in one request (what Event recorders send: a pod's start makes
+ * four Events, a busy process thousands a second); each is admitted and stored as `create`
+ * would do it, and each has its own result.
+ */
+export interface CreateManyRequest {
+  objects: KubeObject[];
+}
+
+/** One result per object, in the request's order: the stored object's name and resourceVersion, or why not. */
+export interface CreateManyReply {
+  results: ({ ok: true; name: string; resourceVersion: string } | { ok: false; error: WireError })[];
+}
+
 /** On subjects.apiServerStarted(): the API server serves (again); watchers relist. */
 export interface ApiServerStarted {
   startedAt: string;

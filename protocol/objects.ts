@@ -59,8 +59,12 @@ export function displayName(kind: Kind, namespace: string | undefined, name: str
 
 /** RFC 3339 with second precision, as Kubernetes writes timestamps. */
 export function nowTimestamp(now: number = Date.now()): string {
-  return new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const second = Math.floor(now / 1000);
+  // Whole seconds: a busy API server stamps thousands of objects with the same one (1% of its CPU was formatting it).
+  if (second !== lastSecond.at) lastSecond = { at: second, text: new Date(second * 1000).toISOString().replace('.000Z', 'Z') };
+  return lastSecond.text;
 }
+let lastSecond = { at: NaN, text: '' };
 
 /** RFC 3339 with microseconds, as Kubernetes writes MicroTime (Lease renewTime, Event eventTime). */
 export function nowMicroTime(now: number = Date.now()): string {

@@ -24,7 +24,7 @@ import type { Plural } from './kinds.js';
 
 export const ROOT = 'kubeact';
 
-export const API_VERBS = ['create', 'apply', 'get', 'list', 'update', 'updateStatus', 'delete', 'bind', 'bindMany'] as const;
+export const API_VERBS = ['create', 'apply', 'get', 'list', 'update', 'updateStatus', 'delete', 'bind', 'bindMany', 'createMany'] as const;
 export type ApiVerb = (typeof API_VERBS)[number];
 
 /** Token used for cluster-scoped objects in place of a namespace. */

@@ -202,6 +202,27 @@ t.test('bindMany: a batch of bindings, each with its own result; one failing bin
   await client.delete('Node', 'bm-node');
 });
 
+t.test('createMany: many objects of one kind, each admitted as create does it, each with its own result', async (t) => {
+  const ev = (name: string, extra: Record<string, unknown> = {}) =>
+    ({ apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: 'default' }, involvedObject: { kind: 'Pod', name: 'cm', namespace: 'default' }, reason: 'Started', message: 'Started container main', type: 'Normal', ...extra }) as KubeObject;
+  await client.create(ev('cm-taken'));
+  const results = await client.createMany('Event', [ev('cm-0'), ev('cm-taken'), ev('cm-1', { type: 'Bogus' }), 42 as unknown as KubeObject, ev('cm-2')]);
+  t.same(results.map((e) => e?.reason), [undefined, 'AlreadyExists', 'Invalid', 'BadRequest', undefined]);
+  t.ok(results.every((e) => e === undefined || e instanceof ApiError), 'failures are ApiErrors, as create throws them');
+  const stored = await client.get<KubeObject>('Event', 'cm-2', 'default');
+  t.ok(stored.metadata?.uid && stored.metadata?.creationTimestamp && stored.metadata?.resourceVersion, 'stamped as a create stamps it');
+  t.equal(await client.find('Event', 'cm-1', 'default'), undefined, 'the invalid one is not stored');
+  const raw = await client.call<{ results: { ok: boolean; name?: string; resourceVersion?: string }[] }>('createMany', 'Event', { objects: [ev('cm-3')] });
+  t.same(raw.results, [{ ok: true, name: 'cm-3', resourceVersion: (await client.get('Event', 'cm-3', 'default')).metadata!.resourceVersion }], 'the reply names what was stored, without the object');
+
+  const notAList = await rejects(client.call('createMany', 'Event', { objects: 'cm-0' }));
+  t.equal(notAList.reason, 'BadRequest');
+  t.match(notAList.message, /objects must be a list/);
+  const tooMany = await rejects(client.call('createMany', 'Event', { objects: Array.from({ length: 257 }, (_, i) => ev(`cm-many-${i}`)) }));
+  t.match(tooMany.message, /at most 256 objects per request, got 257/);
+  t.equal(await client.find('Event', 'cm-many-0', 'default'), undefined, 'a refused batch writes nothing');
+});
+
 t.test('binding and graceful deletion of bound pods', async (t) => {
   await client.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: { allocatable: { cpu: '1' } } });
   const created = await client.create(pod('bound'));

@@ -65,7 +65,7 @@ t.test('recorder against a real API server', async (t) => {
   const events = async () => (await client.list<Event & KubeObject>('Event', { namespace: 'default' })).items;
 
   const writes: string[] = [];
-  const subs = (['create', 'update'] as const).map((verb) => nc.subscribe(subjects.api(verb, 'events'), { callback: () => void writes.push(verb) }));
+  const subs = (['create', 'createMany', 'update'] as const).map((verb) => nc.subscribe(subjects.api(verb, 'events'), { callback: () => void writes.push(verb) }));
   await nc.flush();
   let clock = Date.parse('2026-11-27T10:00:00Z');
   const rec = new EventRecorder(client, { component: 'kubelet', host: 'node-1' }, silentLogger(), { now: () => clock });
@@ -81,7 +81,7 @@ t.test('recorder against a real API server', async (t) => {
   t.equal(backOff.count, 5, 'the five repeats are counted on one Event');
   t.equal(backOff.firstTimestamp, '2026-11-27T10:00:00Z', 'first seen when recorded first');
   t.equal(backOff.lastTimestamp, '2026-11-27T10:02:00Z', 'last seen at the fifth');
-  t.same(writes, ['create', 'create'], 'recorded in the same turn: one create each, the repeats folded into it');
+  t.same(writes, ['createMany'], 'recorded in the same turn: both created in one request, the repeats folded into it');
 
   clock += 60_000;
   rec.record(pod, 'Warning', 'BackOff', 'Back-off restarting failed container main in pod web_default');
@@ -114,4 +114,40 @@ t.test('recorder against a real API server', async (t) => {
   const got = await client.get<Event & KubeObject>('Event', one.metadata!.name!, 'default');
   t.equal(got.metadata?.resourceVersion, one.metadata?.resourceVersion, 'get answers with the resourceVersion');
   t.equal(got.count, 25, 'and the stored fields');
+});
+
+t.test('recorders sharing a client: their Event creates of a turn go in a few createMany requests, every Event stored', async (t) => {
+  const nats = await startTestNats();
+  const nc = await nats.connect();
+  const server = new ApiServer({ nc, logger: silentLogger(), serviceCidr: '127.100.16.0/24' });
+  await server.start();
+  const client = new ApiClient(nc);
+  t.teardown(async () => {
+    await server.stop();
+    await nats.stop();
+  });
+  const requests: Record<string, number> = { create: 0, createMany: 0 };
+  const subs = (['create', 'createMany'] as const).map((verb) => nc.subscribe(subjects.api(verb, 'events'), { callback: () => void requests[verb]++ }));
+  await nc.flush();
+  // 50 kubelets of one simulated-nodes host (one client), each starting a pod: four Events each.
+  const recorders = Array.from({ length: 50 }, (_, i) => new EventRecorder(client, { component: 'kubelet', host: `node-${i}` }, silentLogger()));
+  recorders.forEach((rec, i) => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${i}`, namespace: 'default', uid: `u-${i}` } } as KubeObject;
+    rec.record(pod, 'Normal', 'Scheduled', `Successfully assigned default/p-${i} to node-${i}`);
+    rec.record(pod, 'Normal', 'Pulled', 'Container image "busybox" already present on machine');
+    rec.record(pod, 'Normal', 'Created', 'Created container main');
+    rec.record(pod, 'Normal', 'Started', 'Started container main');
+  });
+  await Promise.all(recorders.map((r) => r.flush()));
+  await nc.flush();
+  for (const s of subs) s.unsubscribe();
+  const list = (await client.list<Event & KubeObject>('Event', { namespace: 'default' })).items;
+  t.equal(list.length, 200, 'every Event is stored');
+  t.same(
+    list.filter((e) => e.involvedObject?.name === 'p-7').map((e) => [e.reason, e.source?.host, e.count]).sort(),
+    [['Created', 'node-7', 1], ['Pulled', 'node-7', 1], ['Scheduled', 'node-7', 1], ['Started', 'node-7', 1]],
+    'as each recorder recorded them',
+  );
+  t.equal(requests.create, 0, 'no Event created on its own');
+  t.ok(requests.createMany >= 4 && requests.createMany <= 8, `200 Events in ${requests.createMany} requests (at most 64 each)`);
 });

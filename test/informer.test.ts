@@ -139,3 +139,30 @@ t.test('over NATS: a reconnect relists at once (events sent meanwhile may be los
   t.equal(informer.get('default', 'gone'), undefined, 'repaired long before the next periodic relist');
   informer.stop();
 });
+
+t.test('byNamespace: the objects of one namespace, both ways, through creates, updates, deletes and a recreate', async (t) => {
+  await api.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'idx-other' } } as KubeObject);
+  const inNs = (name: string, namespace: string, value: string) => ({ ...cm(name, value), metadata: { name, namespace } }) as KubeObject;
+  await api.client.create(inNs('idx-early', 'default', '1'));
+  for (const mode of ['in-process', 'over NATS'] as const) {
+    const informer = new Informer(api.client, 'ConfigMap', { resyncMs: 60_000, ...(mode === 'in-process' ? { source: localSources(api.server)('ConfigMap') } : {}) });
+    const rec = recorder(informer);
+    await informer.start();
+    const names = (ns: string) => [...informer.byNamespace(ns)].map((o) => `${o.metadata!.name}=${(o as any).data.value}`).sort();
+    const scan = (ns: string) => informer.list((o) => o.metadata?.namespace === ns).map((o) => `${o.metadata!.name}=${(o as any).data.value}`).sort();
+    t.same(names('default').filter((n) => n.startsWith('idx-')), ['idx-early=1'], `${mode}: what was stored before the first call`);
+    await api.client.create(inNs(`idx-a-${mode.length}`, 'default', '2'));
+    await api.client.create(inNs(`idx-b-${mode.length}`, 'idx-other', '3'));
+    await rec.until(() => rec.calls.includes(`upsert idx-b-${mode.length}=3`), 'the creates');
+    await api.client.modify('ConfigMap', `idx-a-${mode.length}`, 'default', (o) => void ((o as any).data.value = '4'));
+    await rec.until(() => rec.calls.includes(`upsert idx-a-${mode.length}=4`), 'the update');
+    await api.client.delete('ConfigMap', `idx-b-${mode.length}`, { namespace: 'idx-other' });
+    await rec.until(() => rec.calls.includes(`delete idx-b-${mode.length}`), 'the delete');
+    for (const ns of ['default', 'idx-other']) t.same(names(ns), scan(ns), `${mode}: ${ns} as a full scan has it`);
+    t.same(names('idx-other'), [], `${mode}: the deleted one is gone`);
+    t.ok(names('default').includes(`idx-a-${mode.length}=4`), `${mode}: the updated one in its current version`);
+    t.same(names('no-such-namespace'), [], `${mode}: a namespace without objects`);
+    informer.stop();
+    await api.client.delete('ConfigMap', `idx-a-${mode.length}`, { namespace: 'default' });
+  }
+});

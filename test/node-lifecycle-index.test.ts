@@ -13,6 +13,7 @@ import { EventRecorder } from '../nodes/shared/events.js';
 import { silentLogger } from '../nodes/shared/logger.js';
 import type { KubeObject, Pod } from '../protocol/objects.js';
 import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
+import { until } from './helpers/wait.js';
 
 let api: TestApiServer;
 t.before(async () => {
@@ -64,4 +65,36 @@ t.test('the pods-by-node index equals a full scan through creates, binds, delete
   t.notOk(names(host.podsOn('node-2')).includes('p1'), 'p1 left node-2');
   t.ok(names(host.podsOn('node-3')).includes('p1'), 'p1 is on node-3');
   t.same(host.podsOn('node-9'), [], 'a node without pods has none');
+});
+
+t.test('a healthy node renewing often: its actor hears a renewal only near its deadline, and health is timed as before', async (t) => {
+  const sources = localSources(api.server);
+  const inf = (kind: 'Pod' | 'Node' | 'Lease') => new Informer<KubeObject>(api.client, kind, { resyncMs: 60_000, source: sources(kind) });
+  const pods = inf('Pod');
+  const nodes = inf('Node');
+  const leases = inf('Lease');
+  await api.client.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'renewing' } } as KubeObject);
+  await Promise.all([pods.start(), nodes.start(), leases.start()]);
+  const events = new EventRecorder(api.client, { component: 'node-controller' }, silentLogger());
+  // Grace 2 s, ticks of 100 ms: a renewal is handed over once 1.5 s have passed since the last one.
+  const host = new NodeLifecycleHost({ client: api.client, nodes, leases, pods, events, logger: silentLogger(), gracePeriodMs: 2000, evictionTolerationMs: 300_000, tickMs: 100 });
+  host.start();
+  t.teardown(() => {
+    host.stop();
+    for (const i of [pods, nodes, leases]) i.stop();
+  });
+  const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'renewing', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'renewing', leaseDurationSeconds: 1, renewTime: new Date().toISOString() } } as KubeObject;
+  let current = await api.client.create(lease);
+  const renewals = 40; // every 100 ms for 4 s: twice the grace period
+  for (let i = 0; i < renewals; i++) {
+    await new Promise((r) => setTimeout(r, 100)); // the kubelet's renewal interval, not a synchronisation
+    current = await api.client.update({ ...current, spec: { ...current.spec, renewTime: new Date().toISOString() } } as KubeObject);
+    t.equal(host.states().renewing, 'Healthy', `healthy after renewal ${i + 1}`);
+  }
+  t.ok(host.renewalsForwarded <= 6, `${renewals} renewals, ${host.renewalsForwarded} handed to the actor`);
+  // The renewals stop: unreachable about grace after the last one was observed (not grace after it was handed over).
+  const stoppedAt = Date.now();
+  await until('the node to be unreachable', () => host.states().renewing === 'Unreachable', 5000);
+  const after = Date.now() - stoppedAt;
+  t.ok(after >= 1900 && after < 3000, `unreachable ${after} ms after the last renewal (grace 2000 ms; the exact timing is the machine test's)`);
 });

@@ -124,3 +124,18 @@ t.test('an unreachable node recovers on a new renewal however old its renewTime'
   t.equal(actor.getSnapshot().value, 'Healthy');
   t.same(calls, ['unreachable:node-1@3000', 'evict:node-1', 'reachable:node-1']);
 });
+
+t.test('a renewal handed over late counts from when it was observed (observedAt), never later than now', async (t) => {
+  const { clock, calls, actor } = start({ grace: 3000 });
+  // Observed at 1000, handed to the actor at 2000: the grace period runs from 1000.
+  clock.increment(2000);
+  actor.send({ type: 'LEASE_RENEWED', renewTime: 1000, now: 2000, observedAt: 1000 });
+  clock.increment(1999);
+  t.equal(actor.getSnapshot().value, 'Healthy', 'until 3999');
+  clock.increment(1);
+  t.equal(actor.getSnapshot().value, 'Unreachable', 'unreachable at 4000 = observedAt + grace, not at 5000');
+  t.same(calls, ['unreachable:node-1@4000']);
+  // An observedAt in the future of the actor's clock is taken as now.
+  actor.send({ type: 'LEASE_RENEWED', renewTime: 5000, now: 4100, observedAt: 9000 });
+  t.equal(actor.getSnapshot().context.renewedAt, 4100);
+});

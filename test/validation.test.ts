@@ -495,3 +495,20 @@ t.test('object size', async (t) => {
   t.ok(objectSize(huge) > MAX_OBJECT_BYTES);
   t.ok(checkObjectSize(objectSize(huge)));
 });
+
+t.test('a pod status update keeps the stored spec: it is not validated again (ValidatePodStatusUpdate); a changed spec is', async (t) => {
+  // A spec stored before a stricter rule (here: a container without image) stays writable by its kubelet's status updates.
+  const stored = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'old', namespace: 'default', uid: 'u1', resourceVersion: '5' }, spec: { containers: [{ name: 'main' }] }, status: {} } as unknown as KubeObject;
+  const statusUpdate = { ...stored, metadata: { ...stored.metadata }, status: { phase: 'Running' } };
+  t.same(validateObject(statusUpdate, stored), [], 'the same spec object: only metadata and status are checked');
+  t.same(
+    validateObject({ ...statusUpdate, status: 'Running' }, stored).map((c) => c.field),
+    ['status'],
+    'the status still is',
+  );
+  const specUpdate = { ...statusUpdate, spec: structuredClone(stored.spec) };
+  t.ok(
+    validateObject(specUpdate, stored).some((c) => c.field === 'spec.containers[0].image'),
+    'a spec of its own (an update) is validated in full',
+  );
+});

@@ -43,8 +43,13 @@ export interface NodeLifecycleContext {
 }
 
 export type NodeLifecycleEvent =
-  /** The controller observed the node's Lease at `now` (its clock); `renewTime` is the lease's (ms). Older or equal renewTimes are ignored. */
-  | { type: 'LEASE_RENEWED'; renewTime: number; now: number }
+  /**
+   * The controller observed the node's Lease at `now` (its clock); `renewTime` is the lease's (ms).
+   * Older or equal renewTimes are ignored. `observedAt`: when the controller observed it, if
+   * that was before `now` (the host hands a healthy node's renewals over late, see
+   * node-lifecycle-host.ts): the grace period runs from then, not from `now`.
+   */
+  | { type: 'LEASE_RENEWED'; renewTime: number; now: number; observedAt?: number }
   /** Periodic check from the host, carrying the time. */
   | { type: 'TICK'; now: number };
 
@@ -76,7 +81,8 @@ export const nodeLifecycleMachine = setup({
     observe: assign(({ context, event }) => {
       const lastNow = Math.max(context.lastNow, event.now);
       if (event.type !== 'LEASE_RENEWED' || !isNewRenewal(context, event.renewTime)) return { lastNow };
-      return { lastNow, renewedAt: lastNow, leaseRenewTime: event.renewTime };
+      const observedAt = Math.min(lastNow, event.observedAt ?? lastNow);
+      return { lastNow, renewedAt: Math.max(context.renewedAt, observedAt), leaseRenewTime: event.renewTime };
     }),
     noteUnreachable: assign(({ context }) => ({ unreachableSince: context.lastNow })),
     clearUnreachable: assign({ unreachableSince: undefined }),

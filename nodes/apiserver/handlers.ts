@@ -4,7 +4,7 @@
  */
 import { ApiError, CauseType, Reason, toApiError, type FieldCause } from '../../protocol/errors.js';
 import { KINDS, type Kind } from '../../protocol/kinds.js';
-import { MAX_BINDINGS_PER_REQUEST, type BindManyReply, type BindManyRequest } from '../../protocol/messages.js';
+import { MAX_BINDINGS_PER_REQUEST, MAX_CREATES_PER_REQUEST, type BindManyReply, type BindManyRequest, type CreateManyReply, type CreateManyRequest } from '../../protocol/messages.js';
 import type { ApplyResult, ApplyRequest, BindRequest, CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '../../protocol/messages.js';
 import { nowTimestamp, type KubeObject, type ObjectList } from '../../protocol/objects.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../../protocol/selectors.js';
@@ -117,6 +117,28 @@ export class Handlers {
     } finally {
       claim?.done(); // stored: the store's change event holds the values now; failed: they are free again
     }
+  }
+
+  /**
+   * Many creates of one kind in one request: each object is admitted and written exactly as
+   * `create` does it, all writes in flight together, each with its own result (one failing
+   * fails only itself). The reply names what was stored instead of carrying it back.
+   */
+  async createMany(kind: Kind, req: CreateManyRequest): Promise<CreateManyReply> {
+    const objects: unknown = req?.objects;
+    if (!Array.isArray(objects)) throw ApiError.badRequest('objects must be a list of objects');
+    if (objects.length > MAX_CREATES_PER_REQUEST) throw ApiError.badRequest(`at most ${MAX_CREATES_PER_REQUEST} objects per request, got ${objects.length}`);
+    const results = await Promise.all(
+      objects.map(async (o): Promise<CreateManyReply['results'][number]> => {
+        try {
+          const made = await this.create(kind, { object: o as KubeObject });
+          return { ok: true, name: made.metadata!.name!, resourceVersion: made.metadata!.resourceVersion! };
+        } catch (e) {
+          return { ok: false, error: toApiError(e).toWire() };
+        }
+      }),
+    );
+    return { results };
   }
 
   async apply(kind: Kind, req: ApplyRequest): Promise<ApplyResult> {
@@ -378,7 +400,8 @@ export class Handlers {
     defaultSpec(kind, obj);
     const causes = validateObject(obj);
     if (causes.length) throw ApiError.invalid(kind, String(obj.metadata?.name ?? ''), causes);
-    admitStorage(kind, obj, this.store('StorageClass').all());
+    // Only PVs and claims have storage admission: other kinds (Events, pods) do not walk the StorageClasses.
+    if (kind === 'PersistentVolume' || kind === 'PersistentVolumeClaim') admitStorage(kind, obj, this.store('StorageClass').all());
     this.checkNamespace(kind, obj);
     stampCreation(obj, this.now());
     if (kind === 'Pod') delete obj.status.conditions;

@@ -111,7 +111,7 @@ export class ApiServer {
     this.service = await this.nc.services.add({
       name: API_SERVICE_NAME,
       version: '0.1.0',
-      description: 'kubeact API server: create/apply/get/list/update/updateStatus/delete/bind/bindMany of every kind',
+      description: 'kubeact API server: create/createMany/apply/get/list/update/updateStatus/delete/bind/bindMany of every kind',
       queue: 'kubeact-apiserver',
     });
     for (const verb of API_VERBS) {
@@ -168,8 +168,9 @@ export class ApiServer {
   private receive(verb: ApiVerb, msg: Msg): void {
     const started = performance.now();
     if (!this.priorityOn) return void this.serve(verb, msg, started);
+    const { level, body } = this.classify(verb, msg);
     const deadline = this.dropExpired ? { at: started + this.clientWaitMs(msg), expire: () => this.expire(verb, msg, started) } : undefined;
-    if (this.queue.submit(this.levelOf(verb, msg), () => this.serve(verb, msg, started), deadline)) return;
+    if (this.queue.submit(level, () => this.serve(verb, msg, started, body), deadline)) return;
     const err = new ApiError(Reason.TooManyRequests, `Too many requests, please try again later: ${this.queue.stats().queued} requests are waiting for the API server`, {
       retryAfterSeconds: TOO_MANY_REQUESTS_RETRY_AFTER_S,
     });
@@ -209,21 +210,24 @@ export class ApiServer {
     }
   }
 
-  /** Only Lease and Node requests can be node-critical: only theirs are decoded here (twice, they are small). */
-  private levelOf(verb: ApiVerb, msg: Msg): PriorityLevel {
+  /**
+   * Only Lease and Node requests can be node-critical: only theirs are decoded here, and the
+   * decoded body is what serve() then handles (once: a renewal was decoded twice).
+   */
+  private classify(verb: ApiVerb, msg: Msg): { level: PriorityLevel; body?: Record<string, any> } {
     const plural = subjects.parseApi(msg.subject)?.plural;
-    if (plural !== 'leases' && plural !== 'nodes') return 'workload';
+    if (plural !== 'leases' && plural !== 'nodes') return { level: 'workload' };
     try {
       const body = decode(msg.data);
-      if (!body || typeof body !== 'object' || Array.isArray(body)) return 'workload';
-      return priorityLevel(verb, plural === 'leases' ? 'Lease' : 'Node', body as Record<string, any>);
+      if (!body || typeof body !== 'object' || Array.isArray(body)) return { level: 'workload' };
+      return { level: priorityLevel(verb, plural === 'leases' ? 'Lease' : 'Node', body as Record<string, any>), body: body as Record<string, any> };
     } catch {
-      return 'workload'; // serve() answers the garbage
+      return { level: 'workload' }; // serve() answers the garbage
     }
   }
 
-  /** Decodes, dispatches and answers one request; every failure becomes a typed error reply. */
-  private async serve(verb: ApiVerb, msg: Msg, started: number): Promise<void> {
+  /** Decodes (unless classify() did), dispatches and answers one request; every failure becomes a typed error reply. */
+  private async serve(verb: ApiVerb, msg: Msg, started: number, decoded?: Record<string, any>): Promise<void> {
     let reply: Reply<unknown>;
     let kind = '';
     let store: KindStore | undefined;
@@ -231,9 +235,9 @@ export class ApiServer {
       const k = kindFromSubject(msg.subject);
       kind = k;
       store = this.stores.get(k);
-      let body: unknown;
+      let body: unknown = decoded;
       try {
-        body = decode(msg.data);
+        body ??= decode(msg.data);
       } catch (e) {
         throw ApiError.badRequest(`cannot decode request on ${msg.subject}: ${(e as Error).message}; requests are msgpack maps`);
       }
@@ -275,6 +279,8 @@ export class ApiServer {
         return h.updateStatus(kind, body as any);
       case 'delete':
         return h.delete(kind, body as any);
+      case 'createMany':
+        return h.createMany(kind, body as any);
       case 'bind':
         if (kind !== 'Pod') throw ApiError.badRequest('bind is only defined for pods');
         return h.bind(body as any);

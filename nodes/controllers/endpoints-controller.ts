@@ -99,8 +99,7 @@ export class EndpointsController {
     const before = this.podLabels.get(podKey);
     if (deleted) this.podLabels.delete(podKey);
     else this.podLabels.set(podKey, labels);
-    const namespace = pod.metadata?.namespace ?? 'default';
-    for (const svc of this.opts.services.list((s) => (s.metadata?.namespace ?? 'default') === namespace)) {
+    for (const svc of this.opts.services.byNamespace(pod.metadata?.namespace ?? 'default')) {
       const selector = serviceSelector(svc as Service);
       if (!selector) continue;
       if (selects(selector, labels) || (before && selects(selector, before))) this.enqueue(keyOf(svc.metadata?.namespace, svc.metadata?.name));

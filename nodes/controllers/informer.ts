@@ -67,6 +67,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Keys the watch changed while a relist runs: its pages may be older than them (or miss them, behind the cursor). */
   private touched?: Set<string>;
   private stopped = false;
+  /** Objects by namespace, kept from the first byNamespace() call on. */
+  private nsIndex?: Map<string, Map<string, T>>;
 
   constructor(
     private readonly client: ApiClient,
@@ -89,6 +91,35 @@ export class Informer<T extends KubeObject = KubeObject> {
     const out: T[] = [];
     for (const obj of this.objects()) if (!filter || filter(obj)) out.push(obj);
     return out;
+  }
+
+  /**
+   * The objects of one namespace (uncopied), from an index kept once this is first called: a
+   * handler that looks up, on every pod event, the Services or ReplicaSets of the pod's
+   * namespace reads them without walking every object of the kind.
+   */
+  byNamespace(namespace: string | undefined): Iterable<T> {
+    if (!this.nsIndex) {
+      this.nsIndex = new Map();
+      for (const obj of this.objects()) this.index('upsert', obj);
+    }
+    return this.nsIndex.get(namespace ?? '')?.values() ?? [];
+  }
+
+  private index(what: 'upsert' | 'delete', obj: T): void {
+    const ns = obj.metadata?.namespace ?? '';
+    let objs = this.nsIndex!.get(ns);
+    if (what === 'upsert') {
+      if (!objs) this.nsIndex!.set(ns, (objs = new Map()));
+      objs.set(objectKey(obj), obj);
+      return;
+    }
+    const key = objectKey(obj);
+    const indexed = objs?.get(key);
+    // A delete of an older object of the same name (its replacement indexed already) changes nothing.
+    if (!indexed || (obj.metadata?.uid && indexed.metadata?.uid && indexed.metadata.uid !== obj.metadata.uid)) return;
+    objs!.delete(key);
+    if (objs!.size === 0) this.nsIndex!.delete(ns);
   }
 
   async start(): Promise<void> {
@@ -142,6 +173,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** A handler that throws must not stop the others (nor, in-process, the API server's store). */
   private deliver(what: 'upsert' | 'delete', obj: T, resyncOnly = false): void {
+    if (this.nsIndex && !resyncOnly) this.index(what, obj);
     for (const h of this.handlers) {
       if (resyncOnly && !h.resync) continue;
       try {

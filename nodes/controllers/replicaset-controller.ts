@@ -184,7 +184,7 @@ export class ReplicaSetController {
       this.actors.byUid(pod.metadata?.namespace, ref.name, ref.uid)?.send(ev);
       return;
     }
-    for (const rsObj of this.opts.replicaSets.list((r) => r.metadata?.namespace === pod.metadata?.namespace)) {
+    for (const rsObj of this.opts.replicaSets.byNamespace(pod.metadata?.namespace)) {
       if (replicaSetMatches(rsObj as ReplicaSet, pod)) this.actors.get(rsObj)?.send(ev);
     }
   }

@@ -3,7 +3,8 @@
  * recorder does: the EventCorrelator (event-correlator.ts) drops spam and folds similar
  * Events; a repeat of the same Event bumps its `count` and `lastTimestamp` instead of a new
  * object. record() only decides (timestamps are taken then); the writes go later, off the
- * caller's path, a few at a time, and repeats while a write of the same Event is pending or
+ * caller's path, a few at a time (the creates of every recorder of a client coalesced into
+ * `createMany` requests, event-creates.ts), and repeats while a write of the same Event is pending or
  * in flight become one write with the summed count.
  */
 import { randomInt } from 'node:crypto';
@@ -11,6 +12,7 @@ import type { ApiClient } from '../../protocol/client.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
 import { nowMicroTime, nowTimestamp, type Event, type KubeObject } from '../../protocol/objects.js';
 import { EventCorrelator, type CorrelatorOptions } from './event-correlator.js';
+import { eventCreatesOf } from './event-creates.js';
 import type { Logger } from './logger.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -133,7 +135,7 @@ export class EventRecorder {
     const count = t.count;
     if (t.draft) {
       try {
-        await this.client.create(t.draft as KubeObject);
+        await eventCreatesOf(this.client).create(t.draft as KubeObject); // coalesced with the process's other Event creates
       } catch (e) {
         t.written = count; // not retried: Events are best effort, as client-go's after its retries
         throw e;

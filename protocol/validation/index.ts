@@ -60,7 +60,8 @@ export {
 
 interface KindRules {
   nameFn: NameValidator;
-  validate(errs: Causes, obj: JsonObject): void;
+  /** `old`: the stored object, on an update. */
+  validate(errs: Causes, obj: JsonObject, old?: JsonObject): void;
   validateUpdate?(errs: Causes, obj: JsonObject, old: JsonObject): void;
 }
 
@@ -69,11 +70,13 @@ const RULES: Record<Kind, KindRules> = {
   Node: { nameFn: nameIsDNSSubdomain, validate: validateNode, validateUpdate: validateNodeUpdate },
   Pod: {
     nameFn: nameIsDNSSubdomain,
-    validate: (errs, obj) => {
-      validatePodSpec(errs, obj.spec);
+    // A status update keeps the stored spec object itself (kube's ValidatePodStatusUpdate does
+    // not look at the spec either): it was checked when it was written, so it is not again.
+    validate: (errs, obj, old) => {
+      if (!(old && obj.spec === old.spec)) validatePodSpec(errs, obj.spec);
       asObject(errs, obj.status, 'status');
     },
-    validateUpdate: (errs, obj, old) => validatePodSpecUpdate(errs, obj.spec, old.spec),
+    validateUpdate: (errs, obj, old) => obj.spec !== old.spec && validatePodSpecUpdate(errs, obj.spec, old.spec),
   },
   Event: { nameFn: nameIsDNSSubdomain, validate: validateEvent },
   Lease: { nameFn: nameIsDNSSubdomain, validate: validateLease },
@@ -114,7 +117,7 @@ export function validateObject(obj: unknown, old?: KubeObject): FieldCause[] {
   const rules = kind ? RULES[kind] : undefined;
   validateObjectMeta(errs, obj.metadata, { namespaced: kind ? KINDS[kind].namespaced : true, nameFn: rules?.nameFn ?? nameIsDNSSubdomain });
   if (!kind || !rules) return errs;
-  rules.validate(errs, obj);
+  rules.validate(errs, obj, old && isObject(old) ? (old as JsonObject) : undefined);
 
   if (old && isObject(old)) {
     if (typeof old.kind === 'string' && old.kind !== kind) errs.push(invalid('kind', kind, 'field is immutable'));
