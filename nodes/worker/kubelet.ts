@@ -5,6 +5,7 @@
  */
 import type { NatsConnection } from 'nats';
 import type { ApiClient, Watch } from '../../protocol/client.js';
+import { ownString } from '../../protocol/codec.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
 import type { KubeObject, Pod, WatchEvent } from '../../protocol/objects.js';
 import { subjects } from '../../protocol/subjects.js';
@@ -62,6 +63,12 @@ export interface KubeletOptions {
    * each its pods (`syncListed`, `stopUnlisted`); the kubelet then runs no resync timer.
    */
   sharedResync?: boolean;
+  /**
+   * Keys each of this kubelet's Event caches holds (the repeats it bumps, the spam filter's
+   * buckets); default client-go's 4096. Simulated nodes keep fewer: a thousand kubelets of 4096
+   * each were no bound at all, every pod's Events stayed cached (~3 KB a pod).
+   */
+  eventCacheSize?: number;
   /** Told each pod's start latency: from the kubelet taking the pod on to phase Running, seconds. */
   onPodRunning?: (seconds: number) => void;
 }
@@ -90,7 +97,7 @@ export class Kubelet {
     this.heartbeat = opts.heartbeats ? handedTo(opts.heartbeats, opts.config) : new Heartbeat(opts.client, opts.config, opts.logger, opts.heartbeatTicker);
     this.logs = new LogsServer(opts.nc, opts.client, opts.runtime, opts.config.name, opts.logger);
     if (opts.localVolumesDir) this.localVolumes = new LocalVolumeServer(opts.nc, opts.config.name, opts.localVolumesDir, opts.logger);
-    this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger);
+    this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger, { cacheSize: opts.eventCacheSize });
     this.metrics = new MetricsSampler({
       nc: opts.nc,
       runtime: opts.runtime,
@@ -203,8 +210,8 @@ export class Kubelet {
   /** Brings one pod's actor in line with the pod object (create, update, delete). */
   private syncPod(pod: Pod): void {
     const uid = pod.metadata!.uid!;
-    const key = podKey(pod);
-    const existing = this.workers.get(key);
+    const found = podKey(pod);
+    const existing = this.workers.get(found);
     if (existing && existing.uid !== uid) {
       // Same name, new pod: the old one is gone from the store.
       existing.forceStop();
@@ -222,10 +229,12 @@ export class Kubelet {
     if (pod.metadata?.deletionTimestamp) {
       // Nothing runs here for it (e.g. after a kubelet restart): finish the deletion.
       void this.opts.client.delete('Pod', pod.metadata.name!, { namespace: pod.metadata.namespace, gracePeriodSeconds: 0, preconditions: { uid } })
-        .catch((e) => this.log.debug({ pod: key, err: (e as Error).message }, 'removing a stopped pod failed; the next sync retries'));
+        .catch((e) => this.log.debug({ pod: found, err: (e as Error).message }, 'removing a stopped pod failed; the next sync retries'));
       return;
     }
     if (phase === 'Succeeded' || phase === 'Failed') return; // finished pods are not run again
+    // Kept for the pod's life (map key, log bindings): not a rope over this message's strings.
+    const key = ownString(podKey(pod));
     const podIP = this.ips.allocate(pod.status?.podIP);
     const created = new PodWorker({
       pod,

@@ -9,6 +9,7 @@
  * Leases are renewed from a worker thread with its own NATS connection unless
  * `--heartbeat-thread false` (then on the main thread, among the pods' work).
  */
+import './plain-strings.js'; // first: before msgpackr loads
 import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';

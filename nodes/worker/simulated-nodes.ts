@@ -74,6 +74,12 @@ export const DEFAULT_SIM_STATUS_EVERY = 30;
  */
 export const DEFAULT_SIM_RESYNC_MS = 300_000;
 const RELIST_PAGE = 500;
+/**
+ * Keys in each simulated kubelet's Event caches: enough to bump the repeats of a node's few
+ * crash-looping pods, while a thousand nodes hold at most 64,000 keys instead of every Event
+ * of every pod.
+ */
+export const SIM_EVENT_CACHE = 64;
 
 export class SimulatedNodes {
   readonly kubelets: Kubelet[] = [];
@@ -122,6 +128,7 @@ export class SimulatedNodes {
           services: this.services,
           resyncMs: opts.resyncMs ?? DEFAULT_SIM_RESYNC_MS,
           sharedResync: true,
+          eventCacheSize: SIM_EVENT_CACHE,
           heartbeatTicker: this.heartbeats,
           heartbeats: this.heartbeatThread,
           metricsTicker: this.metrics,
