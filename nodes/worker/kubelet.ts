@@ -64,6 +64,12 @@ export interface KubeletOptions {
    */
   sharedResync?: boolean;
   /**
+   * Runs the handling of each watch event and relisted pod (a host's SlicedQueue, shared by its
+   * kubelets: a burst is handled a slice at a time, the socket read in between). None: at once,
+   * in the NATS callback. Order is kept either way.
+   */
+  dispatch?: (task: () => void) => void;
+  /**
    * Keys each of this kubelet's Event caches holds (the repeats it bumps, the spam filter's
    * buckets); default client-go's 4096. Simulated nodes keep fewer: a thousand kubelets of 4096
    * each were no bound at all, every pod's Events stayed cached (~3 KB a pod).
@@ -202,9 +208,17 @@ export class Kubelet {
 
   private onEvent(ev: WatchEvent<KubeObject>): void {
     if (this.stopping) return;
-    const pod = ev.object as Pod;
-    if (ev.type === 'DELETED') this.podGone(pod);
-    else this.syncPod(pod);
+    this.dispatch(() => {
+      if (this.stopping) return;
+      const pod = ev.object as Pod;
+      if (ev.type === 'DELETED') this.podGone(pod);
+      else this.syncPod(pod);
+    });
+  }
+
+  private dispatch(task: () => void): void {
+    if (this.opts.dispatch) this.opts.dispatch(task);
+    else task();
   }
 
   /** Brings one pod's actor in line with the pod object (create, update, delete). */
@@ -277,7 +291,7 @@ export class Kubelet {
 
   /** A pod from a relist (shared or own): synced as a watch event would be; returns its key. */
   syncListed(pod: Pod): string {
-    if (!this.stopping) this.syncPod(pod);
+    if (!this.stopping) this.dispatch(() => !this.stopping && this.syncPod(pod));
     return podKey(pod);
   }
 
@@ -287,8 +301,11 @@ export class Kubelet {
    * be behind its cursor.
    */
   stopUnlisted(listed: ReadonlySet<string>, since: number): void {
-    if (this.stopping) return;
-    for (const [key, w] of this.workers) if (!listed.has(key) && (this.createdAt.get(w) ?? 0) < since) w.forceStop();
+    // Dispatched: after the listed pods (and the watch events queued before them) are handled.
+    this.dispatch(() => {
+      if (this.stopping) return;
+      for (const [key, w] of this.workers) if (!listed.has(key) && (this.createdAt.get(w) ?? 0) < since) w.forceStop();
+    });
   }
 }
 

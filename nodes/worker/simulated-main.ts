@@ -5,9 +5,11 @@
  *     [--node-network 127.124.0.0/16 --pod-network 127.128.0.0/10 --pod-prefix 24]
  *     [--cpu 4 --memory 8Gi --max-pods 110 --heartbeat-ms 10000 --status-every 30 --resync-ms 300000 --metrics-ms 5000]
  *     [--start-delay-ms 0 --failure-rate 0 --run-ms N --usage-cpu-millis M --usage-memory-bytes B]
- *     [--status-coalesce-ms 100] [--heartbeat-thread true|false]
+ *     [--status-coalesce-ms 100] [--heartbeat-thread true|false] [--event-slice-ms 10]
  * Leases are renewed from a worker thread with its own NATS connection unless
- * `--heartbeat-thread false` (then on the main thread, among the pods' work).
+ * `--heartbeat-thread false` (then on the main thread, among the pods' work). Pod watch events
+ * are handled in slices of `--event-slice-ms` with the NATS socket read in between (0: in the
+ * NATS callbacks; a burst then left nats-server holding the backlog until it dropped the host).
  */
 import './plain-strings.js'; // first: before msgpackr loads
 import { daemonArgs } from '../shared/args.js';
@@ -39,6 +41,7 @@ const args = daemonArgs({
   'backoff-max-ms': { type: 'string', default: '300000' },
   'status-coalesce-ms': { type: 'string', default: '100' },
   'heartbeat-thread': { type: 'string', default: 'true' },
+  'event-slice-ms': { type: 'string', default: '10' },
 });
 
 const SHUTDOWN_MS = 3000;
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
     metricsMs: num('metrics-ms'),
     heartbeatThreadNats: threadFlag() ? (args.nats as string) : undefined,
     latenessLogger: heartbeatLog,
+    eventSliceMs: num('event-slice-ms'),
     tuning: { backoffInitialMs: num('backoff-initial-ms'), backoffMaxMs: num('backoff-max-ms'), statusCoalesceMs: num('status-coalesce-ms') },
     runtime: {
       startDelayMs: num('start-delay-ms'),

@@ -19,6 +19,7 @@ import { Informer } from '../controllers/informer.js';
 import { formatCidr, hostAddress, parseCidr, subnet } from '../shared/cidr.js';
 import type { Logger } from '../shared/logger.js';
 import { StaggeredTicker } from '../shared/staggered-ticker.js';
+import { SlicedQueue } from '../shared/sliced-queue.js';
 import type { Pod } from '../../protocol/objects.js';
 import { Kubelet } from './kubelet.js';
 import type { PodWorkerTuning } from './pod-worker.js';
@@ -60,6 +61,11 @@ export interface SimulatedNodesOptions {
    * main thread, over `nc`.
    */
   heartbeatThreadNats?: string;
+  /**
+   * Pod watch events are handled in slices of this many ms, the NATS socket read in between
+   * (default 10; 0: in the NATS callbacks, as before).
+   */
+  eventSliceMs?: number;
   /** Where the `heartbeat lateness` lines of main-thread renewals go (default: logger). */
   latenessLogger?: Logger;
 }
@@ -92,6 +98,8 @@ export class SimulatedNodes {
   private readonly stopLatenessLog?: () => void;
   private readonly metrics?: StaggeredTicker;
   private readonly byName = new Map<string, Kubelet>();
+  /** Every kubelet's watch events and relisted pods, handled a slice at a time (sliced-queue.ts). */
+  readonly podEvents: SlicedQueue;
   /** The periodic relist of every pod, and one after each reconnect. */
   private resyncs?: RelistSchedule;
   private stopping = false;
@@ -115,6 +123,8 @@ export class SimulatedNodes {
       this.heartbeats = new StaggeredTicker({ periodMs: heartbeatMs, onError, onLate: (ms) => lateness.record(ms) });
     }
     if (metricsMs > 0) this.metrics = new StaggeredTicker({ periodMs: metricsMs, onError });
+    this.podEvents = new SlicedQueue({ sliceMs: opts.eventSliceMs, onError: (e) => opts.logger.error({ err: (e as Error).message }, 'handling a pod event failed') });
+    const dispatch = (task: () => void) => this.podEvents.push(task);
     for (let i = 0; i < opts.count; i++) {
       const name = `${opts.namePrefix ?? 'sim-node-'}${first + i}`;
       const runtime = new SimulatedRuntime(opts.runtime);
@@ -129,6 +139,7 @@ export class SimulatedNodes {
           resyncMs: opts.resyncMs ?? DEFAULT_SIM_RESYNC_MS,
           sharedResync: true,
           eventCacheSize: SIM_EVENT_CACHE,
+          dispatch: opts.eventSliceMs === 0 ? undefined : dispatch,
           heartbeatTicker: this.heartbeats,
           heartbeats: this.heartbeatThread,
           metricsTicker: this.metrics,
@@ -204,6 +215,7 @@ export class SimulatedNodes {
   async stop(): Promise<void> {
     this.stopping = true;
     this.resyncs?.stop();
+    this.podEvents.stop();
     await Promise.all(this.kubelets.map((k) => k.stop()));
     this.heartbeats?.stop();
     this.stopLatenessLog?.();
