@@ -26,8 +26,15 @@ export class SlicedQueue {
   private readonly sliceMs: number;
   private readonly now: () => number;
   private readonly later: (fn: () => void) => void;
-  /** Most tasks ever waiting at once (reported by the host). */
+  /** Most tasks waiting at once since the last takeMaxWaiting(). */
   maxWaiting = 0;
+
+  /** The most tasks waiting at once since the last call (the host logs it per window). */
+  takeMaxWaiting(): number {
+    const max = this.maxWaiting;
+    this.maxWaiting = this.waiting;
+    return max;
+  }
 
   constructor(private readonly opts: SlicedQueueOptions = {}) {
     this.sliceMs = opts.sliceMs ?? 10;

@@ -15,6 +15,7 @@ import './plain-strings.js'; // first: before msgpackr loads
 import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
+import { logEventLoopStalls } from '../shared/event-loop-stalls.js';
 import { DEFAULT_SIM_HEARTBEAT_MS, DEFAULT_SIM_NODE_NETWORK, DEFAULT_SIM_POD_NETWORK, DEFAULT_SIM_RESYNC_MS, DEFAULT_SIM_STATUS_EVERY, SimulatedNodes } from './simulated-nodes.js';
 
 const args = daemonArgs({
@@ -112,6 +113,8 @@ async function main(): Promise<void> {
   }, log);
   await hosts.start();
   log.warn({ nodes: hosts.kubelets.length }, 'simulated nodes ready');
+  // The host's own stalls, beside the heartbeat lateness lines (info: data the benchmarks read).
+  logEventLoopStalls(heartbeatLog, 5000, () => ({ podEventsQueuedMax: hosts.podEvents.takeMaxWaiting() }));
 }
 
 main().catch((e) => {
