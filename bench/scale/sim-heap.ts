@@ -60,7 +60,9 @@ try {
   const client = new ApiClient(nc, { timeoutMs: 60_000 });
   const logger = createLogger('simulated-nodes', {});
   logger.level = 'warn';
-  hosts = new SimulatedNodes({ nc, logger, count: NODES, maxPods: Math.ceil(PODS / NODES) + 10 });
+  // KUBEACT_SIM_EVENT_SLICE_MS: as simulated-main's --event-slice-ms (0: events handled in the NATS callbacks).
+  const eventSliceMs = process.env.KUBEACT_SIM_EVENT_SLICE_MS === undefined ? undefined : Number(process.env.KUBEACT_SIM_EVENT_SLICE_MS);
+  hosts = new SimulatedNodes({ nc, logger, count: NODES, maxPods: Math.ceil(PODS / NODES) + 10, eventSliceMs });
   await hosts.start();
   await sleep(2000);
   const heap0 = heapAfterGc();

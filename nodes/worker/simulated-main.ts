@@ -5,7 +5,7 @@
  *     [--node-network 127.124.0.0/16 --pod-network 127.128.0.0/10 --pod-prefix 24]
  *     [--cpu 4 --memory 8Gi --max-pods 110 --heartbeat-ms 10000 --status-every 30 --resync-ms 300000 --metrics-ms 5000]
  *     [--start-delay-ms 0 --failure-rate 0 --run-ms N --usage-cpu-millis M --usage-memory-bytes B]
- *     [--status-coalesce-ms 100] [--heartbeat-thread true|false] [--event-slice-ms 10]
+ *     [--status-coalesce-ms 100] [--heartbeat-thread true|false] [--event-slice-ms 50]
  * Leases are renewed from a worker thread with its own NATS connection unless
  * `--heartbeat-thread false` (then on the main thread, among the pods' work). Pod watch events
  * are handled in slices of `--event-slice-ms` with the NATS socket read in between (0: in the
@@ -16,7 +16,7 @@ import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
 import { logEventLoopStalls } from '../shared/event-loop-stalls.js';
-import { DEFAULT_SIM_HEARTBEAT_MS, DEFAULT_SIM_NODE_NETWORK, DEFAULT_SIM_POD_NETWORK, DEFAULT_SIM_RESYNC_MS, DEFAULT_SIM_STATUS_EVERY, SimulatedNodes } from './simulated-nodes.js';
+import { DEFAULT_SIM_EVENT_SLICE_MS, DEFAULT_SIM_HEARTBEAT_MS, DEFAULT_SIM_NODE_NETWORK, DEFAULT_SIM_POD_NETWORK, DEFAULT_SIM_RESYNC_MS, DEFAULT_SIM_STATUS_EVERY, SimulatedNodes } from './simulated-nodes.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -42,7 +42,7 @@ const args = daemonArgs({
   'backoff-max-ms': { type: 'string', default: '300000' },
   'status-coalesce-ms': { type: 'string', default: '100' },
   'heartbeat-thread': { type: 'string', default: 'true' },
-  'event-slice-ms': { type: 'string', default: '10' },
+  'event-slice-ms': { type: 'string', default: String(DEFAULT_SIM_EVENT_SLICE_MS) },
 });
 
 const SHUTDOWN_MS = 3000;

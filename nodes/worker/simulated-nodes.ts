@@ -63,7 +63,7 @@ export interface SimulatedNodesOptions {
   heartbeatThreadNats?: string;
   /**
    * Pod watch events are handled in slices of this many ms, the NATS socket read in between
-   * (default 10; 0: in the NATS callbacks, as before).
+   * (default DEFAULT_SIM_EVENT_SLICE_MS; 0: in the NATS callbacks, as before).
    */
   eventSliceMs?: number;
   /** Where the `heartbeat lateness` lines of main-thread renewals go (default: logger). */
@@ -86,6 +86,12 @@ const RELIST_PAGE = 500;
  * of every pod.
  */
 export const SIM_EVENT_CACHE = 64;
+/**
+ * Pod events are handled in slices of this many ms. Measured in-process, 5,000 pods: 10 ms
+ * slices cost ~0.1 ms more CPU per pod than none, 50 ms about none; 50 ms still reads the socket
+ * many times a second (nats-server's write deadline is 10 s).
+ */
+export const DEFAULT_SIM_EVENT_SLICE_MS = 50;
 
 export class SimulatedNodes {
   readonly kubelets: Kubelet[] = [];
@@ -123,7 +129,7 @@ export class SimulatedNodes {
       this.heartbeats = new StaggeredTicker({ periodMs: heartbeatMs, onError, onLate: (ms) => lateness.record(ms) });
     }
     if (metricsMs > 0) this.metrics = new StaggeredTicker({ periodMs: metricsMs, onError });
-    this.podEvents = new SlicedQueue({ sliceMs: opts.eventSliceMs, onError: (e) => opts.logger.error({ err: (e as Error).message }, 'handling a pod event failed') });
+    this.podEvents = new SlicedQueue({ sliceMs: opts.eventSliceMs ?? DEFAULT_SIM_EVENT_SLICE_MS, onError: (e) => opts.logger.error({ err: (e as Error).message }, 'handling a pod event failed') });
     const dispatch = (task: () => void) => this.podEvents.push(task);
     for (let i = 0; i < opts.count; i++) {
       const name = `${opts.namePrefix ?? 'sim-node-'}${first + i}`;
