@@ -3,7 +3,7 @@
  * controllers alike. Errors come back as ApiError with the server's reason and causes.
  */
 import { createInbox, type NatsConnection, type Subscription } from 'nats';
-import { decode, encode } from './codec.js';
+import { decode, encode, ownString } from './codec.js';
 import { ApiError, Reason } from './errors.js';
 import { KINDS, type Kind } from './kinds.js';
 import type { MetricsList, NodeMetrics, NodeMetricsRequest, PodMetrics, PodMetricsRequest, TrafficReply, TrafficRequest } from './metrics.js';
@@ -214,8 +214,10 @@ export class ApiClient {
     const deliver = (ev: WatchEvent<T>) => {
       const rv = Number(ev.object.metadata?.resourceVersion ?? 0);
       const k = key(ev.object);
-      if ((seen.get(k) ?? 0) >= rv) return; // already delivered (list/event race or duplicate)
-      seen.set(k, rv);
+      const last = seen.get(k);
+      if (last !== undefined && last >= rv) return; // already delivered (list/event race or duplicate)
+      // A new key is kept for the watch's life: its own copy, not a rope over this message's strings.
+      seen.set(last === undefined ? ownString(k) : k, rv);
       if (ev.type === 'DELETED') alive?.delete(k);
       else alive?.set(k, ev.object);
       onEvent(ev);

@@ -1,6 +1,7 @@
 /**
  * CrashLoopBackOff arithmetic and the kubelet's wording of it. Pure functions.
  */
+import { ownString } from '../../protocol/codec.js';
 import type { BackoffConfig, RestartPolicy } from './types.js';
 
 /** The delay after `currentMs`: doubled, capped at the maximum. */
@@ -35,7 +36,9 @@ export function formatDuration(ms: number): string {
 
 /** `<pod>_<namespace>(<uid>)`, the kubelet's way of naming a pod in messages. */
 export function podLabel(name: string, namespace: string, uid: string): string {
-  return `${name}_${namespace}(${uid})`;
+  // Kept in the container actor's context for the pod's life: its own copy, not a rope over the
+  // strings of the message the pod came in (which it would keep alive).
+  return ownString(`${name}_${namespace}(${uid})`);
 }
 
 /** The CrashLoopBackOff waiting message, word for word as the kubelet writes it. */

@@ -240,7 +240,16 @@ export const containerMachine = setup({
       restartCount: context.restartCount + 1,
       backoffMs: nextBackoff(context.backoffMs, context.backoff),
     })),
-    resetBackoff: assign(({ context }) => ({ backoffMs: context.backoff.initialMs })),
+    /**
+     * The instance ran `resetMs` or longer before it ended: the back-off starts over. Decided when
+     * it ends rather than by a timer while it runs: a timer per running container was one more
+     * Timeout and scheduled event per pod for its whole life (100,000 of them on a simulated host).
+     */
+    resetBackoffIfRanLong: assign(({ context, event }) => {
+      if (event.type !== 'EXITED' && event.type !== 'STOPPED') return {};
+      const ran = Date.parse(event.exit.finishedAt ?? '') - Date.parse(context.startedAt ?? '');
+      return ran >= context.backoff.resetMs ? { backoffMs: context.backoff.initialMs } : {};
+    }),
     assignStop: assign(({ context, event }) => (event.type === 'STOP' && context.stopGraceMs === undefined ? { stopGraceMs: event.graceMs } : {})),
     clearWaiting: assign({ waiting: undefined }),
   },
@@ -271,7 +280,6 @@ export const containerMachine = setup({
       return total - pullErrorShownMs(total);
     },
     configRetry: ({ context }) => context.backoff.initialMs,
-    backoffReset: ({ context }) => context.backoff.resetMs,
   },
 }).createMachine({
   id: 'container',
@@ -404,11 +412,9 @@ export const containerMachine = setup({
           },
         },
       },
-      // Ran long enough without exiting: the next crash starts the back-off over.
-      after: { backoffReset: { actions: 'resetBackoff' } },
       on: {
         EXITED: [
-          { guard: and(['isCurrentInstance', 'restartsAfterExit']), target: 'Waiting.CrashLoopBackOff', actions: ['assignExit', 'markCrashLoop'] },
+          { guard: and(['isCurrentInstance', 'restartsAfterExit']), target: 'Waiting.CrashLoopBackOff', actions: ['resetBackoffIfRanLong', 'assignExit', 'markCrashLoop'] },
           { guard: 'isCurrentInstance', target: 'Terminated', actions: 'assignExit' },
         ],
         STOP: { target: 'Stopping', actions: 'assignStop' },
@@ -424,12 +430,12 @@ export const containerMachine = setup({
       on: {
         STOPPED: [
           { guard: and(['isCurrentInstance', 'stopRequested']), target: 'Terminated', actions: 'assignExit' },
-          { guard: and(['isCurrentInstance', 'restartsAfterKill']), target: 'Waiting.CrashLoopBackOff', actions: ['assignExit', 'markCrashLoop'] },
+          { guard: and(['isCurrentInstance', 'restartsAfterKill']), target: 'Waiting.CrashLoopBackOff', actions: ['resetBackoffIfRanLong', 'assignExit', 'markCrashLoop'] },
           { guard: 'isCurrentInstance', target: 'Terminated', actions: 'assignExit' },
         ],
         EXITED: [
           { guard: and(['isCurrentInstance', 'stopRequested']), target: 'Terminated', actions: 'assignExit' },
-          { guard: and(['isCurrentInstance', 'restartsAfterKill']), target: 'Waiting.CrashLoopBackOff', actions: ['assignExit', 'markCrashLoop'] },
+          { guard: and(['isCurrentInstance', 'restartsAfterKill']), target: 'Waiting.CrashLoopBackOff', actions: ['resetBackoffIfRanLong', 'assignExit', 'markCrashLoop'] },
           { guard: 'isCurrentInstance', target: 'Terminated', actions: 'assignExit' },
         ],
         // The pod is deleted meanwhile: the kill in flight stops it; no restart after.

@@ -115,6 +115,23 @@ function initialContext(input: PodInput): PodContext {
   };
 }
 
+/** Whether two JSON-like values serialize alike (key order aside): what comparing their JSON did, without building it. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ak = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const bk = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ak.length !== bk.length) return false;
+  for (const k of ak) if (!sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
 const notProvided = (name: string) => () => Promise.reject(new Error(`${name} not provided`));
 
 export const podMachine = setup({
@@ -194,9 +211,8 @@ export const podMachine = setup({
       /** Computes the status; publishes it when it differs from the last one published. */
       syncStatus: enqueueActions(({ context, enqueue }) => {
         const status = computePodStatus(context, context.now());
-        const key = JSON.stringify(status);
-        if (key === context.lastPublished) return;
-        enqueue.assign({ conditions: conditionStates(status), lastPublished: key });
+        if (context.lastPublished && sameJson(status, context.lastPublished)) return;
+        enqueue.assign({ conditions: conditionStates(status), lastPublished: status });
         enqueue({ type: 'publishStatus', params: status });
       }),
       /** Runs an effect a container asked for, as a child actor named after it. */

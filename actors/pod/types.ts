@@ -3,7 +3,7 @@
  * the records it hands to the host. No logic here.
  */
 import type { Probe } from 'kubernetes-types/core/v1.js';
-import type { Pod } from '../../protocol/objects.js';
+import type { Pod, PodStatus } from '../../protocol/objects.js';
 import type { ExitStatus } from '../../nodes/worker/runtime/types.js';
 
 export type { Probe };
@@ -90,8 +90,11 @@ export interface PodContext {
   deletion?: { graceMs: number };
   /** Set once EVICT arrived: the pod ends Failed with this reason and message (kubelet eviction). */
   eviction?: { reason: string; message: string };
-  /** The status last handed to `publishStatus` (to publish only changes). */
-  lastPublished?: string;
+  /**
+   * The status last handed to `publishStatus` (to publish only changes). The object itself, not
+   * its JSON: the host keeps it anyway, a JSON copy was ~1 KB more per pod.
+   */
+  lastPublished?: PodStatus;
 }
 
 /** A kubelet Event about the pod (Pulled/Created/Started/Killing/BackOff/Failed…). */

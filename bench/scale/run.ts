@@ -88,7 +88,8 @@ export async function runScale(say: (line: string) => void, signal?: AbortSignal
     await Promise.race([nc?.close().catch(() => {}), sleep(2000)]);
     await down({ home, say: (l) => say(`  ${l.trim()}`) }).catch((e) => say(`  ! down: ${(e as Error).message}`));
     // A failed run keeps the daemons' logs: why it failed is in them.
-    if (failed) say(`  logs kept in ${path.join(home, 'cluster', 'logs')}`);
+    // KUBEACT_SCALE_KEEP_LOGS=1 keeps them after a good run too (nats-server's own log is beside them, in cluster/nats).
+    if (failed || process.env.KUBEACT_SCALE_KEEP_LOGS === '1') say(`  logs kept in ${path.join(home, 'cluster', 'logs')}`);
     else rmSync(home, { recursive: true, force: true });
   }
 

@@ -5,11 +5,13 @@
  * Running in the store the heap is measured after full GCs, against the same heap before the
  * pods. Not part of `npm run bench`: a probe for the host's memory per pod (issue 9).
  */
+// As the simulated-nodes host (simulated-main.ts): before msgpackr loads.
+import '../../nodes/worker/plain-strings.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
-import { connect } from 'nats';
+import { connectNats } from '../../nodes/shared/connect.js';
 import { ApiClient } from '../../protocol/client.js';
 import type { KubeObject, Pod } from '../../protocol/objects.js';
 import { down } from '../../nodes/launcher/down.js';
@@ -24,41 +26,7 @@ const NODES = Number(process.argv[3] ?? 100);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
-function heapAfterGc(): number {
-  for (let i = 0; i < 3; i++) gc!();
-  return process.memoryUsage().heapUsed;
-}
-
-const home = mkdtempSync(path.join(os.tmpdir(), 'kubeact-simheap-home-'));
-const say = (l: string) => console.log(l.trim());
-let hosts: SimulatedNodes | undefined;
-// Interrupted (Ctrl-C, timeout -s INT): the daemons it started go too.
-process.once('SIGINT', () => void down({ home, say }).finally(() => process.exit(130)));
-try {
-  // The simulated nodes renew their Leases every 10 s: the 40 s grace `up` gives them.
-  const ctx = await up({ nodes: 0, home, serviceNetwork: '127.98.0.0/16', dnsListen: 'off', timeoutMs: 60_000, controlPlaneArgs: ['--node-monitor-grace-ms', '40000'], say });
-  const nc = await connect({ servers: ctx.natsUrl, name: 'kubeact-simheap' });
-  const client = new ApiClient(nc, { timeoutMs: 60_000 });
-  const logger = createLogger('simulated-nodes', {});
-  logger.level = 'warn';
-  hosts = new SimulatedNodes({ nc, logger, count: NODES, maxPods: Math.ceil(PODS / NODES) + 10 });
-  await hosts.start();
-  await sleep(2000);
-  const heap0 = heapAfterGc();
-  const rss0 = process.memoryUsage().rss;
-  const label = Date.now().toString(36);
-  const t0 = Date.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: 100 }, async () => {
-    while (next < PODS) {
-      const i = next++;
-      const pod = ScalePods.manifest(`heap-${label}-${i}`, label) as Pod;
-      pod.spec!.nodeName = `sim-node-${(i % NODES) + 1}`;
-      await client.create(pod as KubeObject);
-    }
-  }));
-  say(`created ${PODS} pods in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  // Every pod Running in the store (its status written), polled with a deadline.
+async function untilAllRunning(client: ApiClient, hosts: SimulatedNodes, label: string): Promise<void> {
   const deadline = Date.now() + 20 * 60_000;
   for (;;) {
     const list = await client.list<KubeObject>('Pod', { namespace: 'default', labelSelector: `bench=${label}` });
@@ -72,7 +40,52 @@ try {
     }
     await sleep(2000);
   }
-  say(`all Running after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+function heapAfterGc(): number {
+  for (let i = 0; i < 3; i++) gc!();
+  return process.memoryUsage().heapUsed;
+}
+
+const home = mkdtempSync(path.join(os.tmpdir(), 'kubeact-simheap-home-'));
+const say = (l: string) => console.log(l.trim());
+let hosts: SimulatedNodes | undefined;
+// Interrupted (Ctrl-C, timeout -s INT): the daemons it started go too.
+process.once('SIGINT', () => void down({ home, say }).finally(() => process.exit(130)));
+try {
+  // The simulated nodes renew their Leases every 10 s: the 40 s grace `up` gives them.
+  const ctx = await up({ nodes: 0, home, serviceNetwork: '127.98.0.0/16', dnsListen: 'off', timeoutMs: 60_000, controlPlaneArgs: ['--node-monitor-grace-ms', '40000'], say });
+  // As simulated-main.ts connects (coalesced socket writes, no stack per request): a profile of this process is the host's.
+  const nc = await connectNats(ctx.natsUrl, 'kubeact-simheap');
+  const client = new ApiClient(nc, { timeoutMs: 60_000 });
+  const logger = createLogger('simulated-nodes', {});
+  logger.level = 'warn';
+  // KUBEACT_SIM_EVENT_SLICE_MS: as simulated-main's --event-slice-ms (0: events handled in the NATS callbacks).
+  const eventSliceMs = process.env.KUBEACT_SIM_EVENT_SLICE_MS === undefined ? undefined : Number(process.env.KUBEACT_SIM_EVENT_SLICE_MS);
+  hosts = new SimulatedNodes({ nc, logger, count: NODES, maxPods: Math.ceil(PODS / NODES) + 10, eventSliceMs });
+  await hosts.start();
+  await sleep(2000);
+  const heap0 = heapAfterGc();
+  const rss0 = process.memoryUsage().rss;
+  const label = Date.now().toString(36);
+  const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
+  let next = 0;
+  await Promise.all(Array.from({ length: 100 }, async () => {
+    while (next < PODS) {
+      const i = next++;
+      const pod = ScalePods.manifest(`heap-${label}-${i}`, label) as Pod;
+      pod.spec!.nodeName = `sim-node-${(i % NODES) + 1}`;
+      await client.create(pod as KubeObject);
+    }
+  }));
+  say(`created ${PODS} pods in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  // Every pod Running in the store (its status written), polled with a deadline; in a function
+  // of its own, so the last list of every pod is not on the stack when the heap is measured.
+  await untilAllRunning(client, hosts, label);
+  const cpu = process.cpuUsage(cpu0);
+  // This process's CPU from the first create to all Running: the host's pods, plus the creates it sends.
+  say(`all Running after ${((Date.now() - t0) / 1000).toFixed(0)} s; CPU ${((cpu.user + cpu.system) / 1000 / PODS).toFixed(2)} ms per pod`);
   await sleep(3000);
   const heap1 = heapAfterGc();
   const rss1 = process.memoryUsage().rss;

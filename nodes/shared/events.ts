@@ -55,6 +55,8 @@ interface Tracked {
 
 export class EventRecorder {
   private readonly known = new Map<string, Tracked>();
+  /** Size of `known` (and of the correlator's caches): `cacheSize`, else client-go's 4096. */
+  private readonly knownMax: number;
   private readonly queue: Tracked[] = [];
   private readonly correlator: EventCorrelator;
   private inFlight = 0;
@@ -68,6 +70,7 @@ export class EventRecorder {
   ) {
     this.correlator = new EventCorrelator(opts);
     this.now = opts.now ?? Date.now;
+    this.knownMax = opts.cacheSize ?? KNOWN;
   }
 
   private readonly now: () => number;
@@ -96,7 +99,7 @@ export class EventRecorder {
       t = { key: c.key, draft, name: draft.metadata.name, namespace: draft.metadata.namespace, count: 1, lastTimestamp: draft.lastTimestamp, message: c.message, written: 0, writing: false, queued: false };
     }
     this.known.set(c.key, t);
-    if (this.known.size > KNOWN) this.known.delete(this.known.keys().next().value!);
+    if (this.known.size > this.knownMax) this.known.delete(this.known.keys().next().value!);
     this.enqueue(t);
   }
 

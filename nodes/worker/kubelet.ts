@@ -5,6 +5,7 @@
  */
 import type { NatsConnection } from 'nats';
 import type { ApiClient, Watch } from '../../protocol/client.js';
+import { ownString } from '../../protocol/codec.js';
 import { ApiError, Reason } from '../../protocol/errors.js';
 import type { KubeObject, Pod, WatchEvent } from '../../protocol/objects.js';
 import { subjects } from '../../protocol/subjects.js';
@@ -65,6 +66,18 @@ export interface KubeletOptions {
    * each its pods (`syncListed`, `stopUnlisted`); the kubelet then runs no resync timer.
    */
   sharedResync?: boolean;
+  /**
+   * Runs the handling of each watch event and relisted pod (a host's SlicedQueue, shared by its
+   * kubelets: a burst is handled a slice at a time, the socket read in between). None: at once,
+   * in the NATS callback. Order is kept either way.
+   */
+  dispatch?: (task: () => void) => void;
+  /**
+   * Keys each of this kubelet's Event caches holds (the repeats it bumps, the spam filter's
+   * buckets); default client-go's 4096. Simulated nodes keep fewer: a thousand kubelets of 4096
+   * each were no bound at all, every pod's Events stayed cached (~3 KB a pod).
+   */
+  eventCacheSize?: number;
   /** Told each pod's start latency: from the kubelet taking the pod on to phase Running, seconds. */
   onPodRunning?: (seconds: number) => void;
 }
@@ -93,7 +106,7 @@ export class Kubelet {
     this.heartbeat = opts.heartbeats ? handedTo(opts.heartbeats, opts.config) : new Heartbeat(opts.client, opts.config, opts.logger, opts.heartbeatTicker);
     this.logs = new LogsServer(opts.nc, opts.client, opts.runtime, opts.config.name, opts.logger);
     if (opts.localVolumesDir) this.localVolumes = new LocalVolumeServer(opts.nc, opts.config.name, opts.localVolumesDir, opts.logger);
-    this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger);
+    this.events = new EventRecorder(opts.client, { component: 'kubelet', host: opts.config.name }, opts.logger, { cacheSize: opts.eventCacheSize });
     this.metrics = new MetricsSampler({
       nc: opts.nc,
       runtime: opts.runtime,
@@ -198,16 +211,24 @@ export class Kubelet {
 
   private onEvent(ev: WatchEvent<KubeObject>): void {
     if (this.stopping) return;
-    const pod = ev.object as Pod;
-    if (ev.type === 'DELETED') this.podGone(pod);
-    else this.syncPod(pod);
+    this.dispatch(() => {
+      if (this.stopping) return;
+      const pod = ev.object as Pod;
+      if (ev.type === 'DELETED') this.podGone(pod);
+      else this.syncPod(pod);
+    });
+  }
+
+  private dispatch(task: () => void): void {
+    if (this.opts.dispatch) this.opts.dispatch(task);
+    else task();
   }
 
   /** Brings one pod's actor in line with the pod object (create, update, delete). */
   private syncPod(pod: Pod): void {
     const uid = pod.metadata!.uid!;
-    const key = podKey(pod);
-    const existing = this.workers.get(key);
+    const found = podKey(pod);
+    const existing = this.workers.get(found);
     if (existing && existing.uid !== uid) {
       // Same name, new pod: the old one is gone from the store.
       existing.forceStop();
@@ -225,10 +246,12 @@ export class Kubelet {
     if (pod.metadata?.deletionTimestamp) {
       // Nothing runs here for it (e.g. after a kubelet restart): finish the deletion.
       void this.opts.client.delete('Pod', pod.metadata.name!, { namespace: pod.metadata.namespace, gracePeriodSeconds: 0, preconditions: { uid } })
-        .catch((e) => this.log.debug({ pod: key, err: (e as Error).message }, 'removing a stopped pod failed; the next sync retries'));
+        .catch((e) => this.log.debug({ pod: found, err: (e as Error).message }, 'removing a stopped pod failed; the next sync retries'));
       return;
     }
     if (phase === 'Succeeded' || phase === 'Failed') return; // finished pods are not run again
+    // Kept for the pod's life (map key, log bindings): not a rope over this message's strings.
+    const key = ownString(podKey(pod));
     const podIP = this.ips.allocate(pod.status?.podIP);
     const created = new PodWorker({
       pod,
@@ -272,7 +295,7 @@ export class Kubelet {
 
   /** A pod from a relist (shared or own): synced as a watch event would be; returns its key. */
   syncListed(pod: Pod): string {
-    if (!this.stopping) this.syncPod(pod);
+    if (!this.stopping) this.dispatch(() => !this.stopping && this.syncPod(pod));
     return podKey(pod);
   }
 
@@ -282,8 +305,11 @@ export class Kubelet {
    * be behind its cursor.
    */
   stopUnlisted(listed: ReadonlySet<string>, since: number): void {
-    if (this.stopping) return;
-    for (const [key, w] of this.workers) if (!listed.has(key) && (this.createdAt.get(w) ?? 0) < since) w.forceStop();
+    // Dispatched: after the listed pods (and the watch events queued before them) are handled.
+    this.dispatch(() => {
+      if (this.stopping) return;
+      for (const [key, w] of this.workers) if (!listed.has(key) && (this.createdAt.get(w) ?? 0) < since) w.forceStop();
+    });
   }
 }
 

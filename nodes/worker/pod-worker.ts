@@ -99,16 +99,26 @@ export class PodWorker {
   /** Container name → id of its latest instance (what the metrics sampler asks the runtime about). */
   readonly containerIds = new Map<string, string>();
 
-  constructor(private readonly opts: PodWorkerOptions) {
-    this.pod = opts.pod;
-    this.uid = opts.pod.metadata!.uid!;
-    if (opts.volumesDir) this.volumes = new PodVolumes(opts.volumesDir, opts.pod);
+  /** The options but the first pod object: kept, it would hold a stale copy of the pod for the pod's whole life. */
+  private readonly opts: Omit<PodWorkerOptions, 'pod'>;
+
+  constructor(options: PodWorkerOptions) {
+    const { pod, ...opts } = options;
+    this.opts = opts;
+    this.pod = pod;
+    this.uid = pod.metadata!.uid!;
+    if (opts.volumesDir) this.volumes = new PodVolumes(opts.volumesDir, pod);
     this.placement = { nodeName: opts.nodeName, podIP: opts.podIP, hostIP: opts.hostIP };
-    const meta = opts.pod.metadata!;
+    const meta = pod.metadata!;
+    // The actor keeps its input for its life: the pod is read through the worker, so the input
+    // holds the latest object (the one the worker keeps anyway), not the first.
+    const worker = this;
     this.actor = createActor(hostedPodMachine, {
       inspect: opts.inspect?.observer({ kind: 'Pod', namespace: meta.namespace ?? 'default', name: meta.name!, uid: meta.uid }),
       input: {
-        pod: opts.pod,
+        get pod() {
+          return worker.pod;
+        },
         nodeName: opts.nodeName,
         podIP: opts.podIP,
         hostIP: opts.hostIP,

@@ -6,15 +6,21 @@
  *     [--cpu 4 --memory 8Gi --max-pods 110 --heartbeat-ms 10000 --status-every 30 --resync-ms 300000 --metrics-ms 5000]
  *     [--start-delay-ms 0 --failure-rate 0 --run-ms N --usage-cpu-millis M --usage-memory-bytes B]
  *     [--status-coalesce-ms 100] [--heartbeat-thread true|false] [--status-writes-inflight 200] [--api-timeout-ms 5000]
+ *     [--event-slice-ms 50]
  * Leases are renewed from a worker thread with its own NATS connection unless
  * `--heartbeat-thread false` (then on the main thread, among the pods' work). At most
  * `--status-writes-inflight` pod status writes of all the nodes are in flight at once (0: no bound).
+ * Pod watch events are handled in slices of `--event-slice-ms` with the NATS socket read in
+ * between (0: in the NATS callbacks; a burst then left nats-server holding the backlog until it
+ * dropped the host).
  */
+import './plain-strings.js'; // first: before msgpackr loads
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../protocol/request-deadline.js';
 import { daemonArgs } from '../shared/args.js';
 import { connectNats, onShutdown } from '../shared/connect.js';
 import { createLogger } from '../shared/logger.js';
-import { DEFAULT_SIM_HEARTBEAT_MS, DEFAULT_SIM_NODE_NETWORK, DEFAULT_SIM_POD_NETWORK, DEFAULT_SIM_RESYNC_MS, DEFAULT_SIM_STATUS_EVERY, DEFAULT_SIM_STATUS_WRITES_INFLIGHT, SimulatedNodes } from './simulated-nodes.js';
+import { logEventLoopStalls } from '../shared/event-loop-stalls.js';
+import { DEFAULT_SIM_EVENT_SLICE_MS, DEFAULT_SIM_HEARTBEAT_MS, DEFAULT_SIM_NODE_NETWORK, DEFAULT_SIM_POD_NETWORK, DEFAULT_SIM_RESYNC_MS, DEFAULT_SIM_STATUS_EVERY, DEFAULT_SIM_STATUS_WRITES_INFLIGHT, SimulatedNodes } from './simulated-nodes.js';
 
 const args = daemonArgs({
   nats: { type: 'string', default: process.env.KUBEACT_NATS_URL ?? 'nats://127.0.0.1:4222' },
@@ -42,6 +48,7 @@ const args = daemonArgs({
   'heartbeat-thread': { type: 'string', default: 'true' },
   'status-writes-inflight': { type: 'string', default: String(DEFAULT_SIM_STATUS_WRITES_INFLIGHT) },
   'api-timeout-ms': { type: 'string', default: String(DEFAULT_REQUEST_TIMEOUT_MS) },
+  'event-slice-ms': { type: 'string', default: String(DEFAULT_SIM_EVENT_SLICE_MS) },
 });
 
 const SHUTDOWN_MS = 3000;
@@ -103,6 +110,7 @@ async function main(): Promise<void> {
     latenessLogger: heartbeatLog,
     statusWritesInflight: wholeNumber('status-writes-inflight'),
     apiTimeoutMs: Math.max(1, wholeNumber('api-timeout-ms')),
+    eventSliceMs: num('event-slice-ms'),
     tuning: { backoffInitialMs: num('backoff-initial-ms'), backoffMaxMs: num('backoff-max-ms'), statusCoalesceMs: num('status-coalesce-ms') },
     runtime: {
       startDelayMs: num('start-delay-ms'),
@@ -122,6 +130,8 @@ async function main(): Promise<void> {
   }, log);
   await hosts.start();
   log.warn({ nodes: hosts.kubelets.length }, 'simulated nodes ready');
+  // The host's own stalls, beside the heartbeat lateness lines (info: data the benchmarks read).
+  logEventLoopStalls(heartbeatLog, 5000, () => ({ podEventsQueuedMax: hosts.podEvents.takeMaxWaiting() }));
 }
 
 main().catch((e) => {
