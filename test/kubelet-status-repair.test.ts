@@ -11,7 +11,7 @@ import { Kubelet } from '../nodes/worker/kubelet.js';
 import { SimulatedRuntime } from '../nodes/worker/runtime/simulated.js';
 import { silentLogger } from '../nodes/shared/logger.js';
 import type { KubeObject } from '../protocol/objects.js';
-import { statusDiverged } from '../nodes/worker/pod-worker.js';
+import { isOlderVersion, statusDiverged } from '../nodes/worker/pod-worker.js';
 import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 import { allocateBlock } from './helpers/blocks.js';
 
@@ -77,4 +77,14 @@ t.test('a pod marked not Ready by another writer is Ready again', async (t) => {
   const again = await api.client.waitFor('Pod', 'repaired', 'default', (p) => Number(p?.metadata?.resourceVersion) > Number(marked!.metadata!.resourceVersion) && ready(p) === 'True', 20_000);
   t.equal(ready(again), 'True', 'the kubelet wrote Ready again');
   t.ok(again!.status.containerStatuses.every((c: any) => c.ready), 'its containers ready too');
+});
+
+t.test('isOlderVersion: a pod version older than the held one is ignored, not taken for a change', async (t) => {
+  const pod = (uid: string, rv: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid, resourceVersion: rv } }) as any;
+  // The worker's own status write answered rv 12; the bind event (rv 11) was still queued on the host.
+  t.ok(isOlderVersion(pod('a', '11'), pod('a', '12')), 'the late bind event is older');
+  t.notOk(isOlderVersion(pod('a', '12'), pod('a', '12')), 'the same version (a relist) is handled');
+  t.notOk(isOlderVersion(pod('a', '13'), pod('a', '12')), 'a newer version is handled');
+  t.notOk(isOlderVersion(pod('b', '5'), pod('a', '12')), 'another uid (a namesake) is never called older');
+  t.notOk(isOlderVersion(pod('a', 'x'), pod('a', '12')), 'an unreadable version is handled, not dropped');
 });

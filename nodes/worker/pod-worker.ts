@@ -182,6 +182,10 @@ export class PodWorker {
 
   /** A newer version of the pod object (level-based: repeating one is harmless). */
   update(pod: Pod): void {
+    // A version older than the one this worker holds (its own status write's reply can overtake
+    // a watch event still queued on the host) says nothing new: taking it would make the next
+    // write's compare-and-set fail and its stale status look like somebody else's change.
+    if (isOlderVersion(pod, this.pod)) return;
     this.pod = pod;
     // A new version from the watch or the resync proves the API server answers again: a status
     // write backing off after failures goes now instead of after the rest of its delay.
@@ -454,4 +458,12 @@ export function statusDiverged(stored: PodStatus | undefined, mine: PodStatus): 
 /** Delay before the (n+1)-th retry of a failed status write: 200 ms doubling to 10 s, ±50% jitter. */
 export function statusRetryDelayMs(failures: number, random: () => number = Math.random): number {
   return Math.min(200 * 2 ** failures, 10_000) * (0.5 + random());
+}
+
+/** Whether `pod` is an older version of the same object than `held` (resourceVersions compared as numbers, the store's revisions). */
+export function isOlderVersion(pod: Pod, held: Pod): boolean {
+  if (pod.metadata?.uid !== held.metadata?.uid) return false;
+  const rv = Number(pod.metadata?.resourceVersion);
+  const heldRv = Number(held.metadata?.resourceVersion);
+  return Number.isFinite(rv) && Number.isFinite(heldRv) && rv < heldRv;
 }
