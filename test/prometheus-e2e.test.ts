@@ -40,6 +40,8 @@ t.test('the control plane counts API requests, stored objects and scheduling', a
   t.ok(before.has('process_cpu_user_seconds_total'), 'process default metrics');
   t.ok(before.has('kubeact_nats_reconnects_total'), 'NATS reconnects');
   t.ok(before.sum('apiserver_storage_objects', { resource: 'nodes' }) >= 1, 'the node is stored');
+  t.ok(before.has('apiserver_flowcontrol_rejected_requests_total', { priority_level: 'workload', reason: 'time-out' }), 'requests dropped because their client gave up are counted');
+  t.ok(before.has('apiserver_flowcontrol_current_inqueue_requests', { priority_level: 'workload' }), 'the workload queue length');
   const created = () => before.sum('apiserver_request_total', { verb: 'create', resource: 'pods', code: '201' });
 
   await client.create({

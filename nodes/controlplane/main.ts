@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     for (const inf of [controllers.pods, controllers.nodes, controllers.leases, controllers.replicaSets, controllers.deployments, controllers.services, controllers.endpoints]) {
       inf.on({ upsert: () => prom.informerEvent(inf.kind, 'upsert'), delete: () => prom.informerEvent(inf.kind, 'delete') });
     }
-    prom.observe({ objectCounts: () => [...api.stores].map(([k, s]) => [k, s.size]), pendingPods: () => scheduler.pendingPods() });
+    prom.observe({ objectCounts: () => [...api.stores].map(([k, s]) => [k, s.size]), pendingPods: () => scheduler.pendingPods(), requestQueue: () => api.queue.stats() });
   }
   const dns = dnsListen
     ? new ClusterDns({

@@ -4,6 +4,7 @@
  * (ApiRequestObserver, SchedulerObserver); levels (objects per kind, pending pods) are read
  * when scraped.
  */
+import type { QueueStats } from '../apiserver/request-queue.js';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { KINDS, type Kind } from '../../protocol/kinds.js';
 
@@ -28,6 +29,8 @@ export interface ControlPlaneSources {
   objectCounts: () => Iterable<[Kind, number]>;
   /** Pods waiting for a node: `active` (to try next) and `unschedulable` (parked), as kube-scheduler's queues. */
   pendingPods: () => { active: number; unschedulable: number; binding: number };
+  /** The API server's workload seats and queue (nodes/apiserver/request-queue.ts). */
+  requestQueue?: () => QueueStats;
 }
 
 export class ControlPlaneMetrics {
@@ -90,6 +93,40 @@ export class ControlPlaneMetrics {
         const p = self.sources?.pendingPods();
         if (!p) return;
         for (const [queue, n] of Object.entries(p)) this.set({ queue }, n);
+      },
+    });
+    // kube-apiserver's APF names, one priority level (`workload`); node-critical requests never queue.
+    new Gauge({
+      name: 'apiserver_flowcontrol_current_inqueue_requests',
+      help: 'Workload requests waiting for a seat.',
+      labelNames: ['priority_level'],
+      registers: [registry],
+      collect() {
+        const q = self.sources?.requestQueue?.();
+        if (q) this.set({ priority_level: 'workload' }, q.queued);
+      },
+    });
+    new Gauge({
+      name: 'apiserver_flowcontrol_current_executing_requests',
+      help: 'Workload requests holding a seat.',
+      labelNames: ['priority_level'],
+      registers: [registry],
+      collect() {
+        const q = self.sources?.requestQueue?.();
+        if (q) this.set({ priority_level: 'workload' }, q.inFlight);
+      },
+    });
+    new Counter({
+      name: 'apiserver_flowcontrol_rejected_requests_total',
+      help: 'Workload requests not served: queue-full (429) or time-out (their client gave up while they waited; 504).',
+      labelNames: ['priority_level', 'reason'],
+      registers: [registry],
+      collect() {
+        const q = self.sources?.requestQueue?.();
+        if (!q) return;
+        this.reset();
+        this.inc({ priority_level: 'workload', reason: 'queue-full' }, q.rejected);
+        this.inc({ priority_level: 'workload', reason: 'time-out' }, q.expired);
       },
     });
     const events = new Counter({
