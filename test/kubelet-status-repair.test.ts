@@ -7,39 +7,19 @@
  * watch events with deadlines.
  */
 import t from 'tap';
-import { Kubelet } from '../nodes/worker/kubelet.js';
-import { SimulatedRuntime } from '../nodes/worker/runtime/simulated.js';
-import { silentLogger } from '../nodes/shared/logger.js';
+import type { Kubelet } from '../nodes/worker/kubelet.js';
 import type { KubeObject } from '../protocol/objects.js';
 import { isOlderVersion, statusDiverged } from '../nodes/worker/pod-worker.js';
 import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 import { allocateBlock } from './helpers/blocks.js';
+import { startSimulatedKubelet } from './helpers/sim-kubelet.js';
 
 const block = allocateBlock();
 let api: TestApiServer;
 let kubelet: Kubelet;
 t.before(async () => {
   api = await startTestApiServer({ serviceCidr: block.serviceNetwork });
-  kubelet = new Kubelet({
-    nc: api.nc,
-    client: api.client,
-    runtime: new SimulatedRuntime(),
-    logger: silentLogger(),
-    metricsMs: 0,
-    config: {
-      name: 'repair-node',
-      nodeIP: block.nodeNetwork.split('/')[0].replace(/\.0$/, '.1'),
-      podCIDR: block.podNetwork,
-      cpu: '4',
-      memory: '8Gi',
-      maxPods: 10,
-      labels: {},
-      runtimeVersion: 'simulated://test',
-      heartbeatMs: 1000,
-      statusEvery: 30,
-    },
-  });
-  await kubelet.start();
+  kubelet = await startSimulatedKubelet(api, block, 'repair-node');
 });
 t.teardown(async () => {
   await kubelet?.stop();

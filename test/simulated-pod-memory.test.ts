@@ -7,12 +7,11 @@
 import t from 'tap';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Kubelet } from '../nodes/worker/kubelet.js';
-import { SimulatedRuntime } from '../nodes/worker/runtime/simulated.js';
-import { silentLogger } from '../nodes/shared/logger.js';
+import type { Kubelet } from '../nodes/worker/kubelet.js';
 import type { Pod } from '../protocol/objects.js';
 import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 import { allocateBlock } from './helpers/blocks.js';
+import { startSimulatedKubelet } from './helpers/sim-kubelet.js';
 import { until } from './helpers/wait.js';
 
 v8.setFlagsFromString('--expose-gc');
@@ -23,27 +22,7 @@ let api: TestApiServer;
 let kubelet: Kubelet;
 t.before(async () => {
   api = await startTestApiServer({ serviceCidr: block.serviceNetwork });
-  kubelet = new Kubelet({
-    nc: api.nc,
-    client: api.client,
-    runtime: new SimulatedRuntime(),
-    logger: silentLogger(),
-    metricsMs: 0,
-    sharedResync: true,
-    config: {
-      name: 'memory-node',
-      nodeIP: block.nodeNetwork.split('/')[0].replace(/\.0$/, '.1'),
-      podCIDR: block.podNetwork,
-      cpu: '4',
-      memory: '8Gi',
-      maxPods: 10,
-      labels: {},
-      runtimeVersion: 'simulated://test',
-      heartbeatMs: 1000,
-      statusEvery: 30,
-    },
-  });
-  await kubelet.start();
+  kubelet = await startSimulatedKubelet(api, block, 'memory-node', { sharedResync: true });
 });
 t.teardown(async () => {
   await kubelet?.stop();
