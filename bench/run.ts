@@ -65,7 +65,9 @@ async function main(): Promise<void> {
     process.once('SIGINT', () => scaleAbort.abort());
     process.once('SIGTERM', () => scaleAbort.abort());
     await runScale(say, scaleAbort.signal).catch((e) => {
-      console.error(`\nscale benchmark failed: ${(e as Error).stack}`);
+      // Interrupted on purpose: say so, no stack trace (the cluster is stopped and its logs kept).
+      if (scaleAbort.signal.aborted) console.error('\nscale benchmark interrupted');
+      else console.error(`\nscale benchmark failed: ${(e as Error).stack}`);
       process.exitCode = scaleAbort.signal.aborted ? 130 : 1;
     });
     // Whatever an interrupted run still had in flight (requests to a cluster now gone) must not keep it alive.
