@@ -40,6 +40,7 @@ export async function portForwardCommand(args: string[], io: Output): Promise<nu
   const servers: net.Server[] = [];
   const sockets = new Set<net.Socket>();
   let watch: { stop(): void } | undefined;
+  let onSignal: (() => void) | undefined;
   try {
     const { pod, service } = await resolveTarget(session.client, kind, name, namespace);
     if (pod.status?.phase !== 'Running') throw new CliError(`unable to forward port because pod is not running. Current status=${pod.status?.phase ?? 'Unknown'}`);
@@ -49,27 +50,38 @@ export async function portForwardCommand(args: string[], io: Output): Promise<nu
 
     let stop!: (code: number) => void;
     const stopped = new Promise<number>((resolve) => (stop = resolve));
-    for (const f of forwards) servers.push(await listen(host, f.mapping, f.port, podIP, io, sockets));
-    for (let i = 0; i < forwards.length; i++) io.out(`Forwarding from ${host}:${(servers[i].address() as net.AddressInfo).port} -> ${forwards[i].port}`);
-
+    // Before "Forwarding from" is printed: a Ctrl-C right after it (while the pod watch is still
+    // being set up) must end the command cleanly (exit 0), not by the signal's default action.
+    onSignal = () => stop(0);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     const podName = pod.metadata!.name!;
     const uid = pod.metadata!.uid;
+    const gone = (p: Pod | undefined) => !p || p.metadata?.uid !== uid || !!p.metadata?.deletionTimestamp || (!!p.status?.phase && p.status.phase !== 'Running');
+    let ended = false;
+    const lost = () => {
+      if (ended) return;
+      ended = true;
+      io.err('error: lost connection to pod');
+      stop(1);
+    };
+    // The watch before "Forwarding from": a pod deleted once a user (or script) saw that line
+    // always ends the command. A change between the first read and the watch is read once more.
     watch = await session.client.watch<KubeObject>('Pod', { namespace, fieldSelector: `metadata.name=${podName}` }, (ev) => {
       const p = ev.object as Pod;
       if (p.metadata?.uid !== uid) return;
-      if (ev.type === 'DELETED' || p.metadata?.deletionTimestamp || (p.status?.phase && p.status.phase !== 'Running')) {
-        io.err('error: lost connection to pod');
-        stop(1);
-      }
+      if (ev.type === 'DELETED' || gone(p)) lost();
     });
-    const onSignal = () => stop(0);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const code = await stopped;
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    return code;
+    if (gone(await session.client.find<Pod>('Pod', podName, namespace))) lost();
+    if (ended) return await stopped;
+    for (const f of forwards) servers.push(await listen(host, f.mapping, f.port, podIP, io, sockets));
+    for (let i = 0; i < forwards.length; i++) io.out(`Forwarding from ${host}:${(servers[i].address() as net.AddressInfo).port} -> ${forwards[i].port}`);
+    return await stopped;
   } finally {
+    if (onSignal) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     watch?.stop();
     for (const s of sockets) s.destroy();
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
