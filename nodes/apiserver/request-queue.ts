@@ -17,6 +17,7 @@
  * queue full of requests nobody waited for (a livelock). Node-critical requests never wait, so
  * never expire.
  */
+import { Fifo } from '../shared/fifo.js';
 import type { PriorityLevel } from './priority-level.js';
 
 export interface RequestQueueOptions {
@@ -50,9 +51,8 @@ export interface QueuedRequest {
 
 export class RequestQueue {
   private inFlight = 0;
-  /** A ring of waiting runs: `head` is the next to start (no O(n) shift under a flood). */
-  private waiting: QueuedRequest[] = [];
-  private head = 0;
+  /** Waiting runs, oldest first. */
+  private readonly waiting = new Fifo<QueuedRequest>();
   private rejected = 0;
   private exempt = 0;
   private expired = 0;
@@ -86,19 +86,18 @@ export class RequestQueue {
   }
 
   stats(): QueueStats {
-    return { inFlight: this.inFlight, queued: this.waiting.length - this.head, rejected: this.rejected, exempt: this.exempt, expired: this.expired };
+    return { inFlight: this.inFlight, queued: this.waiting.size, rejected: this.rejected, exempt: this.exempt, expired: this.expired };
   }
 
   private full(): boolean {
-    return this.waiting.length - this.head >= this.opts.maxQueued + Math.max(0, this.opts.seats - this.inFlight);
+    return this.waiting.size >= this.opts.maxQueued + Math.max(0, this.opts.seats - this.inFlight);
   }
 
   /** Drops expired requests at the head of the queue (arrival order: the oldest are there). */
   private dropExpiredHead(now: number): void {
-    while (this.head < this.waiting.length) {
-      const next = this.waiting[this.head];
+    for (let next = this.waiting.peek(); next; next = this.waiting.peek()) {
       if (next.deadline === undefined || next.deadline > now) return;
-      this.dropExpired(this.take());
+      this.dropExpired(this.waiting.shift()!);
     }
   }
 
@@ -112,7 +111,7 @@ export class RequestQueue {
   }
 
   private scheduleDrain(): void {
-    if (this.drainScheduled || this.inFlight >= this.opts.seats || this.head >= this.waiting.length) return;
+    if (this.drainScheduled || this.inFlight >= this.opts.seats || this.waiting.size === 0) return;
     this.drainScheduled = true;
     setImmediate(() => this.drain());
   }
@@ -122,27 +121,14 @@ export class RequestQueue {
     this.drainScheduled = false;
     const until = performance.now() + this.budgetMs;
     let now = performance.now();
-    while (this.inFlight < this.opts.seats && this.head < this.waiting.length) {
-      const req = this.take();
+    while (this.inFlight < this.opts.seats && this.waiting.size > 0) {
+      const req = this.waiting.shift()!;
       if (req.deadline !== undefined && req.deadline <= now) this.dropExpired(req); // costs no seat
       else this.start(req.run);
       now = performance.now();
       if (now >= until) break;
     }
     this.scheduleDrain();
-  }
-
-  private take(): QueuedRequest {
-    const run = this.waiting[this.head];
-    this.waiting[this.head++] = undefined as never;
-    if (this.head === this.waiting.length) {
-      this.waiting = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-      this.waiting = this.waiting.slice(this.head);
-      this.head = 0;
-    }
-    return run;
   }
 
   private start(run: () => Promise<void>): void {

@@ -7,6 +7,8 @@
  * (then relisted everything, adding load). Queued here, the backlog waits in the host instead,
  * and status-write replies are read as they arrive rather than behind it.
  */
+import { Fifo } from './fifo.js';
+
 export interface SlicedQueueOptions {
   /** Work per slice, ms (default 10). */
   sliceMs?: number;
@@ -19,8 +21,7 @@ export interface SlicedQueueOptions {
 }
 
 export class SlicedQueue {
-  private tasks: (() => void)[] = [];
-  private head = 0;
+  private readonly tasks = new Fifo<() => void>();
   private scheduled = false;
   private stopped = false;
   private readonly sliceMs: number;
@@ -45,7 +46,7 @@ export class SlicedQueue {
 
   /** Tasks not run yet. */
   get waiting(): number {
-    return this.tasks.length - this.head;
+    return this.tasks.size;
   }
 
   push(task: () => void): void {
@@ -61,16 +62,13 @@ export class SlicedQueue {
   /** Drops what is queued; later pushes are ignored. */
   stop(): void {
     this.stopped = true;
-    this.tasks = [];
-    this.head = 0;
+    this.tasks.clear();
   }
 
   private runSlice(): void {
     this.scheduled = false;
     const until = this.now() + this.sliceMs;
-    while (this.head < this.tasks.length) {
-      const task = this.tasks[this.head];
-      this.tasks[this.head++] = noop; // run once, and not kept alive by the array
+    for (let task = this.tasks.shift(); task; task = this.tasks.shift()) {
       try {
         task();
       } catch (e) {
@@ -78,18 +76,9 @@ export class SlicedQueue {
       }
       if (this.now() >= until) break;
     }
-    if (this.head >= this.tasks.length) {
-      this.tasks = [];
-      this.head = 0;
-    } else {
-      if (this.head > 1024 && this.head * 2 > this.tasks.length) {
-        this.tasks = this.tasks.slice(this.head);
-        this.head = 0;
-      }
+    if (this.tasks.size > 0) {
       this.scheduled = true;
       this.later(() => this.runSlice());
     }
   }
 }
-
-const noop = () => {};

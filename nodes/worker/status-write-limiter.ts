@@ -10,6 +10,8 @@
  * Waiters get slots in arrival order. A pod waits for a slot before it picks the status to write
  * (pod-worker.ts), so what it published meanwhile collapses into its latest status.
  */
+import { Fifo } from '../shared/fifo.js';
+
 export interface StatusWriteStats {
   inFlight: number;
   waiting: number;
@@ -20,9 +22,8 @@ export interface StatusWriteStats {
 export class StatusWriteLimiter {
   private inFlight = 0;
   private peak = 0;
-  /** A ring of waiters: `head` is the next to get a slot. */
-  private waiters: (() => void)[] = [];
-  private head = 0;
+  /** Waiters, the next to get a slot first. */
+  private readonly waiters = new Fifo<() => void>();
 
   /** `limit` writes in flight at once (≥ 1). */
   constructor(readonly limit: number) {
@@ -31,12 +32,12 @@ export class StatusWriteLimiter {
 
   /** Resolves with a release function once a slot is free; call it exactly once when the write is answered. */
   acquire(): Promise<() => void> {
-    if (this.inFlight < this.limit && this.head === this.waiters.length) return Promise.resolve(this.grant());
+    if (this.inFlight < this.limit && this.waiters.size === 0) return Promise.resolve(this.grant());
     return new Promise((resolve) => this.waiters.push(() => resolve(this.grant())));
   }
 
   stats(): StatusWriteStats {
-    return { inFlight: this.inFlight, waiting: this.waiters.length - this.head, peak: this.peak };
+    return { inFlight: this.inFlight, waiting: this.waiters.size, peak: this.peak };
   }
 
   private grant(): () => void {
@@ -52,16 +53,7 @@ export class StatusWriteLimiter {
   }
 
   private next(): void {
-    if (this.head >= this.waiters.length || this.inFlight >= this.limit) return;
-    const wake = this.waiters[this.head];
-    this.waiters[this.head++] = undefined as never;
-    if (this.head === this.waiters.length) {
-      this.waiters = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.waiters.length) {
-      this.waiters = this.waiters.slice(this.head);
-      this.head = 0;
-    }
-    wake();
+    if (this.inFlight >= this.limit) return;
+    this.waiters.shift()?.();
   }
 }
