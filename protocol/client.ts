@@ -41,6 +41,15 @@ function retryDelayMs(retryAfterSeconds = 1): number {
   return Math.min(retryAfterSeconds, 10) * 1000 * (0.9 + Math.random() * 0.2);
 }
 
+/** A batch reply's results as one error (or undefined: done) per item sent; a missing result is an InternalError. */
+function itemErrors(verb: ApiVerb, item: string, count: number, reply: BindManyReply | CreateManyReply | undefined): (ApiError | undefined)[] {
+  return Array.from({ length: count }, (_, i) => {
+    const r = reply?.results?.[i];
+    if (!r) return new ApiError(Reason.InternalError, `${verb} replied without a result for ${item} ${i}`);
+    return r.ok ? undefined : ApiError.fromWire(r.error);
+  });
+}
+
 export class ApiClient {
   readonly nc: NatsConnection;
   readonly priority: 'node-critical' | 'workload';
@@ -142,11 +151,7 @@ export class ApiClient {
   /** Many bindings in one request: per binding, undefined when bound, else the ApiError (as `bind` would have thrown it). */
   async bindMany(bindings: BindRequest[]): Promise<(ApiError | undefined)[]> {
     const reply = await this.call<BindManyReply>('bindMany', 'Pod', { bindings } satisfies BindManyRequest);
-    return bindings.map((_, i) => {
-      const r = reply?.results?.[i];
-      if (!r) return new ApiError(Reason.InternalError, `bindMany replied without a result for binding ${i}`);
-      return r.ok ? undefined : ApiError.fromWire(r.error);
-    });
+    return itemErrors('bindMany', 'binding', bindings.length, reply);
   }
 
   /**
@@ -155,11 +160,7 @@ export class ApiClient {
    */
   async createMany(kind: Kind, objects: KubeObject[]): Promise<(ApiError | undefined)[]> {
     const reply = await this.call<CreateManyReply>('createMany', kind, { objects } satisfies CreateManyRequest);
-    return objects.map((_, i) => {
-      const r = reply?.results?.[i];
-      if (!r) return new ApiError(Reason.InternalError, `createMany replied without a result for object ${i}`);
-      return r.ok ? undefined : ApiError.fromWire(r.error);
-    });
+    return itemErrors('createMany', 'object', objects.length, reply);
   }
 
   /**

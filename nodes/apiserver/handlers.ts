@@ -2,7 +2,7 @@
  * What each API verb does to the store. Every handler validates fully before it writes,
  * writes with compare-and-set, and is safe to repeat.
  */
-import { ApiError, CauseType, Reason, toApiError, type FieldCause } from '../../protocol/errors.js';
+import { ApiError, CauseType, Reason, toApiError, type FieldCause, type WireError } from '../../protocol/errors.js';
 import { KINDS, type Kind } from '../../protocol/kinds.js';
 import { MAX_BINDINGS_PER_REQUEST, MAX_CREATES_PER_REQUEST, type BindManyReply, type BindManyRequest, type CreateManyReply, type CreateManyRequest } from '../../protocol/messages.js';
 import type { ApplyResult, ApplyRequest, BindRequest, CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '../../protocol/messages.js';
@@ -128,17 +128,12 @@ export class Handlers {
     const objects: unknown = req?.objects;
     if (!Array.isArray(objects)) throw ApiError.badRequest('objects must be a list of objects');
     if (objects.length > MAX_CREATES_PER_REQUEST) throw ApiError.badRequest(`at most ${MAX_CREATES_PER_REQUEST} objects per request, got ${objects.length}`);
-    const results = await Promise.all(
-      objects.map(async (o): Promise<CreateManyReply['results'][number]> => {
-        try {
-          const made = await this.create(kind, { object: o as KubeObject });
-          return { ok: true, name: made.metadata!.name!, resourceVersion: made.metadata!.resourceVersion! };
-        } catch (e) {
-          return { ok: false, error: toApiError(e).toWire() };
-        }
+    return {
+      results: await eachSettled(objects, async (o) => {
+        const made = await this.create(kind, { object: o as KubeObject });
+        return { name: made.metadata!.name!, resourceVersion: made.metadata!.resourceVersion! };
       }),
-    );
-    return { results };
+    };
   }
 
   async apply(kind: Kind, req: ApplyRequest): Promise<ApplyResult> {
@@ -341,18 +336,13 @@ export class Handlers {
     const bindings: unknown = req?.bindings;
     if (!Array.isArray(bindings)) throw ApiError.badRequest('bindings must be a list of {namespace, name, uid, nodeName}');
     if (bindings.length > MAX_BINDINGS_PER_REQUEST) throw ApiError.badRequest(`at most ${MAX_BINDINGS_PER_REQUEST} bindings per request, got ${bindings.length}`);
-    const results = await Promise.all(
-      bindings.map(async (b): Promise<BindManyReply['results'][number]> => {
-        try {
-          if (!b || typeof b !== 'object' || Array.isArray(b)) throw ApiError.badRequest('a binding must be a map {namespace, name, uid, nodeName}');
-          const pod = await this.bind(b as BindRequest);
-          return { ok: true, resourceVersion: pod.metadata!.resourceVersion! };
-        } catch (e) {
-          return { ok: false, error: toApiError(e).toWire() };
-        }
+    return {
+      results: await eachSettled(bindings, async (b) => {
+        if (!b || typeof b !== 'object' || Array.isArray(b)) throw ApiError.badRequest('a binding must be a map {namespace, name, uid, nodeName}');
+        const pod = await this.bind(b as BindRequest);
+        return { resourceVersion: pod.metadata!.resourceVersion! };
       }),
-    );
-    return { results };
+    };
   }
 
   /** Bound pods that have not finished must be stopped by their kubelet before they vanish. */
@@ -449,6 +439,23 @@ export class Handlers {
       claim?.done();
     }
   }
+}
+
+/**
+ * The items of a batch request (bindMany, createMany), all in flight together, each with its own
+ * result in the request's order: what `fn` returned, or the error it threw (one failing item
+ * fails only itself).
+ */
+async function eachSettled<R extends object>(items: unknown[], fn: (item: unknown) => Promise<R>): Promise<(({ ok: true } & R) | { ok: false; error: WireError })[]> {
+  return Promise.all(
+    items.map(async (item) => {
+      try {
+        return { ok: true as const, ...(await fn(item)) };
+      } catch (e) {
+        return { ok: false as const, error: toApiError(e).toWire() };
+      }
+    }),
+  );
 }
 
 function requireObject(kind: Kind, raw: unknown): KubeObject {
