@@ -251,7 +251,7 @@ export class Kubelet {
     }
     if (phase === 'Succeeded' || phase === 'Failed') return; // finished pods are not run again
     // Kept for the pod's life (map key, log bindings): not a rope over this message's strings.
-    const key = ownString(podKey(pod));
+    const key = ownString(found);
     const podIP = this.ips.allocate(pod.status?.podIP);
     const created = new PodWorker({
       pod,

@@ -307,7 +307,7 @@ export class PodWorker {
     const loop = delay > 0 ? new Promise((r) => setTimeout(r, delay)).then(() => this.writeLoop()) : this.writeLoop();
     this.writing = loop.finally(() => {
       this.writing = undefined;
-      if (this.latestStatus && this.latestStatus !== this.writtenStatus && !this.objectGone && !this.detached) this.kick();
+      if (this.wantsWrite()) this.kick();
     });
   }
 
