@@ -119,10 +119,9 @@ export class NodeLifecycleHost {
    * other (a node not Healthy, a deadline close) goes to the actor at once.
    */
   private observeRenewal(name: string, actor: Actor<typeof nodeLifecycleMachine>, renewTime: number, now: number): void {
-    const snap = actor.getSnapshot();
     const pending = this.pendingRenewals.get(name);
-    if (renewTime <= Math.max(snap.context.leaseRenewTime ?? -Infinity, pending?.renewTime ?? -Infinity)) return; // seen already: not a renewal
-    if (snap.value === 'Healthy' && now - snap.context.renewedAt < this.forwardAfterMs()) {
+    if (renewTime <= Math.max(actor.getSnapshot().context.leaseRenewTime ?? -Infinity, pending?.renewTime ?? -Infinity)) return; // seen already: not a renewal
+    if (this.canWait(actor, now)) {
       this.pendingRenewals.set(name, { renewTime, observedAt: now });
       return;
     }
@@ -133,17 +132,21 @@ export class NodeLifecycleHost {
 
   /** Hands each pending renewal to its actor once the actor's deadline is near (or it left Healthy). */
   private forwardRenewals(now: number): void {
-    const after = this.forwardAfterMs();
     for (const [name, p] of this.pendingRenewals) {
       const actor = this.actors.get(name);
       if (actor) {
-        const snap = actor.getSnapshot();
-        if (snap.value === 'Healthy' && now - snap.context.renewedAt < after) continue;
+        if (this.canWait(actor, now)) continue;
         this.renewalsForwarded++;
         actor.send({ type: 'LEASE_RENEWED', renewTime: p.renewTime, now, observedAt: p.observedAt });
       }
       this.pendingRenewals.delete(name);
     }
+  }
+
+  /** Whether a renewal of this node may still wait in pendingRenewals: it is Healthy and its deadline is far. */
+  private canWait(actor: Actor<typeof nodeLifecycleMachine>, now: number): boolean {
+    const snap = actor.getSnapshot();
+    return snap.value === 'Healthy' && now - snap.context.renewedAt < this.forwardAfterMs();
   }
 
   /**
