@@ -7,7 +7,7 @@
 import t from 'tap';
 import { Packr } from 'msgpackr';
 import { decode, encode, encodeWithRaw, withFieldEntry } from '../protocol/codec.js';
-import { jsonEqual } from '../nodes/apiserver/json-equal.js';
+import { jsonEqual } from '../protocol/json-equal.js';
 
 const pod = {
   apiVersion: 'v1',

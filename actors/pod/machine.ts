@@ -10,6 +10,7 @@
  * containers' snapshots, and every status change is handed to `publishStatus`.
  */
 import { assign, enqueueActions, fromPromise, not, setup, type ActorRefFrom } from 'xstate';
+import { jsonEqual } from '../../protocol/json-equal.js';
 import { nowTimestamp, type Pod, type PodStatus } from '../../protocol/objects.js';
 import type { ExitStatus } from '../../nodes/worker/runtime/types.js';
 import { podLabel } from './backoff.js';
@@ -115,23 +116,6 @@ function initialContext(input: PodInput): PodContext {
   };
 }
 
-/** Whether two JSON-like values serialize alike (key order aside): what comparing their JSON did, without building it. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ak = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const bk = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ak.length !== bk.length) return false;
-  for (const k of ak) if (!sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  return true;
-}
-
 const notProvided = (name: string) => () => Promise.reject(new Error(`${name} not provided`));
 
 export const podMachine = setup({
@@ -211,7 +195,7 @@ export const podMachine = setup({
       /** Computes the status; publishes it when it differs from the last one published. */
       syncStatus: enqueueActions(({ context, enqueue }) => {
         const status = computePodStatus(context, context.now());
-        if (context.lastPublished && sameJson(status, context.lastPublished)) return;
+        if (context.lastPublished && jsonEqual(status, context.lastPublished)) return;
         enqueue.assign({ conditions: conditionStates(status), lastPublished: status });
         enqueue({ type: 'publishStatus', params: status });
       }),

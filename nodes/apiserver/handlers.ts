@@ -12,7 +12,7 @@ import { validateObject, MAX_OBJECT_BYTES } from '../../protocol/validation/inde
 import { CONTENT_FIELDS, defaultMetadata, defaultSpec, stampCreation } from './defaults.js';
 import { prepareServiceUpdate, type Claim, type ServiceAllocator } from './service-ips.js';
 import { admitStorage } from './storage-admission.js';
-import { jsonEqual } from './json-equal.js';
+import { jsonEqual } from '../../protocol/json-equal.js';
 import { packedHints, storedBytes, type KindStore } from './store.js';
 
 

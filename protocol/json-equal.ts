@@ -1,6 +1,7 @@
 /**
  * Equality of decoded objects as their JSON would compare, without building the JSON: the API
- * server compared `JSON.stringify` strings (two per object, on every update). As Kubernetes'
+ * server compared `JSON.stringify` strings (two per object, on every update), and a pod actor
+ * compares each status it computes with the last it published. As Kubernetes'
  * semantic equality, key order does not matter; as JSON, keys holding `undefined` count as absent.
  */
 export function jsonEqual(a: unknown, b: unknown): boolean {
