@@ -58,12 +58,21 @@ interface Entry {
   resolveExit: (status: ExitStatus) => void;
   /** Found by recover(), not yet handed to a pod worker. */
   adoptable: boolean;
+  /** This runtime signalled it (stop): an exit 137 is our SIGKILL, not the OOM killer. */
+  signalled?: boolean;
 }
 
 const nullLogger: RuntimeLogger = { info() {}, warn() {}, error() {}, debug() {} };
 const PING_TIMEOUT_MS = 5000;
 /** Waiting for a container's exit is retried this often while the engine does not answer. */
 const WAIT_RETRY_MS = 1000;
+/**
+ * The engine may record a memory-limited container's OOM kill after its exit (the OOM event can
+ * come after the exit event; seen once in CI as exit 137 with OOMKilled false, and known on
+ * cgroup v2 — hashicorp/nomad#13119): an unexplained 137 is read again this often, this many times.
+ */
+const OOM_RECHECK_MS = 100;
+const OOM_RECHECKS = 10;
 
 /** Where the engine is, for messages. */
 export function engineAddress(socketPath?: string): string {
@@ -267,8 +276,12 @@ export class DockerRuntime implements ContainerRuntime {
         continue;
       }
       try {
-        const info = await container.inspect();
+        let info = await container.inspect();
         if (info.State.Running) continue; // restarted behind our back; keep waiting
+        for (let i = 0; i < OOM_RECHECKS && this.mayBeLateOom(entry, info); i++) {
+          await new Promise((r) => setTimeout(r, OOM_RECHECK_MS));
+          info = await container.inspect();
+        }
         this.settle(entry, await this.startErrorOf(entry, info) ?? exitStatusFromState(info.State, entry.startedAt));
       } catch (err) {
         this.settle(entry, { exitCode: waitCode ?? 137, reason: waitCode === 0 ? 'Completed' : 'Error', startedAt: entry.startedAt, finishedAt: rfc3339() });
@@ -277,6 +290,11 @@ export class DockerRuntime implements ContainerRuntime {
       const ended = entry.status as ExitStatus | undefined;
       this.log.info({ id: entry.id, exitCode: ended?.exitCode, reason: ended?.reason }, 'container exited');
     }
+  }
+
+  /** A SIGKILL exit of a memory-limited container that we did not signal, not (yet) marked OOMKilled. */
+  private mayBeLateOom(entry: Entry, info: ContainerInspectInfo): boolean {
+    return info.State.ExitCode === 137 && !info.State.OOMKilled && !entry.signalled && !!info.HostConfig?.Memory && !this.closed;
   }
 
   /**
@@ -326,6 +344,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   private async kill(entry: Entry, signal: NodeJS.Signals): Promise<void> {
+    entry.signalled = true;
     try {
       await this.docker.getContainer(entry.engineId).kill({ signal });
     } catch (err) {
